@@ -1,0 +1,122 @@
+"""Command line: ``python -m analysis {run,ingest,sample,template}`` (spec section 9)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis import paths
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line on stderr."""
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--codebook", type=Path, help="project codebook (YAML) overriding the package's")
+    p.add_argument("--corrections", type=Path,
+                   help="corrections file (.csv or .xlsx); default data/corrections.csv or .xlsx when present")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Cluster-needs survey toolkit of Confindustria Varese and PoliHub.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="read the surveys, run every notebook, write the reports",
+                         description="Read every survey under the raw folder, write the processed outputs, "
+                                     "execute the notebooks in order and export the board reports.")
+    run.add_argument("--raw", type=Path, help="raw survey folder (default data/raw/, or the bundled sample when empty)")
+    run.add_argument("--out", type=Path, help="output root: OUT/processed/ and OUT/reports/WAVE/ "
+                                              "(default data/processed/ and reports/)")
+    run.add_argument("--wave", help="survey wave name (default: current year and month, e.g. 2026-11)")
+    run.add_argument("--params", type=Path, help="YAML file of notebook parameters")
+    run.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                     help="set a notebook parameter (value read as YAML scalar); repeatable")
+    _add_common(run)
+    run.add_argument("--members", type=Path, help="member register (for response rates and weights)")
+    run.add_argument("--startups", type=Path, help="startup spreadsheet or folder (default data/startups/)")
+    run.add_argument("--compare-to", type=Path, help="a previous run's output folder, for the wave comparison")
+
+    ing = sub.add_parser("ingest", help="read and check the surveys only (spec section 5)",
+                         description="Read every survey file under --raw and write responses.parquet, "
+                                     "rejected.csv, cell_issues.csv and ingest_summary.json under --processed.")
+    ing.add_argument("--raw", type=Path, required=True, help="raw survey folder")
+    ing.add_argument("--processed", type=Path, required=True, help="folder for the outputs")
+    _add_common(ing)
+
+    smp = sub.add_parser("sample", help="write a synthetic survey workbook",
+                         description="Write a synthetic survey in the template's form, with a planted "
+                                     "segment structure and supply network (see analysis.sample).")
+    smp.add_argument("--out", type=Path, required=True, help="workbook to write (.xlsx)")
+    smp.add_argument("--companies", type=int, default=300, help="number of companies (default 300)")
+    smp.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    smp.add_argument("--truth", type=Path, help="also write the planted structure (CSV) here")
+    smp.add_argument("--codebook", type=Path, help="project codebook (YAML) overriding the package's")
+
+    tpl = sub.add_parser("template", help="write the blank survey workbook companies fill in",
+                         description="Write the blank template: instructions, drop-down lists, "
+                                     "one yes/no column per option of several-choice questions.")
+    tpl.add_argument("--out", type=Path, required=True, help="workbook to write (.xlsx)")
+    tpl.add_argument("--codebook", type=Path, help="project codebook (YAML) overriding the package's")
+    return parser
+
+
+def _cmd_sample(args) -> int:
+    from analysis.codebook import load_codebook
+    from analysis.sample import write_sample
+
+    if args.companies < 1:
+        raise UsageError("--companies must be at least 1")
+    if args.out.suffix.lower() != ".xlsx":
+        raise UsageError(f"{args.out}: the sample is written as .xlsx")
+    survey = write_sample(args.out, args.companies, args.seed, load_codebook(args.codebook), args.truth)
+    print(f"Wrote {len(survey.rows)} rows ({args.companies} companies, seed {args.seed}) to {args.out}")
+    return 0
+
+
+def _cmd_template(args) -> int:
+    from analysis.codebook import load_codebook
+    from analysis.template import write_template
+
+    if args.out.suffix.lower() != ".xlsx":
+        raise UsageError(f"{args.out}: the template is written as .xlsx")
+    write_template(args.out, load_codebook(args.codebook))
+    print(f"Wrote the blank survey template to {args.out}")
+    return 0
+
+
+def _cmd_ingest(args) -> int:
+    from analysis.ingest import run_ingest
+
+    return run_ingest(args.raw, args.processed, codebook_path=args.codebook,
+                      corrections_path=args.corrections).exit_code()
+
+
+def _cmd_run(args) -> int:
+    from analysis.pipeline import run_pipeline
+
+    return run_pipeline(args)
+
+
+COMMANDS = {"run": _cmd_run, "ingest": _cmd_ingest, "sample": _cmd_sample, "template": _cmd_template}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from analysis.codebook import CodebookError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, CodebookError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+__all__ = ["main", "build_parser", "UsageError", "paths"]

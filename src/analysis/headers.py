@@ -1,0 +1,144 @@
+"""Header matching (spec section 2) and header-row detection (section 1).
+
+A header names a field when its normalised form equals the normalised key,
+Italian label, English label or an alias of that field. Form exports also
+write ``Question text [row label]`` (Google Forms, LimeSurvey) and
+``Question text.row label`` (Microsoft Forms): those name the field whose
+label (for maturity, also without its ``Maturità: `` prefix) is the row
+label. ``Mercati di sbocco [Automotive]`` names one option of a
+several-choice field (one yes/no column per option).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from analysis.codebook import Codebook
+from analysis.text import normalise
+
+HEADER_SEARCH_ROWS = 11
+MIN_MATCHED_FIELDS = 5
+
+_BRACKET = re.compile(r"^(.*)\[([^\[\]]*)\]\s*$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    key: str
+    option: str | None = None  # an option column of a several-choice field
+
+
+def match_header(header: object, cb: Codebook) -> HeaderMatch | None:
+    """The field (and option) a header names, or None."""
+    if header is None:
+        return None
+    text = str(header).strip()
+    if not text:
+        return None
+    cache = _cache_for(cb)
+    if text in cache:
+        return cache[text]
+    found = _match(text, cb)
+    cache[text] = found
+    return found
+
+
+def _cache_for(cb: Codebook) -> dict[str, HeaderMatch | None]:
+    # Codebooks are immutable: each carries its own cache of header look-ups.
+    return cb.__dict__.setdefault("_header_matches", {})
+
+
+def _match(text: str, cb: Codebook) -> HeaderMatch | None:
+    n = normalise(text)
+    key = cb.header_names.get(n)
+    if key is not None:
+        return HeaderMatch(key)
+    m = _BRACKET.match(text)
+    if m:
+        question, label = m.group(1).strip(), normalise(m.group(2))
+        key = cb.row_label_names.get(label)
+        if key is not None:
+            return HeaderMatch(key)
+        key = cb.header_names.get(normalise(question))
+        if key is not None and label in cb.option_names.get(key, {}) and cb.by_key[key].type == "multi":
+            return HeaderMatch(key, cb.option_names[key][label])
+        return None
+    # Microsoft Forms: "Question text.row label" (try every dot, leftmost first).
+    for i, ch in enumerate(text):
+        if ch == ".":
+            key = cb.row_label_names.get(normalise(text[i + 1:]))
+            if key is not None:
+                return HeaderMatch(key)
+    return None
+
+
+@dataclass
+class HeaderRow:
+    """The detected header of a sheet: its row index and column matches."""
+
+    row: int  # 0-based index within the rows given
+    matches: dict[int, HeaderMatch]  # column index -> match
+    headers: dict[int, str]  # column index -> header text as written (non-blank only)
+    unmatched: list[str] = field(default_factory=list)
+
+    @property
+    def field_count(self) -> int:
+        return len({m.key for m in self.matches.values()})
+
+
+def _row_matches(row: list, cb: Codebook) -> tuple[dict[int, HeaderMatch], dict[int, str]]:
+    matches: dict[int, HeaderMatch] = {}
+    headers: dict[int, str] = {}
+    for j, cell in enumerate(row):
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        text = cell.strip() if isinstance(cell, str) else str(cell)
+        headers[j] = text
+        if isinstance(cell, str):
+            hit = match_header(text, cb)
+            if hit is not None:
+                matches[j] = hit
+    return matches, headers
+
+
+def find_header(rows: list[list], cb: Codebook) -> HeaderRow | None:
+    """The row among the first 11 matching the most different fields (earliest on ties), if >= 5."""
+    best: HeaderRow | None = None
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        matches, headers = _row_matches(row, cb)
+        candidate = HeaderRow(i, matches, headers)
+        if best is None or candidate.field_count > best.field_count:
+            best = candidate
+    if best is None or best.field_count < MIN_MATCHED_FIELDS:
+        return None
+    best.unmatched = [h for j, h in best.headers.items() if j not in best.matches]
+    return best
+
+
+def duplicate_fields(header: HeaderRow) -> list[tuple[str, str]]:
+    """Pairs of headers naming the same field (or the same option, or a field and its options)."""
+    seen: dict[str, str] = {}  # field key -> first header as a whole field
+    seen_opt: dict[tuple[str, str], str] = {}
+    first_any: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    clashes: list[tuple[str, str]] = []
+    for j in sorted(header.matches):
+        m, h = header.matches[j], header.headers[j]
+        kind = "option" if m.option else "whole"
+        if m.key in kinds and kinds[m.key] != kind:
+            clashes.append((first_any[m.key], h))
+            continue
+        kinds.setdefault(m.key, kind)
+        first_any.setdefault(m.key, h)
+        if m.option is None:
+            if m.key in seen:
+                clashes.append((seen[m.key], h))
+            else:
+                seen[m.key] = h
+        else:
+            if (m.key, m.option) in seen_opt:
+                clashes.append((seen_opt[(m.key, m.option)], h))
+            else:
+                seen_opt[(m.key, m.option)] = h
+    return clashes

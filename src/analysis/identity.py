@@ -1,0 +1,123 @@
+"""Company identity (spec section 5): VAT numbers and normalised company names.
+
+The one place for the rule "two rows are the same company when their VAT
+numbers are equal or their normalised names are equal", used by reading
+(duplicates, corrections) and by the supply network (customers and
+suppliers named in the answers).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from analysis.text import normalise
+
+_VAT_CLEAN = re.compile(r"[\s.\-/]")
+
+
+def vat_check_digit(first_ten: str) -> int:
+    """Check digit of an Italian VAT number (partita IVA) from its first ten digits."""
+    total = 0
+    for i, ch in enumerate(first_ten):
+        d = int(ch)
+        if i % 2 == 1:  # 2nd, 4th, ... digit: doubled, minus 9 above 9
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10
+
+
+def vat_is_valid(vat: str) -> bool:
+    return len(vat) == 11 and vat.isdigit() and vat_check_digit(vat[:10]) == int(vat[10])
+
+
+@functools.lru_cache(maxsize=65536)
+def parse_vat(raw: object) -> tuple[str | None, str | None]:
+    """``(vat, problem)``: the 11-digit VAT number, or the reason it is not one.
+
+    Spaces, dots and a leading ``IT`` are allowed; 9 or 10 digits are
+    left-padded with zeros (a number cell loses them). ``problem`` is one of
+    ``invalid_vat`` (not 9-11 digits) or ``vat_check_digit``.
+    """
+    if raw is None:
+        return None, None
+    if isinstance(raw, float):
+        if raw != raw:
+            return None, None
+        if raw.is_integer():
+            raw = int(raw)
+    text = _VAT_CLEAN.sub("", str(raw)).upper()
+    if text.startswith("IT"):
+        text = text[2:]
+    if text == "":
+        return None, None
+    if not text.isdigit() or not 9 <= len(text) <= 11:
+        return None, "invalid_vat"
+    text = text.zfill(11)
+    if not vat_is_valid(text):
+        return None, "vat_check_digit"
+    return text, None
+
+
+@functools.lru_cache(maxsize=8)
+def _legal_form_pattern(legal_forms: tuple[str, ...]) -> re.Pattern:
+    # Legal forms are compared in normalised form, longest first, repeatedly at the end.
+    forms = sorted({normalise(f) for f in legal_forms if normalise(f)}, key=len, reverse=True)
+    alternatives = "|".join(re.escape(f) for f in forms)
+    return re.compile(rf"(?:\s+(?:{alternatives}))+$")
+
+
+def company_name_key(name: object, legal_forms: tuple[str, ...]) -> str:
+    """Normalised company name without trailing legal forms (``""`` when blank)."""
+    n = normalise(name)
+    if not n:
+        return ""
+    stripped = _legal_form_pattern(legal_forms).sub("", " " + n).strip()
+    return stripped or n
+
+
+def company_id(vat: str | None, name_key: str) -> str:
+    """The identifier written to the outputs: ``IT<vat>`` or ``NOME:<name key>``."""
+    if vat:
+        return f"IT{vat}"
+    return f"NOME:{name_key}"
+
+
+class IdentityIndex:
+    """Union of companies linked by equal VAT number or equal normalised name.
+
+    ``add(vat, name_key)`` returns a token; ``group(token)`` gives the same
+    value for every token of one company, even when a company answered once
+    with its VAT number only and once with its name only, and a third row
+    carried both.
+    """
+
+    def __init__(self) -> None:
+        self._parent: list[int] = []
+        self._by_vat: dict[str, int] = {}
+        self._by_name: dict[str, int] = {}
+
+    def _find(self, i: int) -> int:
+        while self._parent[i] != i:
+            self._parent[i] = self._parent[self._parent[i]]
+            i = self._parent[i]
+        return i
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra != rb:
+            self._parent[max(ra, rb)] = min(ra, rb)
+
+    def add(self, vat: str | None, name_key: str) -> int:
+        token = len(self._parent)
+        self._parent.append(token)
+        if vat:
+            self._union(token, self._by_vat.setdefault(vat, token))
+        if name_key:
+            self._union(token, self._by_name.setdefault(name_key, token))
+        return token
+
+    def group(self, token: int) -> int:
+        return self._find(token)

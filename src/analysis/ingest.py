@@ -1,0 +1,619 @@
+"""Reading every survey under the raw folder (spec sections 1-6): ``python -m analysis ingest``.
+
+:func:`ingest` reads the files, parses every cell, decides the outcome of
+every row and returns an :class:`IngestResult`; :func:`run_ingest` also
+writes the outputs (``responses.parquet``, ``rejected.csv``,
+``cell_issues.csv``, ``ingest_summary.json``) and prints the balance.
+
+Row outcomes, in order (spec section 5):
+
+1. rows read run from below the header to the last row with a non-blank
+   cell in a matched column; a row whose matched cells are all blank is
+   *empty*;
+2. a company withdrawn in the corrections file: rejected ``excluded``, its
+   cells not copied anywhere;
+3. ``missing_identity``, ``out_of_scope``, ``no_needs``: the first that applies;
+4. ``duplicate``: among the rows left, the same company (equal VAT number or
+   equal normalised name) answered again; the latest submission wins.
+
+For every file and sheet: rows read = accepted + rejected + empty.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.codebook import Codebook, Field, load_codebook
+from analysis.corrections import Correction, read_corrections
+from analysis.headers import HeaderRow, duplicate_fields, find_header
+from analysis.identity import IdentityIndex, company_id, company_name_key
+from analysis.outputs import write_csv, write_json, write_parquet
+from analysis.paths import DEFAULT_CORRECTIONS
+from analysis.values import (
+    DROPPED,
+    KEPT,
+    MISSING,
+    DateValue,
+    Parsed,
+    ateco_division,
+    cell_text,
+    is_blank,
+    parse_column,
+    yes_no_answer,
+)
+from analysis.workbooks import FileProblem, Sheet, SkippedSheet, csv_candidates, discover, workbook_sheets
+
+REJECTION_REASONS = ("excluded", "missing_identity", "out_of_scope", "no_needs", "duplicate")
+META_COLUMNS = ["source_file", "source_sheet", "source_row"]
+ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "field", "value", "reason", "action"]
+REJECTED_COLUMNS = ["source_file", "source_sheet", "source_row", "reason", "message", "original"]
+
+
+# --------------------------------------------------------------------------
+# One sheet
+
+@dataclass
+class Block:
+    """The rows read from one sheet, parsed, before any row-level decision."""
+
+    file: str
+    file_order: int
+    sheet: str
+    sheet_order: int
+    header_row: int  # 1-based, as the spreadsheet shows it
+    rows: list[list]  # data rows as read (for `original`)
+    headers: dict[int, str]  # column index -> header text
+    field_headers: dict[str, str]  # field key -> header (first option column for folded fields)
+    source_rows: list[int]
+    empty: list[bool]
+    values: dict[str, list]  # field key -> parsed value per row (None when missing)
+    raw: dict[str, list]  # field key -> raw cell per row (single-column fields only)
+    issues: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+
+def _last_data_row(rows: list[list], cols: list[int]) -> int:
+    for i in range(len(rows) - 1, -1, -1):
+        row = rows[i]
+        if any(c < len(row) and not is_blank(row[c]) for c in cols):
+            return i
+    return -1
+
+
+def _percent_mask(sheet: Sheet, data_start: int, col: int, raw: list) -> list[bool] | None:
+    if not any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
+        return None
+    cells = sheet.percent_cells({sheet.col0 + col})
+    if not cells:
+        return None
+    base = sheet.row0 + data_start
+    return [(base + i, sheet.col0 + col) in cells for i in range(len(raw))]
+
+
+def _fold_options(f: Field, option_cols: list[tuple[int, str]], rows: list[list], cb: Codebook,
+                  block_issues: list, headers: dict[int, str]) -> list:
+    """One yes/no column per option, folded back into the several-choice field."""
+    out: list = [None] * len(rows)
+    for i, row in enumerate(rows):
+        chosen: set[str] = set()
+        answered = False
+        for j, option in option_cols:
+            v = row[j] if j < len(row) else None
+            if is_blank(v):
+                continue
+            ans = yes_no_answer(v, cb)
+            if ans == "yes":
+                chosen.add(option)
+                answered = True
+            elif ans == "no":
+                answered = True
+            else:
+                block_issues.append((i, headers[j], f.key, cell_text(v), "unknown_answer", DROPPED))
+        if answered:
+            out[i] = tuple(o for o in f.options if o in chosen)
+    return out
+
+
+def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
+               cb: Codebook) -> Block:
+    """Parse the rows of one sheet below its header."""
+    matched_cols = sorted(header.matches)
+    start = header.row + 1
+    last = _last_data_row(sheet.rows, matched_cols)
+    rows = sheet.rows[start:last + 1] if last >= start else []
+    width = max((len(r) for r in rows), default=0)
+    columns = list(zip(*[r + [None] * (width - len(r)) for r in rows], strict=True)) if rows else []
+
+    def column(j: int) -> list:
+        return list(columns[j]) if j < len(columns) else [None] * len(rows)
+
+    block = Block(
+        file=file, file_order=file_order, sheet=sheet.name, sheet_order=sheet_order,
+        header_row=sheet.row0 + header.row + 1, rows=rows, headers=header.headers, field_headers={},
+        source_rows=[sheet.row0 + start + i + 1 for i in range(len(rows))], empty=[], values={}, raw={},
+        unmatched=list(header.unmatched),
+    )
+    blank_cols = {j: [is_blank(v) for v in column(j)] for j in matched_cols}
+    block.empty = [all(blank_cols[j][i] for j in matched_cols) for i in range(len(rows))]
+
+    options: dict[str, list[tuple[int, str]]] = {}
+    for j in matched_cols:
+        m = header.matches[j]
+        if m.option is not None:
+            options.setdefault(m.key, []).append((j, m.option))
+            block.field_headers.setdefault(m.key, header.headers[j])
+            continue
+        f = cb.by_key[m.key]
+        raw = column(j)
+        mask = _percent_mask(sheet, start, j, raw) if f.type == "percent" else None
+        parsed = parse_column(raw, f, cb, mask)
+        block.values[f.key] = [p.value for p in parsed]
+        block.raw[f.key] = raw
+        block.field_headers[f.key] = header.headers[j]
+        for i, p in enumerate(parsed):
+            if p.reason is not None:
+                block.issues.append((i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action))
+    for key, cols in options.items():
+        block.values[key] = _fold_options(cb.by_key[key], cols, rows, cb, block.issues, header.headers)
+    return block
+
+
+# --------------------------------------------------------------------------
+# Files
+
+@dataclass
+class FileReport:
+    file: str
+    status: str = "read"  # read | left_out
+    reason: str | None = None
+    sheets: list[dict] = field(default_factory=list)  # read sheets
+    sheets_not_matched: list[dict] = field(default_factory=list)
+
+
+def _best_csv(path: Path, cb: Codebook) -> tuple[Sheet, HeaderRow | None]:
+    best: tuple[Sheet, HeaderRow | None] | None = None
+    for cand in csv_candidates(path):
+        header = find_header(cand.rows, cb)
+        score = header.field_count if header else -1
+        if best is None or score > (best[1].field_count if best[1] else -1):
+            best = (cand, header)
+    assert best is not None
+    return best
+
+
+def read_file(path: Path, rel: str, file_order: int, cb: Codebook) -> tuple[list[Block], FileReport]:
+    """Every matching sheet of one file as a Block; problems go to the report, never raised."""
+    report = FileReport(rel)
+    blocks: list[Block] = []
+    try:
+        if path.suffix.lower() == ".csv":
+            sheet, header = _best_csv(path, cb)
+            tables = [("", lambda sheet=sheet: sheet, header)]
+            skipped: list[SkippedSheet] = []
+        else:
+            usable, skipped = workbook_sheets(path)
+            tables = []
+            for name, load in usable:
+                head = load(nrows=11)
+                tables.append((name, load, find_header(head.rows, cb)))
+        for s in skipped:
+            report.sheets_not_matched.append({"sheet": s.name, "reason": s.reason})
+        problems = []
+        for order, (name, load, header) in enumerate(tables):
+            label = name or "(CSV)"
+            if header is None:
+                report.sheets_not_matched.append(
+                    {"sheet": label, "reason": "nessuna riga d'intestazione con almeno 5 campi del questionario"
+                                               " nelle prime 11 righe"})
+                continue
+            clashes = duplicate_fields(header)
+            if clashes:
+                pairs = "; ".join(f"'{a}' e '{b}'" for a, b in clashes)
+                problems.append(f"foglio '{label}': due colonne per lo stesso campo ({pairs})")
+                report.sheets_not_matched.append({"sheet": label, "reason": f"due colonne per lo stesso campo: {pairs}"})
+                continue
+            sheet = load()
+            blocks.append(read_block(sheet, header, rel, file_order, order, cb))
+        if not blocks:
+            report.status = "left_out"
+            report.reason = problems[0] if problems else (
+                "nessun foglio con un'intestazione del questionario (almeno 5 campi riconosciuti nelle prime 11 righe)"
+                if tables else "nessun foglio di dati visibile")
+    except FileProblem as exc:
+        report.status, report.reason = "left_out", str(exc)
+    except (OSError, MemoryError, RecursionError) as exc:
+        report.status, report.reason = "left_out", f"non leggibile ({type(exc).__name__}: {exc})"
+    return blocks, report
+
+
+# --------------------------------------------------------------------------
+# Row outcomes
+
+@dataclass
+class IngestResult:
+    responses: pd.DataFrame
+    rejected: pd.DataFrame
+    cell_issues: pd.DataFrame
+    summary: dict
+    processed: Path | None = None
+
+    @property
+    def accepted(self) -> int:
+        return len(self.responses)
+
+    def exit_code(self) -> int:
+        return 0 if self.accepted else 1
+
+
+def _newer(a: tuple, b: tuple) -> bool:
+    """Is submission ``a`` later than ``b``? Items: (DateValue|None, file, sheet order, row)."""
+    da, db = a[0], b[0]
+    if da is not None and db is not None:
+        if da.has_time and db.has_time:
+            if da.when != db.when:
+                return da.when > db.when
+        elif da.when.date() != db.when.date():
+            return da.when.date() > db.when.date()
+    elif da is not None or db is not None:
+        return da is not None
+    return a[1:] > b[1:]
+
+
+def _original(block: Block, i: int) -> str:
+    row = block.rows[i]
+    out: dict[str, str] = {}
+    for j, h in block.headers.items():
+        key = h
+        n = 2
+        while key in out:
+            key, n = f"{h} ({n})", n + 1
+        out[key] = cell_text(row[j]) if j < len(row) else ""
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _sector(block: Block, i: int, cb: Codebook) -> tuple[str | None, str | None, tuple | None]:
+    """(group, rejection message, ATECO issue) of one row (spec section 3)."""
+    stated = block.values.get("gruppo_merceologico", [None] * (i + 1))[i]
+    ateco = block.values.get("codice_ateco", [None] * (i + 1))[i]
+    raw_group = cell_text(block.raw.get("gruppo_merceologico", [None] * (i + 1))[i])
+    raw_ateco = cell_text(block.raw.get("codice_ateco", [None] * (i + 1))[i])
+    derived = cb.sector_by_division.get(ateco_division(ateco)) if ateco else None
+    if stated is not None:
+        issue = None
+        if ateco is not None and derived != stated:
+            issue = (i, block.field_headers["codice_ateco"], "codice_ateco", raw_ateco, "ateco_sector_conflict", KEPT)
+        return stated, None, issue
+    if derived is not None:
+        return derived, None, None
+    if raw_group:
+        msg = f"altro settore: gruppo '{raw_group}'"
+    else:
+        msg = "gruppo merceologico vuoto"
+    msg += f", codice ATECO '{raw_ateco}' fuori dai due gruppi" if ateco else (
+        f", codice ATECO '{raw_ateco}' non leggibile" if raw_ateco else ", codice ATECO assente")
+    return None, msg, None
+
+
+def decide(blocks: list[Block], cb: Codebook, corrections: list[Correction]) -> tuple[list, list, list, dict]:
+    """Outcome of every row: accepted rows, rejected rows, issues, applied corrections."""
+    need_keys = cb.need_keys
+    rows: list[dict] = []  # every non-empty row with what the decisions need
+    index = IdentityIndex()
+    for b_i, b in enumerate(blocks):
+        names = b.values.get("ragione_sociale")
+        vats = b.values.get("partita_iva")
+        dates = b.values.get("data_compilazione")
+        needs = [b.values[k] for k in need_keys if k in b.values]
+        for i in range(len(b.rows)):
+            if b.empty[i]:
+                continue
+            name = names[i] if names else None
+            vat = vats[i] if vats else None
+            key = company_name_key(name, cb.legal_forms) if name else ""
+            token = index.add(vat, key) if (vat or key) else None
+            rows.append(dict(block=b_i, i=i, vat=vat, name_key=key, token=token,
+                             date=dates[i] if dates else None,
+                             has_needs=any(col[i] is not None for col in needs)))
+
+    groups_vat: dict[int, str] = {}
+    for r in rows:
+        if r["token"] is not None and r["vat"]:
+            groups_vat.setdefault(index.group(r["token"]), r["vat"])
+
+    # Corrections: which identity group each one names.
+    lookup: dict[str, int] = {}
+    for r in rows:
+        if r["token"] is not None:
+            g = index.group(r["token"])
+            if r["vat"]:
+                lookup.setdefault("v:" + r["vat"], g)
+            if r["name_key"]:
+                lookup.setdefault("n:" + r["name_key"], g)
+    applied: dict = {"applied": [], "not_applied": []}
+    excluded: dict[int, Correction] = {}
+    fixes: list[tuple[int, Correction]] = []
+    for c in corrections:
+        g = lookup.get("v:" + c.vat) if c.vat else None
+        if g is None and c.name_key:
+            g = lookup.get("n:" + c.name_key)
+        if c.problem:
+            applied["not_applied"].append({**c.describe(), "motivo": c.problem})
+        elif g is None:
+            applied["not_applied"].append({**c.describe(), "motivo": "nessuna impresa corrispondente"})
+        elif c.is_exclusion:
+            excluded[g] = c
+        else:
+            fixes.append((g, c))
+
+    accepted: list[dict] = []
+    rejected: list[tuple[dict, str, str]] = []
+    issues_extra: list[tuple[int, tuple]] = []
+    candidates: dict[int, list[dict]] = {}
+    for r in rows:
+        b = blocks[r["block"]]
+        g = index.group(r["token"]) if r["token"] is not None else None
+        r["group"] = g
+        if g is not None and g in excluded:
+            note = excluded[g].note
+            rejected.append((r, "excluded", "impresa esclusa dal file delle correzioni" + (f" ({note})" if note else "")))
+            continue
+        if r["token"] is None:
+            rejected.append((r, "missing_identity", "né ragione sociale né partita IVA valida"))
+            continue
+        sector, msg, issue = _sector(b, r["i"], cb)
+        if sector is None:
+            rejected.append((r, "out_of_scope", msg))
+            continue
+        if issue is not None:
+            issues_extra.append((r["block"], issue))
+        r["sector"] = sector
+        if not r["has_needs"]:
+            rejected.append((r, "no_needs", "nessun bisogno con un'importanza leggibile"))
+            continue
+        candidates.setdefault(g, []).append(r)
+
+    for g, group_rows in candidates.items():
+        best = group_rows[0]
+        for r in group_rows[1:]:
+            if _newer(_when(r, blocks), _when(best, blocks)):
+                best = r
+        for r in group_rows:
+            if r is not best:
+                wb = blocks[best["block"]]
+                where = f"{wb.file}" + (f", foglio '{wb.sheet}'" if wb.sheet else "") + f", riga {wb.source_rows[best['i']]}"
+                rejected.append((r, "duplicate", f"la stessa impresa ha risposto di nuovo: vale {where}"))
+        best["company_id"] = company_id(groups_vat.get(g), best["name_key"] if not groups_vat.get(g) else "")
+        accepted.append(best)
+        for c in [c for gg, c in fixes if gg == g]:
+            applied["applied"].append({**c.describe(), "company_id": best["company_id"]})
+            best.setdefault("fixes", []).append(c)
+    excluded_rows = {(r["block"], r["i"]) for r, reason, _ in rejected if reason == "excluded"}
+    for g, c in excluded.items():
+        applied["applied"].append({**c.describe(), "effetto": "esclusa"})
+    return accepted, rejected, issues_extra, {"corrections": applied, "excluded_rows": excluded_rows}
+
+
+def _when(r: dict, blocks: list[Block]) -> tuple:
+    b = blocks[r["block"]]
+    d = r["date"]
+    return (d if isinstance(d, DateValue) else None, b.file, b.sheet_order, b.source_rows[r["i"]])
+
+
+# --------------------------------------------------------------------------
+# Frames
+
+def _typed(values: list, f: Field) -> pd.Series:
+    t = f.type
+    if t == "date":
+        return pd.Series([v.when if v is not None else None for v in values], dtype="datetime64[us]")
+    if t in ("integer", "importance", "maturity"):
+        return pd.Series(values, dtype="Int64")
+    if t in ("number", "percent"):
+        return pd.Series(values, dtype="Float64")
+    if t in ("yes_no", "consent"):
+        return pd.Series(values, dtype="boolean")
+    if t == "multi":
+        return pd.Series([list(v) if v is not None else None for v in values], dtype=object)
+    return pd.Series(values, dtype="str")
+
+
+def responses_frame(accepted: list[dict], blocks: list[Block], cb: Codebook) -> pd.DataFrame:
+    """One row per accepted company, columns as spec section 6, corrections applied."""
+    from analysis.values import PARSERS
+
+    data: dict[str, list] = {"company_id": [r["company_id"] for r in accepted]}
+    for f in cb.fields:
+        data[f.key] = [blocks[r["block"]].values.get(f.key, [None] * (r["i"] + 1))[r["i"]] for r in accepted]
+    for n, r in enumerate(accepted):
+        for c in r.get("fixes", []):
+            f = cb.by_key[c.field]
+            p = MISSING if is_blank(c.value) else PARSERS[f.type](c.value, f, cb)
+            data[f.key][n] = p.value
+            if f.key == "gruppo_merceologico" and p.value is not None:
+                r["sector"] = p.value
+    data["gruppo_merceologico"] = [r["sector"] for r in accepted]
+    frame = pd.DataFrame({k: _typed(v, cb.by_key[k]) if k in cb.by_key else pd.Series(v, dtype="str")
+                          for k, v in data.items()})
+    frame["consenso_nominativo"] = frame["consenso_nominativo"].fillna(False)
+    frame["size_class"] = pd.Series([cb.size_class(None if pd.isna(e) else float(e)) for e in frame["dipendenti"]],
+                                    dtype="str")
+    frame["source_file"] = pd.Series([blocks[r["block"]].file for r in accepted], dtype="str")
+    frame["source_sheet"] = pd.Series([blocks[r["block"]].sheet for r in accepted], dtype="str")
+    frame["source_row"] = pd.Series([blocks[r["block"]].source_rows[r["i"]] for r in accepted], dtype="int64")
+    return frame.sort_values("company_id", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+
+def resolve_corrections(path: Path | None) -> Path | None:
+    if path is not None:
+        return Path(path)
+    return next((p for p in DEFAULT_CORRECTIONS if p.is_file()), None)
+
+
+def ingest(raw: Path, codebook: Codebook | None = None, corrections_path: Path | None = None,
+           progress: bool | None = None) -> IngestResult:
+    """Read every survey under ``raw`` and decide every row (no files written)."""
+    cb = codebook or load_codebook()
+    raw = Path(raw)
+    if not raw.is_dir():
+        raise FileNotFoundError(f"raw folder not found: {raw}")
+    t0 = time.perf_counter()
+    found = discover(raw)
+    blocks: list[Block] = []
+    reports: list[FileReport] = []
+    files = found.files
+    show = (sys.stderr.isatty() and len(files) > 3) if progress is None else progress
+    if show:
+        from tqdm import tqdm
+
+        files = tqdm(files, desc="Lettura file", unit="file", file=sys.stderr)
+    for order, path in enumerate(files):
+        rel = path.relative_to(raw).as_posix()
+        b, rep = read_file(path, rel, order, cb)
+        blocks.extend(b)
+        reports.append(rep)
+
+    corrections: list[Correction] = []
+    corrections_report: dict = {"file": None}
+    cpath = resolve_corrections(corrections_path)
+    if cpath is not None:
+        corrections_report["file"] = str(cpath)
+        try:
+            corrections = read_corrections(cpath, cb)
+        except FileProblem as exc:
+            corrections_report["error"] = f"{cpath}: {exc}"
+        except OSError as exc:
+            corrections_report["error"] = f"{cpath}: non leggibile ({exc})"
+
+    accepted, rejected, extra_issues, decided = decide(blocks, cb, corrections)
+    corrections_report.update(decided["corrections"])
+    excluded_rows = decided["excluded_rows"]
+
+    issues = []
+    for b_i, b in enumerate(blocks):
+        for (i, col, key, value, reason, action) in b.issues:
+            if (b_i, i) not in excluded_rows and not b.empty[i]:
+                issues.append((b.file, b.sheet, b.source_rows[i], col, key, value, reason, action))
+    for b_i, (i, col, key, value, reason, action) in extra_issues:
+        b = blocks[b_i]
+        issues.append((b.file, b.sheet, b.source_rows[i], col, key, value, reason, action))
+    cell_issues = pd.DataFrame(issues, columns=ISSUE_COLUMNS).sort_values(
+        ["source_file", "source_sheet", "source_row", "column"], kind="stable").reset_index(drop=True)
+
+    rej_rows = []
+    for r, reason, message in rejected:
+        b = blocks[r["block"]]
+        original = "{}" if reason == "excluded" else _original(b, r["i"])
+        rej_rows.append((b.file, b.sheet, b.source_rows[r["i"]], reason, message, original))
+    rejected_df = pd.DataFrame(rej_rows, columns=REJECTED_COLUMNS).sort_values(
+        ["source_file", "source_sheet", "source_row"], kind="stable").reset_index(drop=True)
+
+    responses = responses_frame(accepted, blocks, cb)
+    summary = _summary(found, reports, blocks, accepted, rejected, cell_issues, corrections_report, raw, cb)
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    return IngestResult(responses, rejected_df, cell_issues, summary)
+
+
+def _summary(found, reports, blocks, accepted, rejected, cell_issues, corrections, raw, cb) -> dict:
+    per_sheet: dict[tuple[str, str], dict] = {}
+    for b in blocks:
+        per_sheet[(b.file, b.sheet)] = {
+            "sheet": b.sheet, "header_row": b.header_row, "rows_read": len(b.rows), "accepted": 0,
+            "rejected": dict.fromkeys(REJECTION_REASONS, 0), "empty": sum(b.empty), "flagged_cells": 0,
+            "unmatched_columns": b.unmatched,
+            "matched_fields": sorted(b.field_headers, key=list(cb.by_key).index),
+        }
+    for r in accepted:
+        b = _block_of(r, blocks)
+        per_sheet[(b.file, b.sheet)]["accepted"] += 1
+    for r, reason, _ in rejected:
+        b = _block_of(r, blocks)
+        per_sheet[(b.file, b.sheet)]["rejected"][reason] += 1
+    for (f, s), n in cell_issues.groupby(["source_file", "source_sheet"]).size().items():
+        per_sheet[(f, s)]["flagged_cells"] = int(n)
+    files = []
+    for rep in reports:
+        entry = {"file": rep.file, "status": rep.status}
+        if rep.reason:
+            entry["reason"] = rep.reason
+        entry["sheets"] = [v for (f, _), v in per_sheet.items() if f == rep.file]
+        entry["sheets_not_matched"] = rep.sheets_not_matched
+        files.append(entry)
+    totals = {"files_read": sum(r.status == "read" for r in reports),
+              "files_left_out": sum(r.status == "left_out" for r in reports),
+              "files_ignored": len(found.ignored),
+              "rows_read": sum(len(b.rows) for b in blocks), "accepted": len(accepted),
+              "rejected": len(rejected), "empty": sum(sum(b.empty) for b in blocks),
+              "flagged_cells": len(cell_issues)}
+    totals["rejected_by_reason"] = {k: sum(s["rejected"][k] for s in per_sheet.values()) for k in REJECTION_REASONS}
+    return {"raw_folder": str(raw), "generated": datetime.now().isoformat(timespec="seconds"),
+            "codebook": cb.source, "totals": totals, "files": files, "ignored_files": found.ignored,
+            "corrections": corrections}
+
+
+def _block_of(r: dict, blocks: list[Block]) -> Block:
+    return blocks[r["block"]]
+
+
+def balance_lines(summary: dict) -> list[str]:
+    """The per-file and per-sheet balance ``read = accepted + rejected + empty``, for the terminal."""
+    lines = ["Bilancio righe (lette = accettate + scartate + vuote):"]
+    for f in summary["files"]:
+        if f["status"] != "read":
+            lines.append(f"  {f['file']}: ESCLUSO - {f['reason']}")
+            continue
+        for s in f["sheets"]:
+            rej = sum(s["rejected"].values())
+            ok = "ok" if s["rows_read"] == s["accepted"] + rej + s["empty"] else "ERRORE"
+            where = f"{f['file']}" + (f" [{s['sheet']}]" if s["sheet"] else "")
+            lines.append(f"  {where}: {s['rows_read']} = {s['accepted']} + {rej} + {s['empty']} ({ok})")
+    for ig in summary["ignored_files"]:
+        lines.append(f"  {ig['file']}: ignorato - {ig['reason']}")
+    t = summary["totals"]
+    lines.append(f"Totale: {t['rows_read']} righe lette, {t['accepted']} accettate, {t['rejected']} scartate, "
+                 f"{t['empty']} vuote; {t['flagged_cells']} celle segnalate; "
+                 f"{t['files_read']} file letti, {t['files_left_out']} esclusi, {t['files_ignored']} ignorati.")
+    corr = summary.get("corrections") or {}
+    if corr.get("file"):
+        lines.append(f"Correzioni ({corr['file']}): {len(corr.get('applied', []))} applicate, "
+                     f"{len(corr.get('not_applied', []))} non applicate" + (f"; {corr['error']}" if corr.get("error") else ""))
+        for c in corr.get("not_applied", []):
+            lines.append(f"  riga {c['riga']} ({c['azienda']}, {c['campo']}): {c['motivo']}")
+    return lines
+
+
+def write_outputs(result: IngestResult, processed: Path) -> None:
+    """Write the four outputs of reading, each atomically."""
+    from analysis.schema import validate_responses
+
+    processed = Path(processed)
+    processed.mkdir(parents=True, exist_ok=True)
+    write_csv(processed / "rejected.csv", result.rejected)
+    write_csv(processed / "cell_issues.csv", result.cell_issues)
+    write_json(processed / "ingest_summary.json", result.summary)
+    validate_responses(result.responses, load_codebook(None if result.summary["codebook"] == "package"
+                                                       else result.summary["codebook"]))
+    write_parquet(processed / "responses.parquet", result.responses)
+    result.processed = processed
+
+
+def run_ingest(raw: Path, processed: Path, codebook_path: Path | None = None,
+               corrections_path: Path | None = None, quiet: bool = False) -> IngestResult:
+    """Read, write the outputs, print the balance; report on stderr when nothing was accepted."""
+    cb = load_codebook(codebook_path)
+    result = ingest(raw, cb, corrections_path)
+    write_outputs(result, processed)
+    if not quiet:
+        print("\n".join(balance_lines(result.summary)))
+    if not result.accepted:
+        print(f"error: no accepted response under {raw}: see {Path(processed) / 'ingest_summary.json'} "
+              f"and rejected.csv", file=sys.stderr)
+    return result

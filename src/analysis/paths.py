@@ -1,0 +1,18 @@
+"""Project folders, built from this file's location, never from the working directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DATA = PROJECT_ROOT / "data"
+RAW = DATA / "raw"
+PROCESSED = DATA / "processed"
+SAMPLE = DATA / "sample"
+STARTUPS = DATA / "startups"
+REPORTS = PROJECT_ROOT / "reports"
+NOTEBOOKS = PROJECT_ROOT / "notebooks"
+
+SAMPLE_SURVEY = SAMPLE / "survey_sample.xlsx"
+SAMPLE_TRUTH = SAMPLE / "planted_structure.csv"
+DEFAULT_CORRECTIONS = (DATA / "corrections.csv", DATA / "corrections.xlsx")

@@ -1,0 +1,86 @@
+"""Dataframe schemas (pandera): what ``responses.parquet`` may hold, built from the codebook.
+
+Validated lazily, so every failure is reported at once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.codebook import Codebook
+from analysis.values import STORED_ANSWER
+
+NULLABLE_BOOL_TYPES = {"yes_no", "consent"}
+
+
+class SchemaError(ValueError):
+    """The accepted responses break the schema (a bug in reading, never bad input)."""
+
+
+def _list_check(allowed: set[str]) -> pa.Check:
+    def ok(series: pd.Series) -> pd.Series:
+        return series.map(lambda v: v is None or (isinstance(v, (list, tuple)) or hasattr(v, "__len__"))
+                          and all(isinstance(x, str) and (not allowed or x in allowed) for x in v))
+
+    return pa.Check(ok, element_wise=False, error="lists of allowed option strings")
+
+
+def responses_schema(cb: Codebook) -> pa.DataFrameSchema:
+    cols: dict[str, pa.Column] = {
+        "company_id": pa.Column(str, unique=True, nullable=False,
+                                checks=pa.Check.str_matches(r"^(IT\d{11}|NOME:.+)$")),
+    }
+    for f in cb.fields:
+        t = f.type
+        checks: list[pa.Check] = []
+        if t in ("integer", "importance", "maturity"):
+            dtype = "Int64"
+            lo, hi = {"importance": cb.importance_range,
+                      "maturity": (cb.maturity_scale["min"], cb.maturity_scale["max"])}.get(t, (f.min, f.max))
+            if lo is not None:
+                checks.append(pa.Check.ge(lo))
+            if hi is not None:
+                checks.append(pa.Check.le(hi))
+        elif t in ("number", "percent"):
+            dtype = "Float64"
+            lo, hi = (0, 100) if t == "percent" else (f.min, f.max)
+            if lo is not None:
+                checks.append(pa.Check.ge(lo))
+            if hi is not None:
+                checks.append(pa.Check.le(hi))
+        elif t in NULLABLE_BOOL_TYPES:
+            dtype = "boolean"
+        elif t == "date":
+            dtype = "datetime64[us]"
+        elif t == "multi":
+            dtype = None
+            checks.append(_list_check(set(f.options)))
+        else:
+            dtype = str
+            if t == "choice":
+                checks.append(pa.Check.isin(list(f.options)))
+            elif t == "sector":
+                checks.append(pa.Check.isin(cb.sector_labels))
+            elif t == "vat":
+                checks.append(pa.Check.str_matches(r"^\d{11}$"))
+            elif t == "ateco":
+                checks.append(pa.Check.str_matches(r"^\d{2}(\.\d{1,2}){0,2}$"))
+            elif t == "yes_no_maybe":
+                checks.append(pa.Check.isin(list(STORED_ANSWER.values())))
+        nullable = not (f.key == "gruppo_merceologico" or t == "consent")
+        cols[f.key] = pa.Column(dtype, checks=checks, nullable=nullable)
+    cols["size_class"] = pa.Column(str, pa.Check.isin([s.key for s in cb.size_classes]), nullable=True)
+    cols["source_file"] = pa.Column(str, nullable=False)
+    cols["source_sheet"] = pa.Column(str, nullable=False)
+    cols["source_row"] = pa.Column("int64", pa.Check.ge(1))
+    return pa.DataFrameSchema(cols, strict=True, ordered=True)
+
+
+def validate_responses(frame: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """Check the accepted responses; raise :class:`SchemaError` listing every failure."""
+    try:
+        return responses_schema(cb).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases[["column", "check", "failure_case"]].head(20).to_string(index=False)
+        raise SchemaError(f"responses break the schema ({len(exc.failure_cases)} failures):\n{cases}") from exc

@@ -1,0 +1,319 @@
+"""Reading survey files (spec section 1): which files, which sheets, which cells.
+
+* :func:`discover` walks the raw folder: survey files by extension, the rest
+  (``.txt``, ``.pdf``, hidden files, ``~$`` lock files) listed as ignored.
+* :func:`open_sheets` yields the visible worksheets of a workbook (through
+  python-calamine) or the one table of a CSV file, as :class:`Sheet` objects
+  whose rows start at the sheet's first used cell.
+* :meth:`Sheet.percent_cells` tells which cells carry a percent number
+  format, reading only what is needed: in xlsx/xlsm the styles part and the
+  style index of the cells in the asked columns, in ods the value type, in
+  xls the cell format (xlrd).
+
+Raw files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from xml.etree import ElementTree as ET
+
+import python_calamine as pc
+
+SURVEY_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
+
+
+class FileProblem(Exception):
+    """A file that cannot be read at all; the message is the one-line reason."""
+
+
+@dataclass
+class Discovery:
+    files: list[Path]  # survey candidates, sorted by path under the raw folder
+    ignored: list[dict]  # {"file": relative path, "reason": ...}
+
+
+def discover(raw: Path) -> Discovery:
+    """Every file under ``raw`` (sub-folders too), split into survey candidates and ignored files."""
+    files: list[Path] = []
+    ignored: list[dict] = []
+    for path in sorted(p for p in raw.rglob("*") if p.is_file() or p.is_symlink()):
+        rel = path.relative_to(raw).as_posix()
+        parts = PurePosixPath(rel).parts
+        if any(part.startswith(".") for part in parts):
+            ignored.append({"file": rel, "reason": "file nascosto"})
+        elif path.name.startswith("~$"):
+            ignored.append({"file": rel, "reason": "file di blocco di Office (~$)"})
+        elif path.suffix.lower() not in SURVEY_SUFFIXES:
+            ignored.append({"file": rel, "reason": f"formato non letto ({path.suffix or 'senza estensione'})"})
+        elif not path.is_file():
+            ignored.append({"file": rel, "reason": "collegamento non valido"})
+        else:
+            files.append(path)
+    return Discovery(files, ignored)
+
+
+@dataclass
+class Sheet:
+    """One table of a file: rows from its first used cell, with absolute offsets."""
+
+    name: str
+    rows: list[list]  # rows[0] is absolute row `row0`; rows[i][0] is absolute column `col0`
+    row0: int = 0
+    col0: int = 0
+    _percent: object = field(default=None, repr=False)  # callable(cols) -> set[(abs_row, abs_col)]
+
+    def percent_cells(self, columns: set[int]) -> set[tuple[int, int]]:
+        """Absolute (row, column) of the cells in ``columns`` (absolute) with a percent format."""
+        if self._percent is None or not columns:
+            return set()
+        return self._percent(columns)
+
+
+@dataclass
+class SkippedSheet:
+    name: str
+    reason: str
+
+
+# --------------------------------------------------------------------------
+# Workbooks
+
+def _calamine_error(path: Path, exc: Exception) -> FileProblem:
+    if isinstance(exc, pc.PasswordError):
+        return FileProblem("protetto da password: salvatelo senza password per poterlo leggere")
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, (pc.ZipError, pc.XmlError)) or "zip" in text.lower():
+        return FileProblem(f"non è un foglio di calcolo valido o è danneggiato ({text})")
+    if "password" in text.lower() or "encrypt" in text.lower():
+        return FileProblem("protetto da password: salvatelo senza password per poterlo leggere")
+    return FileProblem(f"non leggibile come foglio di calcolo ({text})")
+
+
+def open_workbook(path: Path) -> pc.CalamineWorkbook:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise FileProblem(f"non leggibile ({exc.strerror or exc})") from exc
+    if not head:
+        raise FileProblem("file vuoto (0 byte)")
+    try:
+        return pc.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # python-calamine raises its own error types and a few plain ones
+        if head.startswith(b"\xd0\xcf\x11\xe0") and path.suffix.lower() != ".xls":
+            # An OLE container with an xlsx name: how Office stores an encrypted workbook.
+            raise FileProblem("protetto da password (file cifrato): salvatelo senza password") from exc
+        raise _calamine_error(path, exc) from exc
+
+
+def workbook_sheets(path: Path) -> tuple[list[tuple[str, object]], list[SkippedSheet]]:
+    """Visible worksheets as (name, loader) and the sheets passed over with their reason."""
+    wb = open_workbook(path)
+    usable: list[tuple[str, object]] = []
+    skipped: list[SkippedSheet] = []
+    try:
+        metadata = wb.sheets_metadata
+    except Exception as exc:
+        raise _calamine_error(path, exc) from exc
+    for meta in metadata:
+        if meta.visible != pc.SheetVisibleEnum.Visible:
+            skipped.append(SkippedSheet(meta.name, "foglio nascosto"))
+        elif meta.typ != pc.SheetTypeEnum.WorkSheet:
+            skipped.append(SkippedSheet(meta.name, "non è un foglio di dati (grafico o macro)"))
+        else:
+            usable.append((meta.name, _loader(wb, path, meta.name)))
+    return usable, skipped
+
+
+def _loader(wb: pc.CalamineWorkbook, path: Path, name: str):
+    def load(nrows: int | None = None) -> Sheet:
+        try:
+            sh = wb.get_sheet_by_name(name)
+            rows = sh.to_python(nrows=nrows) if nrows else sh.to_python()
+        except Exception as exc:
+            raise _calamine_error(path, exc) from exc
+        row0, col0 = sh.start if sh.start else (0, 0)
+        rows = [[None if c == "" else c for c in r] for r in rows] if nrows else rows
+        return Sheet(name, rows, row0, col0, _percent_reader(path, name))
+
+    return load
+
+
+# --------------------------------------------------------------------------
+# Percent number formats
+
+def _col_letters(col: int) -> str:
+    s = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def _is_percent_code(code: str) -> bool:
+    # A '%' outside quoted text and not escaped.
+    return "%" in re.sub(r'"[^"]*"|\\.', "", code)
+
+
+def _percent_reader(path: Path, sheet_name: str):
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return lambda cols: _xlsx_percent_cells(path, sheet_name, cols)
+    if suffix == ".ods":
+        return lambda cols: _ods_percent_cells(path, sheet_name, cols)
+    if suffix == ".xls":
+        return lambda cols: _xls_percent_cells(path, sheet_name, cols)
+    return None
+
+
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _xlsx_sheet_part(z: zipfile.ZipFile, sheet_name: str) -> str | None:
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rid = None
+    for sh in wb.iter(f"{_NS_MAIN}sheet"):
+        if sh.get("name") == sheet_name:
+            rid = sh.get(f"{_NS_REL}id")
+    if rid is None:
+        return None
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rid:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return None
+
+
+def _xlsx_percent_styles(z: zipfile.ZipFile) -> set[int]:
+    try:
+        styles = ET.fromstring(z.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    custom = {int(n.get("numFmtId")): n.get("formatCode", "") for n in styles.iter(f"{_NS_MAIN}numFmt")}
+    percent_ids = {9, 10} | {i for i, code in custom.items() if _is_percent_code(code)}
+    xfs = styles.find(f"{_NS_MAIN}cellXfs")
+    if xfs is None:
+        return set()
+    return {i for i, xf in enumerate(xfs) if int(xf.get("numFmtId", 0)) in percent_ids}
+
+
+def _xlsx_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple[int, int]]:
+    with zipfile.ZipFile(path) as z:
+        percent_xf = _xlsx_percent_styles(z)
+        part = _xlsx_sheet_part(z, sheet_name) if percent_xf else None
+        if not part:
+            return set()
+        xml = z.read(part)
+    letters = {_col_letters(c): c for c in cols}
+    # Only the start tags of cells in the asked columns: <c r="AB12" s="5" t="n">.
+    pattern = re.compile(rb'<(?:\w+:)?c r="(' + b"|".join(k.encode() for k in letters) + rb')(\d+)"([^>]*)>')
+    style = re.compile(rb'\ss="(\d+)"')
+    out = set()
+    for m in pattern.finditer(xml):
+        s = style.search(m.group(3))
+        if int(s.group(1) if s else 0) in percent_xf:
+            out.add((int(m.group(2)) - 1, letters[m.group(1).decode()]))
+    return out
+
+
+_NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_NS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def _ods_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple[int, int]]:
+    t_table, t_row, t_cell = f"{{{_NS_TABLE}}}table", f"{{{_NS_TABLE}}}table-row", f"{{{_NS_TABLE}}}table-cell"
+    t_covered = f"{{{_NS_TABLE}}}covered-table-cell"
+    rep_rows, rep_cols = f"{{{_NS_TABLE}}}number-rows-repeated", f"{{{_NS_TABLE}}}number-columns-repeated"
+    vtype = f"{{{_NS_OFFICE}}}value-type"
+    out: set[tuple[int, int]] = set()
+    with zipfile.ZipFile(path) as z, z.open("content.xml") as fh:
+        in_sheet = False
+        row = 0
+        for event, el in ET.iterparse(fh, events=("start", "end")):
+            if el.tag == t_table:
+                if event == "start":
+                    in_sheet = el.get(f"{{{_NS_TABLE}}}name") == sheet_name
+                    row = 0
+                elif in_sheet:
+                    break
+                continue
+            if not in_sheet or event != "end" or el.tag != t_row:
+                continue
+            col = 0
+            for cell in el:
+                if cell.tag not in (t_cell, t_covered):
+                    continue
+                n = int(cell.get(rep_cols, 1))
+                if cell.get(vtype) == "percentage":
+                    out.update((row, c) for c in range(col, col + n) if c in cols)
+                col += n
+            row += int(el.get(rep_rows, 1))
+            el.clear()
+    return out
+
+
+def _xls_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple[int, int]]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    try:
+        sh = book.sheet_by_name(sheet_name)
+        out = set()
+        for c in cols:
+            if c >= sh.ncols:
+                continue
+            for r in range(sh.nrows):
+                if sh.cell_type(r, c) != xlrd.XL_CELL_NUMBER:
+                    continue
+                fmt = book.format_map.get(book.xf_list[sh.cell_xf_index(r, c)].format_key)
+                if fmt is not None and _is_percent_code(fmt.format_str):
+                    out.add((r, c))
+        return out
+    finally:
+        book.release_resources()
+
+
+# --------------------------------------------------------------------------
+# CSV
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else cp1252."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def csv_rows(text: str, delimiter: str) -> list[list]:
+    return [[c if c.strip() else None for c in row] for row in csv.reader(io.StringIO(text, newline=""),
+                                                                           delimiter=delimiter)]
+
+
+def csv_candidates(path: Path) -> list[Sheet]:
+    """The CSV read with each possible delimiter (``,`` and ``;``); the caller keeps the best."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileProblem(f"non leggibile ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise FileProblem("file vuoto")
+    if b"\x00" in data[:4096]:
+        raise FileProblem("non è un file di testo CSV (contenuto binario)")
+    text = decode_csv(data)
+    out = []
+    for delim in (",", ";"):
+        try:
+            out.append(Sheet("", csv_rows(text, delim)))
+        except csv.Error as exc:
+            raise FileProblem(f"CSV non leggibile ({exc})") from exc
+    return out
+
