@@ -32,7 +32,7 @@ lint: $(STAMP) ## Check the code style with ruff
 	$(PY) -m ruff check src tests benchmarks
 
 sample: $(STAMP) ## Regenerate the bundled synthetic sample under data/sample/
-	$(PY) -m analysis sample --out data/sample/survey_sample.xlsx --truth data/sample/planted_structure.csv
+	$(PY) -m analysis sample --out data/sample/survey/survey_sample.xlsx --truth data/sample/planted_structure.csv
 
 template: $(STAMP) ## Write the blank survey workbook to reports/template/questionario.xlsx
 	$(PY) -m analysis template --out reports/template/questionario.xlsx

@@ -41,7 +41,6 @@ from analysis.values import (
     KEPT,
     MISSING,
     DateValue,
-    Parsed,
     ateco_division,
     cell_text,
     is_blank,
@@ -395,7 +394,7 @@ def decide(blocks: list[Block], cb: Codebook, corrections: list[Correction]) -> 
             applied["applied"].append({**c.describe(), "company_id": best["company_id"]})
             best.setdefault("fixes", []).append(c)
     excluded_rows = {(r["block"], r["i"]) for r, reason, _ in rejected if reason == "excluded"}
-    for g, c in excluded.items():
+    for c in excluded.values():
         applied["applied"].append({**c.describe(), "effetto": "esclusa"})
     return accepted, rejected, issues_extra, {"corrections": applied, "excluded_rows": excluded_rows}
 

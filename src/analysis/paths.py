@@ -13,6 +13,7 @@ STARTUPS = DATA / "startups"
 REPORTS = PROJECT_ROOT / "reports"
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 
-SAMPLE_SURVEY = SAMPLE / "survey_sample.xlsx"
+SAMPLE_SURVEY_DIR = SAMPLE / "survey"  # only the sample workbook: run reads this folder
+SAMPLE_SURVEY = SAMPLE_SURVEY_DIR / "survey_sample.xlsx"
 SAMPLE_TRUTH = SAMPLE / "planted_structure.csv"
 DEFAULT_CORRECTIONS = (DATA / "corrections.csv", DATA / "corrections.xlsx")

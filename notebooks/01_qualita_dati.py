@@ -1,0 +1,129 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (analysis)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+processed_dir = ""  # folder written by the ingest step; empty means data/processed
+wave = ""  # survey wave shown in the header
+sample_run = False  # True when the run used the bundled sample survey
+audience = "board"  # board for exports, analyst for real names (never exported)
+codebook_path = ""  # project codebook file; empty means the package codebook only
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from analysis import paths, quality
+from analysis.confidentiality import check_audience, suppress_counts
+from analysis.reporting import fmt_int, fmt_pct, load_processed, report_header, sector_palette, setup_plots, table
+
+check_audience(audience)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
+cb = data.codebook
+setup_plots()
+report_header("Qualità dei dati del questionario", wave or "non indicata", data.summary, sample_run, audience)
+
+# %% [markdown]
+# ## Come sono state lette le risposte
+#
+# Ogni file della cartella dei dati grezzi viene letto senza essere modificato. In ogni foglio visibile si cerca,
+# tra le prime 11 righe, l'intestazione che riconosce più domande del questionario (almeno cinque); le colonne non
+# riconosciute vengono elencate e messe da parte. Ogni riga letta finisce in una sola di tre categorie:
+#
+# - **accettata**: entra nell'analisi;
+# - **scartata**, con il primo motivo che si applica: senza ragione sociale né partita IVA valida; fuori dai due
+#   gruppi merceologici (Meccaniche; Metallurgiche, Siderurgiche e Fonderie); nessun bisogno leggibile; risposta
+#   ripetuta della stessa impresa (vale la più recente);
+# - **vuota**: nessuna risposta nelle colonne del questionario.
+#
+# Per ogni file e foglio vale il bilancio *lette = accettate + scartate + vuote*. Le celle che non si possono
+# leggere come scritte (per esempio "50-249" come numero di dipendenti) sono segnalate e, salvo eccezioni, trattate
+# come mancanti: l'elenco completo è in `cell_issues.csv`, a disposizione degli analisti.
+
+# %%
+files = quality.files_table(data.summary)
+table(quality.format_counts(files), "File letti, esclusi e ignorati")
+
+# %%
+balance = quality.balance_table(data.summary)
+assert (balance["Quadra"] == "sì").all(), "il bilancio delle righe non quadra"
+table(quality.format_counts(balance), "Bilancio delle righe per file e foglio")
+
+# %% [markdown]
+# ## Righe scartate e celle segnalate
+#
+# I conteggi che riguardano meno di tre imprese sono nascosti ("<3") nei report per il Consiglio; dove servirebbe
+# a ricavarli per differenza dal totale, è nascosto anche un secondo conteggio ("n.p.", non pubblicabile).
+
+# %%
+reasons = quality.rejections_by_reason(data.summary, audience)
+display(table(reasons, "Righe scartate per motivo") if len(reasons) else Markdown("Nessuna riga scartata."))
+
+# %%
+by_field = quality.issues_by_field(data.cell_issues, cb, audience)
+display(table(by_field, "Celle segnalate per domanda e motivo") if len(by_field) else
+        Markdown("Nessuna cella segnalata."))
+
+# %%
+display(table(quality.issues_by_file(data.cell_issues, audience), "Celle segnalate per file")
+        if len(data.cell_issues) else Markdown(""))
+
+# %%
+if audience == "analyst":
+    display(table(data.rejected.drop(columns=["original"]), "Righe scartate (solo vista analista)"))
+
+# %% [markdown]
+# ## Completezza delle risposte
+#
+# Quota delle imprese accettate che hanno risposto a ciascuna domanda (i dati personali non sono mostrati).
+# Un bisogno non risposto non esclude l'impresa: le analisi successive dichiarano come trattano i valori mancanti.
+
+# %%
+comp = quality.completeness(data.responses, cb)
+fig, axes = plt.subplots(1, 3, figsize=(15, 7), gridspec_kw={"width_ratios": [1.1, 1, 0.8]})
+for ax, section in zip(axes, ["Profilo", "Bisogni", "Maturità digitale"], strict=True):
+    part = comp[comp["Sezione"] == section].sort_values("Quota")
+    ax.barh(part["Domanda"], part["Quota"] * 100, color="#1F4E79")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Imprese che hanno risposto (%)")
+    ax.set_title(section)
+    ax.tick_params(axis="y", labelsize=9)
+fig.suptitle("Completezza delle risposte per domanda", fontweight="bold")
+plt.show()
+
+# %%
+lowest = comp.sort_values("Quota").head(5)
+Markdown("Domande con meno risposte: " + "; ".join(f"{d} ({fmt_pct(q)})" for d, q in zip(lowest["Domanda"],
+                                                                                         lowest["Quota"], strict=True)))
+
+# %% [markdown]
+# ## Chi ha risposto
+#
+# Imprese accettate per gruppo merceologico e classe dimensionale (definizione UE per numero di dipendenti:
+# micro sotto 10, piccola 10-49, media 50-249, grande da 250).
+
+# %%
+table(quality.sector_size_table(data.responses, cb, audience), "Imprese per gruppo merceologico e dimensione")
+
+# %%
+counts = data.responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0)
+shown = suppress_counts(counts.to_frame("n"), audience)["n"]
+fig, ax = plt.subplots(figsize=(8, 2.8))
+palette = sector_palette(cb)
+visible = counts[shown.map(lambda v: not isinstance(v, str))]
+ax.barh([cb.sector_short[s] for s in visible.index], visible.values, color=[palette[s] for s in visible.index])
+for y, v in enumerate(visible.values):
+    ax.text(v, y, f" {fmt_int(v)}", va="center")
+ax.set_xlabel("Imprese accettate")
+ax.set_title("Imprese per gruppo merceologico")
+plt.show()

@@ -1,0 +1,121 @@
+"""Shared pieces of every report: loading the processed outputs, Italian formats, palette, header.
+
+Every notebook starts with :func:`report_header` (title, wave, date, what was
+read, a banner when the run used the bundled sample) and draws with the same
+palette for the two sector groups.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.codebook import Codebook, load_codebook
+
+SECTOR_COLORS = ["#1F4E79", "#C55A11", "#548235", "#7030A0"]  # Meccaniche, Metallurgiche, spare
+NEUTRAL = "#7F7F7F"
+
+
+def sector_palette(cb: Codebook) -> dict[str, str]:
+    """One consistent colour per sector group, in every figure."""
+    return {label: SECTOR_COLORS[i % len(SECTOR_COLORS)] for i, label in enumerate(cb.sector_labels)}
+
+
+def fmt_int(n: float | int | None) -> str:
+    """``1.250`` (Italian thousands separator)."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "–"
+    return f"{int(round(n)):,}".replace(",", ".")
+
+
+def fmt_num(x: float | None, decimals: int = 1) -> str:
+    """``12,5`` (Italian decimal comma, dot for thousands)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    s = f"{x:,.{decimals}f}"
+    return s.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+
+
+def fmt_pct(share: float | None, decimals: int = 1) -> str:
+    """A share 0-1 as ``12,5%``."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "–"
+    return fmt_num(share * 100, decimals) + "%"
+
+
+def setup_plots() -> None:
+    """Static, readable figures: seaborn theme, larger fonts, tight layout."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    mpl.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold",
+                         "axes.titlesize": 13, "figure.autolayout": True, "svg.fonttype": "none"})
+
+
+@dataclass
+class Processed:
+    """What reading wrote to the processed folder."""
+
+    responses: pd.DataFrame
+    rejected: pd.DataFrame
+    cell_issues: pd.DataFrame
+    summary: dict
+    folder: Path
+    codebook: Codebook
+
+
+def load_processed(processed_dir: str | Path, codebook_path: str | Path | None = None) -> Processed:
+    folder = Path(processed_dir)
+    missing = [n for n in ("responses.parquet", "rejected.csv", "cell_issues.csv", "ingest_summary.json")
+               if not (folder / n).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}: run `python -m analysis ingest` first")
+    return Processed(
+        responses=pd.read_parquet(folder / "responses.parquet"),
+        rejected=pd.read_csv(folder / "rejected.csv", dtype=str, keep_default_na=False),
+        cell_issues=pd.read_csv(folder / "cell_issues.csv", dtype=str, keep_default_na=False),
+        summary=json.loads((folder / "ingest_summary.json").read_text("utf-8")),
+        folder=folder,
+        codebook=load_codebook(codebook_path or None),
+    )
+
+
+def report_header(title: str, wave: str, summary: dict, sample_run: bool, audience: str):
+    """The block at the top of every report (an IPython HTML object)."""
+    from IPython.display import HTML
+
+    t = summary["totals"]
+    parts = [
+        "<div style='border-bottom:3px solid #1F4E79;padding-bottom:6px;margin-bottom:10px'>",
+        "<div style='color:#555'>Confindustria Varese &middot; PoliHub &mdash; Programma filiere metalmeccaniche</div>",
+        f"<h1 style='margin:4px 0'>{html.escape(title)}</h1>",
+        f"<div>Rilevazione <b>{html.escape(str(wave))}</b> &middot; generato il "
+        f"{datetime.now().strftime('%d/%m/%Y %H:%M')}</div>",
+        f"<div>{fmt_int(t['files_read'])} file letti, {fmt_int(t['files_left_out'])} esclusi; "
+        f"{fmt_int(t['accepted'])} risposte accettate, {fmt_int(t['rejected'])} scartate</div>",
+        "</div>",
+    ]
+    if sample_run:
+        parts.insert(0, "<div style='background:#FFF2CC;border:2px solid #BF9000;padding:8px;margin-bottom:8px;"
+                        "font-weight:bold'>DATI DI ESEMPIO: questa analisi usa il questionario sintetico incluso nel "
+                        "progetto, non risposte reali.</div>")
+    if audience != "board":
+        parts.insert(0, "<div style='background:#F8CBAD;border:2px solid #C00000;padding:8px;font-weight:bold'>"
+                        "VISTA ANALISTA: contiene nomi reali, da non esportare né inoltrare.</div>")
+    return HTML("".join(parts))
+
+
+def table(frame: pd.DataFrame, caption: str | None = None):
+    """A table for the report: no index, Italian-formatted numbers already as text."""
+    styler = frame.style.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
+                                                                      " text-align: left; font-size: 1.05em"}])

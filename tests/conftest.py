@@ -1,0 +1,47 @@
+"""Shared fixtures: the codebook, small workbooks written by the tests themselves."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from analysis.codebook import load_codebook
+
+
+@pytest.fixture(scope="session")
+def cb():
+    return load_codebook()
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list]], formats: dict[tuple[str, int, int], str] | None = None,
+               hidden: tuple[str, ...] = ()) -> Path:
+    """A workbook with the given rows per sheet; ``formats[(sheet, row, col)]`` (1-based) sets number formats."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row, start=1):
+                if v is not None:
+                    ws.cell(row=r, column=c, value=v)
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    for (name, r, c), fmt in (formats or {}).items():
+        wb[name].cell(row=r, column=c).number_format = fmt
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def write_csv_file(path: Path, rows: list[list], delimiter: str = ",", encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding=encoding) as fh:
+        csv.writer(fh, delimiter=delimiter).writerows(rows)
+    return path
+
+
+# Valid VAT numbers (check digit verified) for hand-written fixtures.
+VATS = ["01234567897", "00000010215", "12345678903", "00743110157", "02483910135", "11111111115"]

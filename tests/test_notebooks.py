@@ -1,0 +1,71 @@
+"""Every notebook: paired with its jupytext file, committed without outputs, run top to bottom on small data."""
+
+import json
+import subprocess
+import sys
+
+import jupytext
+import pytest
+
+from analysis.paths import NOTEBOOKS, PROJECT_ROOT
+from analysis.pipeline import declared_parameters, notebook_paths
+from analysis.sample import write_sample
+
+NOTEBOOK_FILES = notebook_paths()
+
+
+def test_there_are_numbered_notebooks():
+    assert NOTEBOOK_FILES and NOTEBOOK_FILES[0].name.startswith("01_")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_notebook_is_output_free_and_in_sync_with_its_py_pair(nb):
+    data = json.loads(nb.read_text())
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in data["cells"] if c["cell_type"] == "code")
+    assert data["metadata"]["kernelspec"]["name"] == "python3"
+    tagged = [c for c in data["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1 and data["cells"].index(tagged[0]) == 0
+    pair = nb.with_suffix(".py")
+    assert pair.is_file(), f"{pair.name} missing: run jupytext --sync"
+    from_py = jupytext.read(pair)
+    assert [c.source for c in from_py.cells] == [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+                                                 for c in data["cells"]], f"{nb.name} and {pair.name} differ"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_parameters_are_plain_literals_with_board_default(nb):
+    params = declared_parameters(nb)
+    assert params.get("audience") == "'board'" or params.get("audience") == '"board"'
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """`python -m analysis run` on a small generated survey, as a separate process."""
+    root = tmp_path_factory.mktemp("run")
+    write_sample(root / "raw" / "wave.xlsx", companies=80, seed=9)
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw"), "--out",
+                           str(root / "out"), "--wave", "test-wave"], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=900)
+    return root, proc
+
+
+@pytest.mark.slow
+def test_run_executes_every_notebook_and_exports_html_without_code(small_run):
+    root, proc = small_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    reports = root / "out" / "reports" / "test-wave"
+    for nb in NOTEBOOK_FILES:
+        html = (reports / nb.name).with_suffix(".html").read_text()
+        assert "<img" in html and "data:image/png;base64" in html
+        assert "import " not in html and "check_audience(" not in html  # no code
+        assert "<script src=" not in html and "cdn." not in html  # nothing fetched from the internet
+        assert "test-wave" in html
+    manifest = json.loads((reports / "manifest.json").read_text())
+    assert manifest["inputs"][0]["file"] == "wave.xlsx" and len(manifest["inputs"][0]["sha256"]) == 64
+    assert (root / "out" / "processed" / "responses.parquet").is_file()
+    assert "DATI DI ESEMPIO" not in (reports / NOTEBOOK_FILES[0].name).with_suffix(".html").read_text()
+
+
+def test_notebooks_folder_holds_only_pairs():
+    stray = [p.name for p in NOTEBOOKS.glob("*.ipynb") if p not in NOTEBOOK_FILES]
+    assert not stray, f"notebooks not in the pipeline order: {stray}"
