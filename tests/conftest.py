@@ -45,3 +45,54 @@ def write_csv_file(path: Path, rows: list[list], delimiter: str = ",", encoding:
 
 # Valid VAT numbers (check digit verified) for hand-written fixtures.
 VATS = ["01234567897", "00000010215", "12345678903", "00743110157", "02483910135", "11111111115"]
+
+
+def write_ods(path: Path, sheets: dict[str, list[list]], percent: set[tuple[str, int, int]] = frozenset()) -> Path:
+    """An OpenDocument spreadsheet; ``percent`` holds (sheet, row, col), 0-based, of percentage cells."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    for name, rows in sheets.items():
+        table = Table(name=name)
+        for r, row in enumerate(rows):
+            tr = TableRow()
+            for c, v in enumerate(row):
+                if v is None:
+                    tr.addElement(TableCell())
+                elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                    kind = "percentage" if (name, r, c) in percent else "float"
+                    cell = TableCell(valuetype=kind, value=v)
+                    cell.addElement(P(text=str(v)))
+                    tr.addElement(cell)
+                else:
+                    cell = TableCell(valuetype="string")
+                    cell.addElement(P(text=str(v)))
+                    tr.addElement(cell)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(str(path))
+    return path
+
+
+def write_xls(path: Path, sheets: dict[str, list[list]], percent: set[tuple[str, int, int]] = frozenset()) -> Path:
+    """A legacy .xls workbook; ``percent`` holds (sheet, row, col), 0-based, of cells formatted ``0%``."""
+    import xlwt
+
+    wb = xlwt.Workbook()
+    pct = xlwt.easyxf(num_format_str="0%")
+    for name, rows in sheets.items():
+        ws = wb.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if v is None:
+                    continue
+                if (name, r, c) in percent:
+                    ws.write(r, c, v, pct)
+                else:
+                    ws.write(r, c, v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(str(path))
+    return path

@@ -1,0 +1,209 @@
+"""Cases a shortcut would get wrong, file-level failures, corrections, raw files left untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.codebook import load_codebook
+from analysis.ingest import ingest, run_ingest
+from analysis.paths import PROJECT_ROOT
+from conftest import VATS, write_csv_file, write_xlsx
+
+MECC = "Meccaniche"
+HEADER = ["Data di compilazione", "Ragione sociale", "Partita IVA", "Gruppo merceologico", "Codice ATECO",
+          "Manutenzione predittiva", "Cybersecurity industriale"]
+REAL_FILES = PROJECT_ROOT.parent / "shared" / "real-files"
+
+
+def survey(path: Path, rows: list[list], sheet: str = "Risposte", **kw) -> Path:
+    return write_xlsx(path, {sheet: [HEADER, *rows]}, **kw)
+
+
+def test_two_headers_naming_one_field_leave_the_file_out_naming_both(tmp_path):
+    write_xlsx(tmp_path / "raw" / "doppio.xlsx",
+               {"R": [HEADER + ["Company name"], [None, "Alfa", VATS[0], MECC, "25", 4, 4, "Alfa bis"]]})
+    survey(tmp_path / "raw" / "buono.xlsx", [[None, "Beta", VATS[1], MECC, "25", 4, 4]])
+    result = ingest(tmp_path / "raw")
+    left = {f["file"]: f for f in result.summary["files"]}["doppio.xlsx"]
+    assert left["status"] == "left_out"
+    assert "'Ragione sociale'" in left["reason"] and "'Company name'" in left["reason"]
+    assert result.accepted == 1
+
+
+def test_a_later_file_with_an_earlier_date_loses(tmp_path):
+    survey(tmp_path / "raw" / "a.xlsx", [[datetime(2026, 10, 20, 10), "Alfa", VATS[0], MECC, "25", 5, 5]])
+    survey(tmp_path / "raw" / "b.xlsx", [[datetime(2026, 10, 10, 10), "Alfa", VATS[0], MECC, "25", 1, 1]])
+    result = ingest(tmp_path / "raw")
+    assert result.responses.loc[0, "source_file"] == "a.xlsx"
+    assert result.rejected.loc[0, "source_file"] == "b.xlsx" and result.rejected.loc[0, "reason"] == "duplicate"
+
+
+def test_same_day_without_time_falls_back_to_the_later_path_then_row(tmp_path):
+    survey(tmp_path / "raw" / "a.xlsx", [["20/10/2026", "Alfa", VATS[0], MECC, "25", 5, 5]])
+    survey(tmp_path / "raw" / "b.xlsx", [[datetime(2026, 10, 20, 8), "Alfa", VATS[0], MECC, "25", 1, 1],
+                                         [None, "Alfa", VATS[0], MECC, "25", 2, 2]])
+    result = ingest(tmp_path / "raw")
+    winner = result.responses.iloc[0]
+    assert (winner["source_file"], winner["source_row"]) == ("b.xlsx", 2)  # undated row 3 loses to dated ones
+
+
+def test_same_company_by_vat_and_by_name_only_is_one_company(tmp_path):
+    survey(tmp_path / "raw" / "a.xlsx", [[datetime(2026, 10, 1), "Fonderia Rossi S.p.A.", VATS[0], MECC, "24", 3, 3],
+                                         [datetime(2026, 10, 2), "FONDERIA ROSSI spa", None, MECC, "24", 4, 4],
+                                         [datetime(2026, 10, 3), "Altro nome", f"IT{VATS[0]}", MECC, "24", 5, 5]])
+    result = ingest(tmp_path / "raw")
+    assert result.accepted == 1 and result.responses.loc[0, "source_row"] == 4
+    assert list(result.rejected["reason"]) == ["duplicate", "duplicate"]
+
+
+def test_latest_row_without_needs_keeps_the_earlier_answer(tmp_path):
+    survey(tmp_path / "raw" / "a.xlsx", [[datetime(2026, 10, 1), "Alfa", VATS[0], MECC, "25", 4, 4],
+                                         [datetime(2026, 10, 9), "Alfa", VATS[0], MECC, "25", None, "n.d."]])
+    result = ingest(tmp_path / "raw")
+    assert result.responses.loc[0, "source_row"] == 2
+    assert result.rejected.loc[0, "reason"] == "no_needs"
+
+
+def test_corrupt_fake_empty_and_second_sheet_workbooks(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "finto.xlsx").write_text("questo non è un foglio di calcolo")
+    good = survey(tmp_path / "tmp.xlsx", [[None, "Alfa", VATS[0], MECC, "25", 4, 4]])
+    data = good.read_bytes()
+    (raw / "rotto.xlsx").write_bytes(data[: len(data) // 2])
+    write_xlsx(raw / "vuoto.xlsx", {"Foglio1": []})
+    write_xlsx(raw / "secondo.xlsx", {"Istruzioni": [["Compilare il foglio Risposte"]],
+                                      "Risposte": [HEADER, [None, "Beta", VATS[1], MECC, "25", 4, 4]]})
+    (raw / "vuoto.csv").write_bytes(b"")
+    (raw / "~$secondo.xlsx").write_bytes(b"lock")
+    (raw / ".nascosto.xlsx").write_bytes(b"x")
+    (raw / "note.pdf").write_bytes(b"%PDF-1.4")
+    result = ingest(raw)
+    files = {f["file"]: f for f in result.summary["files"]}
+    assert files["finto.xlsx"]["status"] == "left_out" and "non è un foglio di calcolo" in files["finto.xlsx"]["reason"]
+    assert files["rotto.xlsx"]["status"] == "left_out"
+    assert files["vuoto.xlsx"]["status"] == "left_out" and "nessun foglio" in files["vuoto.xlsx"]["reason"]
+    assert files["vuoto.csv"]["status"] == "left_out"
+    assert files["secondo.xlsx"]["status"] == "read"
+    assert files["secondo.xlsx"]["sheets_not_matched"][0]["sheet"] == "Istruzioni"
+    assert {i["file"] for i in result.summary["ignored_files"]} == {"~$secondo.xlsx", ".nascosto.xlsx", "note.pdf"}
+    assert result.accepted == 1
+    for f in result.summary["files"]:
+        assert "\n" not in f.get("reason", "")
+
+
+def test_password_protected_workbook_is_named_as_such(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    # Office stores an encrypted xlsx inside an OLE compound file.
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 504 + b"EncryptedPackage" + b"\x00" * 1000
+    (raw / "segreto.xlsx").write_bytes(ole)
+    result = ingest(raw)
+    assert "password" in result.summary["files"][0]["reason"]
+
+
+@pytest.mark.parametrize("name", ["google-sheets-responses-favorite-pokemon.xlsx",
+                                  "google-forms-export-alcohol-survey.csv"])
+def test_real_files_from_other_tools_are_left_out_quickly(tmp_path, name):
+    if not (REAL_FILES / name).is_file():
+        pytest.skip(f"{REAL_FILES / name} not available")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(REAL_FILES / name, raw / name)
+    started = time.perf_counter()
+    result = ingest(raw)
+    elapsed = time.perf_counter() - started
+    entry = result.summary["files"][0]
+    assert entry["status"] == "left_out" and "nessun foglio" in entry["reason"]
+    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
+
+
+def test_corrections_fix_exclude_and_report_unmatched(tmp_path):
+    survey(tmp_path / "raw" / "a.xlsx", [[None, "Alfa Srl", VATS[0], MECC, "25", 4, 4],
+                                         [None, "Beta Srl", VATS[1], MECC, "25", 4, 4],
+                                         [None, "Gamma Srl", None, MECC, "25", "boh", 2]])
+    write_csv_file(tmp_path / "corr.csv", [
+        ["azienda", "campo", "valore", "nota"],
+        [VATS[0], "Cybersecurity industriale", "1", "telefonata"],
+        ["Gamma S.r.l.", "gruppo_merceologico", "Fonderie", ""],
+        ["Beta srl", "escludi", "", "ritirata"],
+        ["Inesistente spa", "dipendenti", "3", ""],
+        [VATS[0], "campo_che_non_esiste", "3", ""],
+    ])
+    result = ingest(tmp_path / "raw", corrections_path=tmp_path / "corr.csv")
+    r = result.responses.set_index("ragione_sociale")
+    assert r.loc["Alfa Srl", "bisogno_cybersecurity"] == 1
+    assert r.loc["Gamma Srl", "gruppo_merceologico"] == "Metallurgiche, Siderurgiche e Fonderie"
+    assert "Beta Srl" not in r.index
+    beta = result.rejected[result.rejected["reason"] == "excluded"].iloc[0]
+    assert beta["original"] == "{}" and "ritirata" in beta["message"]
+    corr = result.summary["corrections"]
+    assert len(corr["applied"]) == 3 and len(corr["not_applied"]) == 2
+    assert {c["motivo"].split(":")[0] for c in corr["not_applied"]} == {"nessuna impresa corrispondente", "campo sconosciuto"}
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_raw_folder_is_unchanged_and_outputs_are_complete(tmp_path):
+    raw = tmp_path / "raw"
+    survey(raw / "a.xlsx", [[None, "Alfa", VATS[0], MECC, "25", 4, 4], [None, None, None, None, None, None, None]])
+    write_csv_file(raw / "sub" / "b.csv", [HEADER, ["", "Beta", VATS[1], MECC, "25", "3", "x"]], delimiter=";")
+    before = _checksums(raw)
+    stat_before = {p: (raw / p).stat().st_mtime_ns for p in before}
+    result = run_ingest(raw, tmp_path / "out", quiet=True)
+    assert _checksums(raw) == before
+    assert {p: (raw / p).stat().st_mtime_ns for p in before} == stat_before
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["cell_issues.csv", "ingest_summary.json", "rejected.csv", "responses.parquet"]
+    summary = json.loads((tmp_path / "out" / "ingest_summary.json").read_text())
+    assert summary["totals"]["accepted"] == result.accepted == 2
+
+
+# --------------------------------------------------------------------------
+# Property-based: garbage in any cell never raises, and the balance holds.
+
+cells = st.one_of(
+    st.none(), st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12), st.integers(-10**12, 10**12),
+    st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.sampled_from(["Sì", "no", "4 - Molto rilevante", "n.d.", "50-249", "1.250,5", "IT 012", "25.62", "%", ";;"]),
+)
+FULL_HEADER = HEADER + ["Numero di dipendenti", "Quota export (%)", "Mercati di sbocco",
+                        "Consenso a essere citati nei report", "Funzione R&S interna",
+                        "Maturità: gestione dei dati", "Posizione nella filiera"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cells, min_size=len(FULL_HEADER), max_size=len(FULL_HEADER)), min_size=1, max_size=8))
+def test_garbage_never_raises_and_every_row_is_accounted_for(tmp_path_factory, rows):
+    from analysis.schema import validate_responses
+
+    raw = tmp_path_factory.mktemp("raw")
+    write_xlsx(raw / "g.xlsx", {"R": [FULL_HEADER, *rows]})
+    result = ingest(raw)
+    for f in result.summary["files"]:
+        for s in f["sheets"]:
+            assert s["rows_read"] == s["accepted"] + sum(s["rejected"].values()) + s["empty"]
+    validate_responses(result.responses, load_codebook())
+
+
+def test_an_xlsx_zip_without_workbook_part_is_left_out(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with zipfile.ZipFile(raw / "zip.xlsx", "w") as z:
+        z.writestr("hello.txt", "hi")
+    result = ingest(raw)
+    assert result.summary["files"][0]["status"] == "left_out"
