@@ -44,6 +44,7 @@ from analysis.values import (
     ateco_division,
     cell_text,
     is_blank,
+    is_blank_result,
     parse_column,
     yes_no_answer,
 )
@@ -77,6 +78,17 @@ class Block:
     issues: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
 
+    def get(self, key: str) -> list:
+        """Parsed values of a field, all None when the sheet does not ask it."""
+        if key not in self.values:
+            self.values[key] = [None] * len(self.rows)
+        return self.values[key]
+
+    def get_raw(self, key: str) -> list:
+        if key not in self.raw:
+            self.raw[key] = [None] * len(self.rows)
+        return self.raw[key]
+
 
 def _last_data_row(rows: list[list], cols: list[int]) -> int:
     for i in range(len(rows) - 1, -1, -1):
@@ -86,28 +98,32 @@ def _last_data_row(rows: list[list], cols: list[int]) -> int:
     return -1
 
 
-def _percent_mask(sheet: Sheet, data_start: int, col: int, raw: list) -> list[bool] | None:
-    if not any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
-        return None
-    cells = sheet.percent_cells({sheet.col0 + col})
-    if not cells:
-        return None
+def _percent_masks(sheet: Sheet, data_start: int, cols: list[int], raw: dict[int, list]) -> dict[int, list[bool]]:
+    """Per percent column holding numbers: which cells carry a percent format (one scan of the sheet)."""
+    numeric = [j for j in cols if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw[j])]
+    if not numeric:
+        return {}
+    cells = sheet.percent_cells({sheet.col0 + j for j in numeric})
     base = sheet.row0 + data_start
-    return [(base + i, sheet.col0 + col) in cells for i in range(len(raw))]
+    return {j: [(base + i, sheet.col0 + j) in cells for i in range(len(raw[j]))] for j in numeric}
 
 
 def _fold_options(f: Field, option_cols: list[tuple[int, str]], rows: list[list], cb: Codebook,
                   block_issues: list, headers: dict[int, str]) -> list:
     """One yes/no column per option, folded back into the several-choice field."""
     out: list = [None] * len(rows)
+    answers: dict = {}
     for i, row in enumerate(rows):
         chosen: set[str] = set()
         answered = False
         for j, option in option_cols:
             v = row[j] if j < len(row) else None
-            if is_blank(v):
+            if v is None or v == "" or is_blank(v):
                 continue
-            ans = yes_no_answer(v, cb)
+            key = v if v.__class__ is str else (v.__class__, v)
+            if key not in answers:
+                answers[key] = yes_no_answer(v, cb)
+            ans = answers[key]
             if ans == "yes":
                 chosen.add(option)
                 answered = True
@@ -128,7 +144,9 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     last = _last_data_row(sheet.rows, matched_cols)
     rows = sheet.rows[start:last + 1] if last >= start else []
     width = max((len(r) for r in rows), default=0)
-    columns = list(zip(*[r + [None] * (width - len(r)) for r in rows], strict=True)) if rows else []
+    if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's never are
+        rows = [r + [None] * (width - len(r)) for r in rows]
+    columns = list(zip(*rows, strict=True)) if rows else []
 
     def column(j: int) -> list:
         return list(columns[j]) if j < len(columns) else [None] * len(rows)
@@ -139,21 +157,24 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
         source_rows=[sheet.row0 + start + i + 1 for i in range(len(rows))], empty=[], values={}, raw={},
         unmatched=list(header.unmatched),
     )
-    blank_cols = {j: [is_blank(v) for v in column(j)] for j in matched_cols}
-    block.empty = [all(blank_cols[j][i] for j in matched_cols) for i in range(len(rows))]
+    filled = [False] * len(rows)  # a row is empty when every matched cell is blank
 
     options: dict[str, list[tuple[int, str]]] = {}
+    percent_cols = [j for j in matched_cols
+                    if header.matches[j].option is None and cb.by_key[header.matches[j].key].type == "percent"]
+    masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
     for j in matched_cols:
         m = header.matches[j]
         if m.option is not None:
             options.setdefault(m.key, []).append((j, m.option))
             block.field_headers.setdefault(m.key, header.headers[j])
+            filled = [a or not is_blank(v) for a, v in zip(filled, column(j), strict=True)]
             continue
         f = cb.by_key[m.key]
         raw = column(j)
-        mask = _percent_mask(sheet, start, j, raw) if f.type == "percent" else None
-        parsed = parse_column(raw, f, cb, mask)
+        parsed = parse_column(raw, f, cb, masks.get(j))
         block.values[f.key] = [p.value for p in parsed]
+        filled = [a or not is_blank_result(p) for a, p in zip(filled, parsed, strict=True)]
         block.raw[f.key] = raw
         block.field_headers[f.key] = header.headers[j]
         for i, p in enumerate(parsed):
@@ -161,6 +182,7 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
                 block.issues.append((i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action))
     for key, cols in options.items():
         block.values[key] = _fold_options(cb.by_key[key], cols, rows, cb, block.issues, header.headers)
+    block.empty = [not f for f in filled]
     return block
 
 
@@ -279,10 +301,10 @@ def _original(block: Block, i: int) -> str:
 
 def _sector(block: Block, i: int, cb: Codebook) -> tuple[str | None, str | None, tuple | None]:
     """(group, rejection message, ATECO issue) of one row (spec section 3)."""
-    stated = block.values.get("gruppo_merceologico", [None] * (i + 1))[i]
-    ateco = block.values.get("codice_ateco", [None] * (i + 1))[i]
-    raw_group = cell_text(block.raw.get("gruppo_merceologico", [None] * (i + 1))[i])
-    raw_ateco = cell_text(block.raw.get("codice_ateco", [None] * (i + 1))[i])
+    stated = block.get("gruppo_merceologico")[i]
+    ateco = block.get("codice_ateco")[i]
+    raw_group = cell_text(block.get_raw("gruppo_merceologico")[i])
+    raw_ateco = cell_text(block.get_raw("codice_ateco")[i])
     derived = cb.sector_by_division.get(ateco_division(ateco)) if ateco else None
     if stated is not None:
         issue = None
@@ -428,8 +450,10 @@ def responses_frame(accepted: list[dict], blocks: list[Block], cb: Codebook) -> 
     from analysis.values import PARSERS
 
     data: dict[str, list] = {"company_id": [r["company_id"] for r in accepted]}
+    where = [(r["block"], r["i"]) for r in accepted]
     for f in cb.fields:
-        data[f.key] = [blocks[r["block"]].values.get(f.key, [None] * (r["i"] + 1))[r["i"]] for r in accepted]
+        columns = {b: blocks[b].get(f.key) for b in {b for b, _ in where}}
+        data[f.key] = [columns[b][i] for b, i in where]
     for n, r in enumerate(accepted):
         for c in r.get("fixes", []):
             f = cb.by_key[c.field]

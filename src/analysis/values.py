@@ -55,6 +55,14 @@ class Parsed:
 
 
 MISSING = Parsed()
+# What a blank cell parses to: distinct objects, so emptiness can be told by identity.
+BLANK = Parsed()
+BLANK_NO = Parsed(False)  # consent: blank means no
+
+
+def is_blank_result(p: Parsed) -> bool:
+    """Did this result come from a blank cell?"""
+    return p is BLANK or p is BLANK_NO
 
 
 def _flag(reason: str, value: Any = None, action: str = DROPPED) -> Parsed:
@@ -427,16 +435,20 @@ def parse_column(values: list[Any], f: Field, cb: Codebook,
     (consent: blank means no, unflagged).
     """
     parser = PARSERS[f.type]
-    blank_result = Parsed(False) if f.type == "consent" else MISSING
+    blank_result = BLANK_NO if f.type == "consent" else BLANK
     extra: dict[str, Any] = {}
     if f.type == "date":
         extra["month_first"] = column_is_month_first(values)
-    cache: dict[tuple, Parsed] = {}
+    if percent_format is None:
+        fast = _parse_distinct(values, f, cb, parser, blank_result, extra)
+        if fast is not None:
+            return fast
+    cache: dict = {None: blank_result, "": blank_result}
     out: list[Parsed] = []
     append = out.append
     for i, v in enumerate(values):
-        pct = bool(percent_format and percent_format[i])
-        key = (v.__class__, v, pct)
+        # Text keys itself; other values by type too (1 == 1.0 == True), and percent format.
+        key = v if v.__class__ is str else (v.__class__, v, bool(percent_format and percent_format[i]))
         try:
             hit = cache.get(key)
         except TypeError:  # unhashable: never from our readers, but be safe
@@ -446,6 +458,7 @@ def parse_column(values: list[Any], f: Field, cb: Codebook,
                 hit = blank_result
             else:
                 try:
+                    pct = bool(percent_format and percent_format[i])
                     hit = parser(v, f, cb, percent_format=pct) if f.type == "percent" else parser(v, f, cb, **extra)
                 except (ValueError, TypeError, OverflowError, ArithmeticError):
                     hit = _flag("unreadable_cell")
@@ -453,3 +466,29 @@ def parse_column(values: list[Any], f: Field, cb: Codebook,
                 cache[key] = hit
         append(hit)
     return out
+
+
+def _parse_one(v: Any, f: Field, cb: Codebook, parser, blank_result: Parsed, extra: dict) -> Parsed:
+    if is_blank(v):
+        return blank_result
+    try:
+        return parser(v, f, cb, **extra)
+    except (ValueError, TypeError, OverflowError, ArithmeticError):
+        return _flag("unreadable_cell")
+
+
+def _parse_distinct(values: list[Any], f: Field, cb: Codebook, parser, blank_result: Parsed,
+                    extra: dict) -> list[Parsed] | None:
+    """Dedupe the column in C (``dict.fromkeys``), parse each distinct value, map back.
+
+    Equal numbers of different types (1 and 1.0) parse alike, but True == 1
+    does not: columns holding booleans go the slow way (None is returned).
+    """
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:
+        return None
+    if any(k.__class__ is bool for k in distinct):
+        return None
+    results = {k: _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
+    return list(map(results.__getitem__, values))

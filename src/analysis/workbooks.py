@@ -132,9 +132,13 @@ def workbook_sheets(path: Path) -> tuple[list[tuple[str, object]], list[SkippedS
 
 
 def _loader(wb: pc.CalamineWorkbook, path: Path, name: str):
+    loaded: list = []  # calamine parses a sheet on get_sheet_by_name: do it once
+
     def load(nrows: int | None = None) -> Sheet:
         try:
-            sh = wb.get_sheet_by_name(name)
+            if not loaded:
+                loaded.append(wb.get_sheet_by_name(name))
+            sh = loaded[0]
             rows = sh.to_python(nrows=nrows) if nrows else sh.to_python()
         except Exception as exc:
             raise _calamine_error(path, exc) from exc
@@ -214,14 +218,26 @@ def _xlsx_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tupl
             return set()
         xml = z.read(part)
     letters = {_col_letters(c): c for c in cols}
-    # Only the start tags of cells in the asked columns: <c r="AB12" s="5" t="n">.
-    pattern = re.compile(rb'<(?:\w+:)?c r="(' + b"|".join(k.encode() for k in letters) + rb')(\d+)"([^>]*)>')
-    style = re.compile(rb'\ss="(\d+)"')
+    # Percent-styled cells are few: find each ` s="N"` by literal search (fast), then read the
+    # cell reference of the tag it sits in, instead of matching every cell of the sheet.
+    ref = re.compile(rb'\sr="([A-Z]+)(\d+)"')
     out = set()
-    for m in pattern.finditer(xml):
-        s = style.search(m.group(3))
-        if int(s.group(1) if s else 0) in percent_xf:
-            out.add((int(m.group(2)) - 1, letters[m.group(1).decode()]))
+    for xf in percent_xf:
+        needle = b' s="%d"' % xf
+        pos = xml.find(needle)
+        while pos != -1:
+            start = xml.rfind(b"<", 0, pos)
+            tag = xml[start:pos]
+            if tag[1:2] == b"c" or tag[1:].split(b" ", 1)[0].endswith(b":c"):
+                m = ref.search(tag)
+                if m and m.group(1).decode() in letters:
+                    out.add((int(m.group(2)) - 1, letters[m.group(1).decode()]))
+            pos = xml.find(needle, pos + 1)
+    if 0 in percent_xf:  # cells without an `s` attribute use style 0
+        pattern = re.compile(rb'<(?:\w+:)?c r="(' + b"|".join(k.encode() for k in letters) + rb')(\d+)"([^>]*)>')
+        for m in pattern.finditer(xml):
+            if b' s="' not in m.group(3):
+                out.add((int(m.group(2)) - 1, letters[m.group(1).decode()]))
     return out
 
 
