@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis import paths
-
 
 class UsageError(Exception):
     """A problem the user can fix; printed as one line on stderr."""
@@ -119,4 +117,4 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-__all__ = ["main", "build_parser", "UsageError", "paths"]
+__all__ = ["main", "build_parser", "UsageError"]
