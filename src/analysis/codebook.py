@@ -24,7 +24,6 @@ import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -406,7 +405,3 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     """
     return _load_cached(None if path in (None, "") else str(Path(path).resolve()))
 
-
-def raw_codebook() -> dict[str, Any]:
-    """The package codebook as plain data (for tests and documentation)."""
-    return _package_raw()

@@ -555,10 +555,10 @@ def _summary(found, reports, blocks, accepted, rejected, cell_issues, correction
             "matched_fields": sorted(b.field_headers, key=list(cb.by_key).index),
         }
     for r in accepted:
-        b = _block_of(r, blocks)
+        b = blocks[r["block"]]
         per_sheet[(b.file, b.sheet)]["accepted"] += 1
     for r, reason, _ in rejected:
-        b = _block_of(r, blocks)
+        b = blocks[r["block"]]
         per_sheet[(b.file, b.sheet)]["rejected"][reason] += 1
     for (f, s), n in cell_issues.groupby(["source_file", "source_sheet"]).size().items():
         per_sheet[(f, s)]["flagged_cells"] = int(n)
@@ -580,10 +580,6 @@ def _summary(found, reports, blocks, accepted, rejected, cell_issues, correction
     return {"raw_folder": str(raw), "generated": datetime.now().isoformat(timespec="seconds"),
             "codebook": cb.source, "totals": totals, "files": files, "ignored_files": found.ignored,
             "corrections": corrections}
-
-
-def _block_of(r: dict, blocks: list[Block]) -> Block:
-    return blocks[r["block"]]
 
 
 def balance_lines(summary: dict) -> list[str]:

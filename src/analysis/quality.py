@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.codebook import Codebook
 from analysis.confidentiality import suppress_counts
-from analysis.reporting import fmt_int, fmt_pct
+from analysis.reporting import fmt_int
 from analysis.values import REASONS
 
 REJECTION_LABELS = {
@@ -126,8 +126,3 @@ def format_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Integers as Italian text (``1.250``), suppressed cells kept as they are."""
     return frame.map(lambda v: fmt_int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
 
-
-def format_share(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    out = frame.copy()
-    out[column] = out[column].map(fmt_pct)
-    return out

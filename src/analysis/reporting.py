@@ -19,7 +19,6 @@ import pandas as pd
 from analysis.codebook import Codebook, load_codebook
 
 SECTOR_COLORS = ["#1F4E79", "#C55A11", "#548235", "#7030A0"]  # Meccaniche, Metallurgiche, spare
-NEUTRAL = "#7F7F7F"
 
 
 def sector_palette(cb: Codebook) -> dict[str, str]:

@@ -443,28 +443,22 @@ def parse_column(values: list[Any], f: Field, cb: Codebook,
         fast = _parse_distinct(values, f, cb, parser, blank_result, extra)
         if fast is not None:
             return fast
-    cache: dict = {None: blank_result, "": blank_result}
+    # Slow path (percent formats, booleans): cache per (type, value, percent format).
+    cache: dict = {}
     out: list[Parsed] = []
-    append = out.append
     for i, v in enumerate(values):
-        # Text keys itself; other values by type too (1 == 1.0 == True), and percent format.
-        key = v if v.__class__ is str else (v.__class__, v, bool(percent_format and percent_format[i]))
+        pct = bool(percent_format and percent_format[i])
+        key = v if v.__class__ is str else (v.__class__, v, pct)
         try:
             hit = cache.get(key)
         except TypeError:  # unhashable: never from our readers, but be safe
             hit, key = None, None
         if hit is None:
-            if is_blank(v):
-                hit = blank_result
-            else:
-                try:
-                    pct = bool(percent_format and percent_format[i])
-                    hit = parser(v, f, cb, percent_format=pct) if f.type == "percent" else parser(v, f, cb, **extra)
-                except (ValueError, TypeError, OverflowError, ArithmeticError):
-                    hit = _flag("unreadable_cell")
+            hit = _parse_one(v, f, cb, parser, blank_result, {**extra, "percent_format": pct}
+                             if f.type == "percent" else extra)
             if key is not None:
                 cache[key] = hit
-        append(hit)
+        out.append(hit)
     return out
 
 
