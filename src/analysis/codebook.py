@@ -84,6 +84,7 @@ class SizeClass:
     it: str
     min: int
     max: int | None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,11 @@ class Codebook:
     def size_labels(self) -> dict[str, str]:
         return {sc.key: sc.it for sc in self.size_classes}
 
+    @functools.cached_property
+    def size_class_names(self) -> dict[str, str]:
+        """Normalised key, label or alias of a size class -> its key (for registers that give the class)."""
+        return {normalise(n): sc.key for sc in self.size_classes for n in (sc.key, sc.it, *sc.aliases)}
+
 
 # --------------------------------------------------------------------------
 # Loading
@@ -328,7 +334,8 @@ def _build(raw: dict, source: str) -> Codebook:
         )
         sizes = tuple(
             SizeClass(key=str(s["key"]), it=str(s["it"]), min=int(s["min"]),
-                      max=None if s.get("max") is None else int(s["max"]))
+                      max=None if s.get("max") is None else int(s["max"]),
+                      aliases=tuple(str(a) for a in s.get("aliases", [])))
             for s in raw["size_classes"]
         )
         cb = Codebook(

@@ -107,14 +107,15 @@ def suppress_small(values: pd.Series, counts: pd.Series, audience: str = "board"
     return out
 
 
-def suppress_counts(table: pd.DataFrame, audience: str = "board", totals: bool = True) -> pd.DataFrame:
+def suppress_counts(table: pd.DataFrame, audience: str = "board", totals: bool | str = True) -> pd.DataFrame:
     """A table of company counts safe for the board.
 
     Cells of 1 or 2 companies are suppressed. When ``totals`` are shown (or
-    can be known), a row or column holding exactly one suppressed cell gets
-    its next smallest non-zero cell suppressed too, so no suppressed count can
-    be worked out by subtraction. Zero cells stay (a structural zero reveals
-    nobody).
+    can be known: ``True`` for row and column totals, ``"rows"`` or
+    ``"columns"`` for one kind only), a row or column holding exactly one
+    suppressed cell gets its next smallest non-zero cell suppressed too, so no
+    suppressed count can be worked out by subtraction. Zero cells stay (a
+    structural zero reveals nobody).
     """
     if check_audience(audience) == "analyst":
         return table
@@ -125,7 +126,7 @@ def suppress_counts(table: pd.DataFrame, audience: str = "board", totals: bool =
         changed = True
         while changed:
             changed = False
-            for axis in (0, 1):
+            for axis in {True: (0, 1), "rows": (1,), "columns": (0,)}[totals]:
                 frame = hide if axis == 1 else hide.T
                 values = counts if axis == 1 else counts.T
                 for label in frame.index:

@@ -121,3 +121,35 @@ class IdentityIndex:
 
     def group(self, token: int) -> int:
         return self._find(token)
+
+
+class CompanyLookup:
+    """Find a surveyed company from how someone else wrote it: a VAT number or a company name.
+
+    Built from the accepted responses (``company_id``, ``partita_iva``,
+    ``ragione_sociale``) with the same identity rules as reading: VAT numbers
+    with or without ``IT``, spaces and dots; names compared normalised and
+    without their legal form. Used for the member register and for the
+    supply network (``clienti_principali``, ``fornitori_principali``).
+    """
+
+    def __init__(self, responses, legal_forms: tuple[str, ...]) -> None:
+        self._legal_forms = legal_forms
+        self._by_vat: dict[str, str] = {}
+        self._by_name: dict[str, str] = {}
+        for cid, vat, name in zip(responses["company_id"], responses["partita_iva"], responses["ragione_sociale"],
+                                  strict=True):
+            if isinstance(vat, str) and vat:
+                self._by_vat.setdefault(vat, cid)
+            key = company_name_key(name, legal_forms) if isinstance(name, str) else ""
+            if key:
+                self._by_name.setdefault(key, cid)
+
+    def find(self, text: object, vat: str | None = None) -> str | None:
+        """The ``company_id`` that ``text`` (a name or a VAT number) or ``vat`` names, or None."""
+        if vat is None and text is not None:
+            vat, _ = parse_vat(text)
+        if vat and vat in self._by_vat:
+            return self._by_vat[vat]
+        key = company_name_key(text, self._legal_forms) if isinstance(text, str) else ""
+        return self._by_name.get(key) if key else None

@@ -1,0 +1,193 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (analysis)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+processed_dir = ""  # folder written by the ingest step; empty means data/processed
+wave = ""  # survey wave shown in the header
+sample_run = False  # True when the run used the bundled sample survey
+audience = "board"  # board for exports, analyst for real names (never exported)
+codebook_path = ""  # project codebook file; empty means the package codebook only
+members_path = ""  # member register (VAT or name, sector group, employees or size class); empty means none
+weights_path = ""  # weights table (sector group, size class, weight), used when there is no register
+min_respondents_per_cell = 3  # fewer respondents than this in a weighting cell: merged with the next size class
+family_min_correlation = 0.3  # needs join one family when their average correlation reaches this
+alpha = 0.05  # false discovery rate for the differences between the sector groups
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from analysis import figures, maturity, needs, paths, weights
+from analysis.confidentiality import check_audience
+from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
+
+check_audience(audience)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
+cb, responses = data.codebook, data.responses
+setup_plots()
+weighting, register = weights.load_weighting(responses, cb, members_path, weights_path, min_respondents_per_cell)
+report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
+              audience)
+
+# %% [markdown]
+# ## Come leggere questa sezione
+#
+# Ogni impresa ha indicato quanto è importante per lei ciascuno dei 17 bisogni di innovazione, da 1 (non
+# rilevante) a 5 (prioritario). Per ogni bisogno e gruppo merceologico riportiamo quante imprese hanno risposto,
+# la **quota che lo giudica molto rilevante o prioritario (voto 4-5)** e l'**importanza media** con il suo
+# intervallo di confidenza al 95% (l'intervallo in cui cade la media vera con il 95% di probabilità, dato il numero
+# di risposte). Una risposta lasciata in bianco non conta come voto basso: l'impresa esce solo dal calcolo di quel
+# bisogno.
+
+# %%
+if weighting.weighted:
+    text = (f"**Dati ponderati** ({weighting.source}): ogni impresa pesa in proporzione a quante imprese associate "
+            "del suo gruppo merceologico e della sua classe dimensionale rappresenta, così quote e medie descrivono "
+            "l'intera base associativa e non solo chi ha risposto.")
+else:
+    text = ("**Dati non ponderati**: quote e medie descrivono le imprese che hanno risposto. Con il registro dei "
+            "soci (parametro `members_path`) le cifre diventano rappresentative dell'intera base associativa.")
+Markdown(text)
+
+# %%
+long = needs.needs_long(responses, cb, weighting.weights)
+summary = needs.need_summary(long, cb)
+fig = figures.needs_by_sector(summary, cb, audience, weighted=weighting.weighted)
+plt.show()
+
+# %%
+table(needs.summary_table(summary, cb, audience), "Bisogni per gruppo merceologico")
+
+# %%
+fig = figures.need_heatmap(summary, cb, audience)
+plt.show()
+
+# %% [markdown]
+# ## Dove i due gruppi merceologici differiscono
+#
+# Per ogni bisogno confrontiamo i voti delle imprese Meccaniche con quelli delle Metallurgiche, Siderurgiche e
+# Fonderie con il **test di Mann-Whitney**, adatto a voti ordinati come una scala da 1 a 5 (non presuppone che la
+# distanza tra 2 e 3 sia uguale a quella tra 4 e 5). La **dimensione dell'effetto** è la correlazione
+# rank-biserial: 0 nessuna tendenza, +1 (o -1) quando ogni impresa di un gruppo dà un voto più alto di ogni impresa
+# dell'altro; sotto 0,1 è trascurabile, fino a 0,3 piccola, fino a 0,5 media, oltre grande. Poiché si fanno 17
+# confronti, alcuni risulterebbero "significativi" per puro caso: i valori p sono corretti con il metodo di
+# Benjamini-Hochberg, e una differenza è detta **credibile** quando il valore p corretto è sotto la soglia scelta.
+# Il test usa le risposte così come sono (non ponderate): i pesi cambiano ciò che è rappresentativo, non la forza
+# della prova.
+
+# %%
+comparison = needs.compare_sectors(long, cb, alpha)
+fig = figures.sector_differences(comparison, cb)
+plt.show()
+
+# %%
+table(needs.comparison_table(comparison, cb, audience),
+      f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})")
+
+# %%
+credible = comparison[comparison["credible"]]
+first, second = (cb.sector_short[s] for s in cb.sector_labels[:2])
+more_first = [cb.by_key[k].short for k in credible.loc[credible["rank_biserial"] > 0, "need"]]
+more_second = [cb.by_key[k].short for k in credible.loc[credible["rank_biserial"] < 0, "need"]]
+Markdown(f"**In sintesi**: {len(credible)} bisogni su {len(comparison)} mostrano una differenza credibile. "
+         f"Più sentiti dalle {first}: {', '.join(more_first) or 'nessuno'}. "
+         f"Più sentiti dalle {second}: {', '.join(more_second) or 'nessuno'}.")
+
+# %% [markdown]
+# ## Famiglie di bisogni
+#
+# Alcuni bisogni vengono chiesti insieme: chi vuole integrare i dati di produzione spesso chiede anche
+# tracciabilità e cybersecurity. Misuriamo quanto i voti di due bisogni vanno di pari passo tra le imprese
+# (correlazione di Spearman) e raggruppiamo i bisogni con un clustering gerarchico (legame medio): due gruppi di
+# bisogni si uniscono in una **famiglia** quando la loro correlazione media raggiunge la soglia scelta. Il
+# dendrogramma a sinistra mostra come i bisogni si uniscono (la linea rossa è la soglia); la mappa a destra, nello
+# stesso ordine, mostra le correlazioni, con le famiglie riquadrate.
+
+# %%
+families = needs.need_families(responses, cb, family_min_correlation)
+fig = figures.need_families(families, cb)
+plt.show()
+
+# %%
+fam = needs.family_table(families, summary, cb)
+table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].map(", ".join),
+                    "Voto 4-5 (media dei bisogni)": fam["share_high"].map(fmt_pct),
+                    "Correlazione interna": fam["mean_correlation"].map(lambda v: fmt_num(v, 2))})
+      [["Famiglia", "Bisogni", "Voto 4-5 (media dei bisogni)", "Correlazione interna"]],
+      f"Famiglie di bisogni (correlazione media almeno {fmt_num(family_min_correlation, 2)})")
+
+# %% [markdown]
+# ## Maturità digitale
+#
+# Le sei dimensioni del questionario seguono il Digital Maturity Assessment dell'Unione Europea. Ogni risposta da
+# 0 a 5 diventa un punteggio da 0 a 100; l'**indice di maturità** è la media delle dimensioni a cui l'impresa ha
+# risposto (almeno quattro su sei, altrimenti l'indice resta mancante). Le fasce sono quelle dell'EU DMA: *Base*
+# 0-25, *Intermedio* 26-50, *Moderatamente avanzato* 51-75, *Avanzato* 76-100.
+
+# %%
+scores = maturity.maturity_scores(responses, cb)
+fig = figures.maturity_by_dimension(scores, responses["gruppo_merceologico"], cb, audience)
+plt.show()
+
+# %%
+by_sector = maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels)
+by_size = maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels))
+fig = figures.maturity_bands(by_sector, "Fasce di maturità per gruppo merceologico", cb.sector_short, audience)
+plt.show()
+fig = figures.maturity_bands(by_size, "Fasce di maturità per classe dimensionale", cb.size_labels, audience)
+plt.show()
+
+
+# %%
+display(table(maturity.band_table(by_sector, cb.sector_short, audience), "Indice di maturità per gruppo merceologico"))
+display(table(maturity.band_table(by_size, cb.size_labels, audience), "Indice di maturità per classe dimensionale"))
+
+# %% [markdown]
+# ### Bisogni e maturità: dove il divario è maggiore
+#
+# Ogni bisogno è collegato a una dimensione della maturità (per esempio la manutenzione predittiva
+# all'automazione). Il grafico mette a confronto l'**intensità del bisogno** (importanza media riportata su 0-100)
+# con la **maturità, nella dimensione collegata, delle imprese che lo giudicano 4-5**: i bisogni in alto a sinistra
+# sono molto sentiti da imprese ancora poco mature in quell'area. La tabella riporta anche di quanto queste imprese
+# sono meno mature della media.
+
+# %%
+gap = maturity.need_gap(responses, cb, scores)
+fig = figures.need_gap(gap, cb)
+plt.show()
+
+# %%
+table(maturity.gap_table(gap, cb, audience), "Bisogni e maturità collegata (dal divario maggiore)")
+
+# %% [markdown]
+# ## Rappresentatività
+#
+# Quando è disponibile il registro dei soci, il tasso di risposta per gruppo merceologico e classe dimensionale
+# mostra quali parti della base associativa sono sotto- o sovra-rappresentate, e i pesi di post-stratificazione
+# riportano ogni cella al suo peso reale. Le celle con meno di tre rispondenti sono unite alla classe dimensionale
+# vicina dello stesso gruppo, perché nessuna singola impresa conti troppo.
+
+# %%
+if register is not None:
+    rates, outside = weights.response_rates(responses, register, cb)
+    display(table(weights.rates_table(rates, cb, audience), "Tasso di risposta per gruppo e classe dimensionale"))
+    display(Markdown(f"Registro dei soci: {fmt_int(register.read)} righe lette, {fmt_int(register.used)} usate, "
+                     f"{fmt_int(register.left_out)} escluse, {fmt_int(register.empty)} vuote. "
+                     f"Imprese rispondenti non trovate nel registro: {fmt_int(outside)}."))
+    if register.problems and audience == "analyst":
+        display(Markdown("\n".join(f"- {p}" for p in register.problems)))
+if weighting.weighted:
+    display(table(weights.cells_table(weighting, cb, audience), "Pesi di post-stratificazione"))
+else:
+    display(Markdown("Nessun registro dei soci né tabella dei pesi: le cifre non sono ponderate."))

@@ -1,0 +1,245 @@
+"""Board figures: matplotlib/seaborn, Italian labels, one palette for the sector groups.
+
+Every function returns the figure (the notebooks show it; tests render it).
+Values over fewer than 3 companies are never drawn for the board: the bar or
+cell is left out and marked ``<3``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.text import Text
+from scipy.cluster import hierarchy
+
+from analysis.codebook import Codebook
+from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
+from analysis.maturity import BAND_LABELS
+from analysis.needs import ALL_COMPANIES, NeedFamilies
+from analysis.reporting import fmt_num, sector_palette
+
+BAND_COLORS = ["#C00000", "#ED7D31", "#70AD47", "#2E75B6"]
+
+
+def _hidden(n: pd.Series, audience: str) -> pd.Series:
+    return (n < MIN_COMPANIES) if check_audience(audience) == "board" else pd.Series(False, index=n.index)
+
+
+def needs_by_sector(summary: pd.DataFrame, cb: Codebook, audience: str = "board", weighted: bool = False):
+    """Horizontal bars: share of companies rating each need 4-5, sector groups side by side, sorted by the
+    share over all companies."""
+    overall = summary[summary["gruppo_merceologico"] == ALL_COMPANIES].set_index("need")["share_high"]
+    order = overall.sort_values(ascending=False).index.tolist()
+    part = summary[summary["gruppo_merceologico"] != ALL_COMPANIES].copy()
+    part["hidden"] = _hidden(part["n"], audience)
+    palette = sector_palette(cb)
+    groups = [g for g in cb.sector_labels if g in set(part["gruppo_merceologico"])]
+    fig, ax = plt.subplots(figsize=(10, 0.22 * len(order) * max(len(groups), 1) + 1.2))
+    height = 0.8 / max(len(groups), 1)
+    y = np.arange(len(order))
+    for i, g in enumerate(groups):
+        rows = part[part["gruppo_merceologico"] == g].set_index("need").reindex(order)
+        ys = y - 0.4 + height * (i + 0.5)
+        shown = ~rows["hidden"].fillna(True).astype(bool)
+        ax.barh(ys[shown.to_numpy()], rows.loc[shown, "share_high"] * 100, height=height, color=palette[g],
+                label=cb.sector_short[g])
+        for yy, (need, r) in zip(ys, rows.iterrows(), strict=True):
+            text = SUPPRESSED if not shown[need] else f"{fmt_num(r['share_high'] * 100, 0)}%"
+            ax.text((0 if not shown[need] else r["share_high"] * 100) + 0.8, yy, text, va="center", fontsize=8)
+    ax.scatter(overall.reindex(order) * 100, y, marker="|", s=300, color="black", zorder=3,
+               label="Tutte le imprese")
+    ax.set_yticks(y, [cb.by_key[k].short for k in order])
+    ax.invert_yaxis()
+    ax.set_xlim(0, min(100, max(5.0, float(part["share_high"].max()) * 100 * 1.15 + 5)))
+    ax.set_xlabel("Imprese che lo giudicano molto rilevante o prioritario (voto 4-5), %"
+                  + (" - dati ponderati" if weighted else ""))
+    ax.set_title("Bisogni per gruppo merceologico")
+    ax.legend(loc="lower right", frameon=True)
+    return fig
+
+
+def need_heatmap(summary: pd.DataFrame, cb: Codebook, audience: str = "board"):
+    """Need x group heatmap of the share rating 4-5 (%); suppressed cells left blank and marked."""
+    table = summary.pivot(index="need", columns="gruppo_merceologico", values="share_high") * 100
+    n = summary.pivot(index="need", columns="gruppo_merceologico", values="n")
+    cols = [c for c in [*cb.sector_labels, ALL_COMPANIES] if c in table.columns]
+    order = table[ALL_COMPANIES].sort_values(ascending=False).index if ALL_COMPANIES in table else table.index
+    table, n = table.loc[order, cols], n.loc[order, cols]
+    mask = (n < MIN_COMPANIES).to_numpy() if audience == "board" else np.zeros(table.shape, bool)
+    annot = np.where(mask, SUPPRESSED, table.map(lambda v: fmt_num(v, 0)).to_numpy())
+    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(table) + 1.8))
+    sns.heatmap(table.where(~mask), annot=annot, fmt="", cmap="Blues", vmin=0, vmax=max(50, table.max().max()),
+                cbar_kws={"label": "% voto 4-5"}, linewidths=0.5, ax=ax)
+    ax.set_yticklabels([cb.by_key[k].short for k in table.index], rotation=0)
+    ax.set_xticklabels([cb.sector_short.get(c, c) for c in table.columns], rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Quota di imprese che giudicano il bisogno rilevante (4-5)")
+    return fig
+
+
+def sector_differences(comparison: pd.DataFrame, cb: Codebook):
+    """Rank-biserial correlation per need: bars to the left are felt more by the second sector group, to the
+    right by the first; credible differences (adjusted p < 0.05) in colour, the rest grey."""
+    c = comparison.dropna(subset=["rank_biserial"]).sort_values("rank_biserial")
+    palette = sector_palette(cb)
+    first, second = cb.sector_labels[:2]
+    colors = [palette[first] if (ok and r > 0) else palette[second] if ok else "#BFBFBF"
+              for r, ok in zip(c["rank_biserial"], c["credible"], strict=True)]
+    fig, ax = plt.subplots(figsize=(9, 0.36 * len(c) + 1.6))
+    ax.barh([cb.by_key[k].short for k in c["need"]], c["rank_biserial"], color=colors)
+    ax.axvline(0, color="black", lw=0.8)
+    lim = max(0.3, float(c["rank_biserial"].abs().max()) * 1.1) if len(c) else 1
+    ax.set_xlim(-lim, lim)
+    ax.set_xlabel(f"<- più sentito da {cb.sector_short[second]}      "
+                  f"più sentito da {cb.sector_short[first]} ->\n(correlazione rank-biserial)")
+    ax.set_title("Differenze tra i gruppi merceologici (in colore quelle credibili)")
+    return fig
+
+
+def need_families(families: NeedFamilies, cb: Codebook):
+    """Dendrogram beside the correlation heatmap in dendrogram order, family boundaries outlined."""
+    labels = [cb.by_key[k].short for k in families.order]
+    fig = plt.figure(figsize=(13, 0.42 * len(labels) + 2.5), layout="none")
+    grid = fig.add_gridspec(1, 2, width_ratios=[1, 3.2], wspace=0.02, left=0.02, right=0.8, bottom=0.2, top=0.92)
+    ax_d = fig.add_subplot(grid[0])
+    keys = list(families.family.index)
+    hierarchy.dendrogram(families.linkage, orientation="left", ax=ax_d, no_labels=True,
+                         color_threshold=1 - families.threshold, above_threshold_color="#7F7F7F",
+                         labels=keys)
+    ax_d.set_ylim(10 * len(labels), 0)  # leaf i sits at 10 i + 5: row i of the heatmap
+    ax_d.set_xlabel("1 - correlazione")
+    ax_d.axvline(1 - families.threshold, color="#C00000", ls="--", lw=1)
+    ax_d.set_yticks([])
+    ax_d.grid(False)
+    ax_h = fig.add_subplot(grid[1])
+    sns.heatmap(families.correlation, cmap="RdBu_r", vmin=-1, vmax=1, center=0, square=False, ax=ax_h,
+                xticklabels=labels, yticklabels=labels, cbar=False,
+                annot=families.correlation.map(lambda v: fmt_num(v, 1)).to_numpy(), fmt="",
+                annot_kws={"fontsize": 7})
+    ax_h.yaxis.tick_right()
+    ax_h.tick_params(axis="y", rotation=0)
+    ax_h.tick_params(axis="x", rotation=60)
+    for label in ax_h.get_xticklabels():
+        label.set_horizontalalignment("right")
+    start = 0
+    for members in families.members().values():
+        ax_h.add_patch(plt.Rectangle((start, start), len(members), len(members), fill=False, ec="black", lw=2))
+        start += len(members)
+    ax_h.set_title("Correlazione di Spearman tra i voti (famiglie riquadrate)", fontsize=10, fontweight="normal")
+    fig.suptitle("Famiglie di bisogni: quali bisogni vengono chiesti insieme", fontweight="bold")
+    return fig
+
+
+def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook, audience: str = "board"):
+    """Mean 0-100 score per maturity dimension, sector groups side by side."""
+    dims = [(f.dimension, f.short) for f in cb.maturity if f.dimension in scores]
+    frame = scores[[d for d, _ in dims]].assign(group=groups.to_numpy())
+    means = frame.groupby("group").mean().reindex([g for g in cb.sector_labels if g in set(frame["group"])])
+    counts = frame.groupby("group").count().reindex(means.index)
+    palette = sector_palette(cb)
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    x = np.arange(len(dims))
+    width = 0.8 / max(len(means), 1)
+    for i, (g, row) in enumerate(means.iterrows()):
+        shown = ~_hidden(counts.loc[g], audience)
+        xs = x - 0.4 + width * (i + 0.5)
+        ax.bar(xs[shown.to_numpy()], row[shown], width=width, color=palette[g], label=cb.sector_short[g])
+        for xx, d in zip(xs, row.index, strict=True):
+            ax.text(xx, (row[d] if shown[d] else 0) + 1, fmt_num(row[d], 0) if shown[d] else SUPPRESSED,
+                    ha="center", fontsize=8)
+    ax.set_xticks(x, [textwrap.fill(s, 14) for _, s in dims])
+    ax.set_ylim(0, 100)
+    for upper, _ in [(25, ""), (50, ""), (75, "")]:
+        ax.axhline(upper, color="#7F7F7F", lw=0.6, ls=":")
+    ax.set_ylabel("Punteggio medio (0-100)")
+    ax.set_title("Maturità digitale per dimensione e gruppo merceologico")
+    ax.legend()
+    return fig
+
+
+def maturity_bands(table: pd.DataFrame, title: str, labels: dict[str, str] | None = None, audience: str = "board"):
+    """Stacked horizontal bars: share of companies in each DMA band per group (rows of
+    :func:`analysis.maturity.maturity_by_group`). For the board, band counts under 3 (and the cells that
+    would reveal them, as in :func:`analysis.confidentiality.suppress_counts`) are pooled into one grey
+    "non pubblicabile" segment; groups under 3 companies are left out."""
+    table = table[table["n"] >= MIN_COMPANIES] if audience == "board" else table
+    shown = suppress_counts(table[BAND_LABELS], audience, totals="rows")
+    hidden = shown.map(lambda v: isinstance(v, str))
+    counts = table[BAND_LABELS].where(~hidden, 0)
+    shares = counts.div(table["n"], axis=0) * 100
+    shares["n.p."] = 100 - shares.sum(axis=1)
+    fig, ax = plt.subplots(figsize=(10, 0.55 * len(shares) + 1.8))
+    left = np.zeros(len(shares))
+    names = [(labels or {}).get(g, g) for g in shares.index]
+    for band, color in zip([*BAND_LABELS, "n.p."], [*BAND_COLORS, "#D9D9D9"], strict=True):
+        if band == "n.p." and not (shares[band] > 0.01).any():
+            continue
+        ax.barh(names, shares[band], left=left, color=color,
+                label=band if band != "n.p." else "non pubblicabile (<3 imprese)")
+        for y, (lo, v) in enumerate(zip(left, shares[band], strict=True)):
+            if v >= 6 and band != "n.p.":
+                ax.text(lo + v / 2, y, f"{fmt_num(v, 0)}%", ha="center", va="center", color="white", fontsize=8)
+        left += shares[band].to_numpy()
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("Imprese per fascia di maturità (%)")
+    ax.set_title(title)
+    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.3 if len(shares) < 4 else -0.15), frameon=False,
+              fontsize=8)
+    return fig
+
+
+def annotate_points(ax, xs, ys, labels, fontsize: int = 8) -> None:
+    """Label points without overlapping labels.
+
+    Each label tries positions right and left of its point, then further up and down (with a thin leader
+    line), and takes the first that clears the labels already placed, highest points first. The figure's
+    automatic layout is switched off first: it would move the axes after the labels were placed.
+    """
+    fig = ax.figure
+    fig.set_layout_engine("none")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    placed = []
+    step = fontsize * 1.2
+    candidates = [(side, k) for k in range(0, 12) for side in (1, -1)]
+    for i in np.argsort(-np.asarray(ys, dtype=float), kind="stable"):
+        for n, (side, k) in enumerate(candidates):
+            for sign in ((1,) if k == 0 else (1, -1)):
+                dy = sign * k * step
+                text = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(7 * side, dy), textcoords="offset points",
+                                   fontsize=fontsize, va="center", ha="left" if side > 0 else "right",
+                                   arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"} if dy else None)
+                text.update_positions(renderer)  # an annotation computes its place only when drawn
+                box = Text.get_window_extent(text, renderer).expanded(1.03, 1.2)  # the label, not its leader
+                if not any(box.overlaps(other) for other in placed) or n == len(candidates) - 1:
+                    break
+                text.remove()
+            else:
+                continue
+            break
+        placed.append(box)
+
+
+def need_gap(gap: pd.DataFrame, cb: Codebook):
+    """Intensity of each need against the maturity, in the related dimension, of the companies that rate it
+    4-5; bubble size = those companies."""
+    g = gap.dropna(subset=["maturity_high"])
+    g = g[g["n_high"] >= MIN_COMPANIES]
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    ax.scatter(g["maturity_high"], g["intensity"], s=g["n_high"] * 8, alpha=0.55, color="#1F4E79", edgecolor="white")
+    ax.set_xlabel("Maturità nella dimensione collegata delle imprese che lo chiedono (0-100)")
+    ax.set_ylabel("Intensità del bisogno (importanza media, 0-100)")
+    ax.set_title("Bisogni e maturità: in alto a sinistra i bisogni con il divario maggiore")
+    xmax = max(50, float(g["maturity_high"].max()) + 10) if len(g) else 100
+    ax.set_xlim(0, xmax)
+    ax.set_ylim(max(0, float(g["intensity"].min()) - 8) if len(g) else 0,
+                min(100, float(g["intensity"].max()) + 8) if len(g) else 100)
+    annotate_points(ax, g["maturity_high"].to_numpy(), g["intensity"].to_numpy(),
+                    [cb.by_key[k].short for k in g["need"]])
+    return fig

@@ -1,0 +1,123 @@
+"""Digital maturity: six 0-5 answers turned into 0-100 scores, an index and the EU bands.
+
+The six dimensions follow the EU Digital Maturity Assessment (DMA). Each
+answer 0-5 becomes ``answer / 5 * 100``; the overall index is the mean of
+the dimensions the company answered, and is left missing when it answered
+fewer than :data:`MIN_DIMENSIONS` of them (a mean of one or two answers
+would not describe its overall maturity). Bands are the DMA's: Base 0-25,
+Intermedio 26-50, Moderatamente avanzato 51-75, Avanzato 76-100.
+
+:func:`need_gap` sets what companies say they need against how mature they
+are in the dimension the codebook relates to that need.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.codebook import Codebook
+from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
+from analysis.reporting import fmt_int, fmt_num
+
+SCALE_MAX = 5
+MIN_DIMENSIONS = 4
+INDEX = "indice_maturita"
+BANDS = [(25, "Base"), (50, "Intermedio"), (75, "Moderatamente avanzato"), (100, "Avanzato")]
+BAND_LABELS = [label for _, label in BANDS]
+
+
+def maturity_scores(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """Per company (index of ``responses``): one 0-100 column per dimension (named by the dimension),
+    :data:`INDEX`, the ``banda`` (ordered categorical) and ``dimensioni_risposte``."""
+    keys = [f.key for f in cb.maturity if f.key in responses]
+    raw = responses[keys].astype("Float64").astype(float)
+    scores = raw / SCALE_MAX * 100
+    scores.columns = [cb.by_key[k].dimension for k in keys]
+    answered = scores.notna().sum(axis=1)
+    index = scores.mean(axis=1).where(answered >= MIN_DIMENSIONS)
+    out = scores.copy()
+    out[INDEX] = index
+    out["banda"] = band(index)
+    out["dimensioni_risposte"] = answered
+    return out
+
+
+def band(index: pd.Series) -> pd.Series:
+    """DMA band of a 0-100 index (26-50 is Intermedio: the upper bounds are inclusive after rounding)."""
+    edges = [-0.5] + [upper + 0.5 for upper, _ in BANDS]
+    return pd.cut(index.round(), bins=edges, labels=BAND_LABELS).astype(
+        pd.CategoricalDtype(BAND_LABELS, ordered=True))
+
+
+def maturity_by_group(scores: pd.DataFrame, groups: pd.Series, order: list[str]) -> pd.DataFrame:
+    """Per group: companies with an index, mean index, and the count in each band (group order kept)."""
+    frame = scores[[INDEX, "banda"]].assign(group=groups.to_numpy())
+    frame = frame[frame[INDEX].notna()]
+    counts = pd.crosstab(frame["group"], frame["banda"]).reindex(index=order, columns=BAND_LABELS, fill_value=0)
+    out = counts.copy()
+    out.insert(0, "indice_medio", frame.groupby("group")[INDEX].mean().reindex(order))
+    out.insert(0, "n", counts.sum(axis=1))
+    return out[out["n"] > 0]
+
+
+def need_gap(responses: pd.DataFrame, cb: Codebook, scores: pd.DataFrame | None = None,
+             high: int = 4) -> pd.DataFrame:
+    """Per need: the related dimension, how many companies rate the need 4-5 (``n_high``), the need's
+    intensity (mean importance on a 0-100 scale, ``(importance - 1) / 4 * 100``), the mean maturity in the
+    related dimension of the companies rating it 4-5 (``maturity_high``) and of all companies
+    (``maturity_all``), ``gap = 100 - maturity_high``: how far the companies that want this most are from
+    full maturity where it matters, and ``shortfall = maturity_all - maturity_high``: how much less mature
+    they are than the average company. A need without a related dimension (or one the data lacks) gets
+    no gap."""
+    scores = maturity_scores(responses, cb) if scores is None else scores
+    lo, hi = cb.importance_range
+    rows = []
+    for f in cb.needs:
+        if f.key not in responses:
+            continue
+        imp = responses[f.key].astype("Float64").astype(float)
+        wants = imp >= high
+        dim = f.maturity if f.maturity in scores else ""
+        mat_high = float(scores.loc[wants, dim].mean()) if dim and wants.any() else np.nan
+        rows.append({"need": f.key, "dimension": dim, "n_high": int(wants.sum()),
+                     "intensity": float(((imp - lo) / (hi - lo) * 100).mean()),
+                     "maturity_high": mat_high, "maturity_all": float(scores[dim].mean()) if dim else np.nan,
+                     "gap": 100 - mat_high})
+    out = pd.DataFrame(rows)
+    out["shortfall"] = out["maturity_all"] - out["maturity_high"]
+    return out
+
+
+def gap_table(gap: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
+    """:func:`need_gap` for the report, largest gap first; for the board a need rated 4-5 by fewer than 3
+    companies shows ``<3`` instead of their maturity."""
+    dims = {f.dimension: f.short for f in cb.maturity}
+    g = gap.sort_values("gap", ascending=False, kind="stable")
+    hide = (g["n_high"] < MIN_COMPANIES).to_numpy() & (check_audience(audience) == "board")
+
+    def col(values, fmt):
+        return [SUPPRESSED if h else fmt(v) for h, v in zip(hide, values, strict=True)]
+
+    return pd.DataFrame({
+        "Bisogno": [cb.by_key[k].short for k in g["need"]],
+        "Dimensione collegata": [dims.get(d, "–") for d in g["dimension"]],
+        "Imprese con voto 4-5": col(g["n_high"], fmt_int),
+        "Maturità di chi lo chiede": col(g["maturity_high"], fmt_num),
+        "Maturità media": [fmt_num(v) for v in g["maturity_all"]],
+        "Divario (100 - maturità)": col(g["gap"], fmt_num),
+        "Sotto la media di": col(g["shortfall"], fmt_num),
+    })
+
+
+def band_table(by_group: pd.DataFrame, labels: dict[str, str], audience: str = "board") -> pd.DataFrame:
+    """:func:`maturity_by_group` for the report: companies, mean index and band counts, with band counts under
+    3 suppressed (and one more per row, since the row total is shown)."""
+    counts = suppress_counts(by_group[BAND_LABELS], audience, totals="rows")
+    small = (by_group["n"] < MIN_COMPANIES) & (check_audience(audience) == "board")
+    out = counts.map(lambda v: v if isinstance(v, str) else fmt_int(v))
+    out.insert(0, "Indice medio", [SUPPRESSED if h else fmt_num(v) for h, v in zip(small, by_group["indice_medio"],
+                                                                                   strict=True)])
+    out.insert(0, "Imprese", [SUPPRESSED if h else fmt_int(v) for h, v in zip(small, by_group["n"], strict=True)])
+    out.insert(0, "Gruppo", [labels.get(g, g) for g in by_group.index])
+    return out.reset_index(drop=True)

@@ -1,0 +1,245 @@
+"""Needs across the two sector groups (notebook 02).
+
+* :func:`needs_long` builds, once, the long table every figure and test of
+  the needs reads: one row per company and need it answered.
+* :func:`need_summary` gives, per need and sector group (and for all
+  companies), how many answered, the share rating it 4-5 and the mean
+  importance with a 95% confidence interval; weighted when the rows carry
+  post-stratification weights (see :mod:`analysis.weights`).
+* :func:`compare_sectors` tests, need by need, whether the two groups rate it
+  differently: Mann-Whitney U (scipy), rank-biserial correlation as effect
+  size, Benjamini-Hochberg adjustment across the needs, and a verdict in
+  words.
+* :func:`need_families` groups needs that companies ask for together:
+  average-linkage hierarchical clustering on 1 - Spearman correlation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+
+from analysis.codebook import Codebook
+from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience
+from analysis.reporting import fmt_int, fmt_num, fmt_pct
+
+HIGH = 4  # "Molto rilevante" or "Prioritario"
+ALL_COMPANIES = "Tutte le imprese"
+ALPHA = 0.05
+
+
+def needs_long(responses: pd.DataFrame, cb: Codebook, weights: pd.Series | None = None) -> pd.DataFrame:
+    """One row per company and answered need: ``company_id``, ``gruppo_merceologico``, ``size_class``,
+    ``need``, ``importance`` (1-5), ``high`` (rated 4-5) and ``weight`` (1 unless ``weights``, indexed like
+    ``responses``, are given). Blank answers are left out, never counted as low."""
+    keys = [k for k in cb.need_keys if k in responses]
+    base = responses[["company_id", "gruppo_merceologico", "size_class"]].copy()
+    base["weight"] = 1.0 if weights is None else weights.reindex(responses.index).astype(float).to_numpy()
+    wide = responses[keys].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    rows, cols = np.nonzero(~np.isnan(wide))
+    long = base.iloc[rows].reset_index(drop=True)
+    long.insert(3, "need", pd.Categorical(np.asarray(keys)[cols], categories=keys))
+    long.insert(4, "importance", wide[rows, cols])
+    long.insert(5, "high", long["importance"] >= HIGH)
+    return long
+
+
+def _weighted_mean_ci(x: np.ndarray, w: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and t-interval; with unequal weights the standard error uses Kish's effective sample size."""
+    n = len(x)
+    if n == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(np.average(x, weights=w))
+    if n < 2:
+        return mean, np.nan, np.nan
+    n_eff = w.sum() ** 2 / (w ** 2).sum()
+    var = float(np.average((x - mean) ** 2, weights=w)) * n / (n - 1)
+    half = stats.t.ppf(0.5 + level / 2, df=max(n_eff - 1, 1)) * np.sqrt(var / n_eff)
+    return mean, mean - half, mean + half
+
+
+def need_summary(long: pd.DataFrame, cb: Codebook, by: str = "gruppo_merceologico",
+                 include_all: bool = True) -> pd.DataFrame:
+    """Per need and group: ``n`` (companies that answered), ``share_high`` (rating 4-5), ``mean`` importance
+    and its 95% interval ``ci_low``-``ci_high``. Weighted by the ``weight`` column. Groups follow the codebook
+    order (sector groups, then size classes); ``include_all`` adds the group :data:`ALL_COMPANIES`."""
+    parts = [long] + ([long.assign(**{by: ALL_COMPANIES})] if include_all else [])
+    frame = pd.concat(parts, ignore_index=True)
+    rows = []
+    for (need, group), g in frame.groupby(["need", by], observed=True, sort=False):
+        x, w = g["importance"].to_numpy(float), g["weight"].to_numpy(float)
+        mean, lo, hi = _weighted_mean_ci(x, w)
+        rows.append({"need": need, by: group, "n": len(g), "share_high": float(np.average(g["high"], weights=w)),
+                     "mean": mean, "ci_low": lo, "ci_high": hi})
+    out = pd.DataFrame(rows, columns=["need", by, "n", "share_high", "mean", "ci_low", "ci_high"])
+    order = {**{s: i for i, s in enumerate(cb.sector_labels)}, **{s: 10 + i for i, s in enumerate(cb.size_labels)},
+             ALL_COMPANIES: 99}
+    need_order = {k: i for i, k in enumerate(cb.need_keys)}
+    out = out.sort_values([by, "need"], key=lambda s: s.map(order if s.name == by else need_order).fillna(50))
+    out["need"] = out["need"].astype(str)
+    return out.reset_index(drop=True)
+
+
+def rank_biserial(u: float, n1: int, n2: int) -> float:
+    """Rank-biserial correlation from the U of the first sample: +1 when every value of the first sample
+    beats every value of the second, -1 the reverse, 0 no tendency (Kerby's simple difference formula)."""
+    return 2.0 * u / (n1 * n2) - 1.0
+
+
+def effect_words(r: float) -> str:
+    """Size of a rank-biserial correlation in words (conventional 0.1 / 0.3 / 0.5 thresholds)."""
+    a = abs(r)
+    return "trascurabile" if a < 0.1 else "piccola" if a < 0.3 else "media" if a < 0.5 else "grande"
+
+
+def compare_sectors(long: pd.DataFrame, cb: Codebook, alpha: float = ALPHA) -> pd.DataFrame:
+    """Need by need, the first sector group against the second.
+
+    Mann-Whitney U (two-sided, scipy's default method), rank-biserial correlation (positive: the first
+    group rates the need higher), p-values adjusted across the needs with Benjamini-Hochberg, and a
+    ``verdict``. The test is on the companies as they answered (unweighted): weights change what is
+    representative, not how strong the evidence is. Needs with fewer than 3 answers in a group get no test.
+    """
+    first, second = cb.sector_labels[:2]
+    rows = []
+    for need in cb.need_keys:
+        part = long[long["need"] == need]
+        x = part.loc[part["gruppo_merceologico"] == first, "importance"].to_numpy(float)
+        y = part.loc[part["gruppo_merceologico"] == second, "importance"].to_numpy(float)
+        row = {"need": need, "n_first": len(x), "n_second": len(y),
+               "mean_first": x.mean() if len(x) else np.nan, "mean_second": y.mean() if len(y) else np.nan,
+               "u": np.nan, "p": np.nan, "rank_biserial": np.nan}
+        if len(x) >= 3 and len(y) >= 3 and np.ptp(np.concatenate([x, y])) > 0:
+            res = stats.mannwhitneyu(x, y, alternative="two-sided")
+            row.update(u=float(res.statistic), p=float(res.pvalue),
+                       rank_biserial=rank_biserial(float(res.statistic), len(x), len(y)))
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    tested = out["p"].notna()
+    out["p_adj"] = np.nan
+    if tested.any():
+        out.loc[tested, "p_adj"] = stats.false_discovery_control(out.loc[tested, "p"].to_numpy(), method="bh")
+    out["credible"] = out["p_adj"] < alpha
+    out["verdict"] = [_verdict(r, cb, alpha) for r in out.itertuples()]
+    return out
+
+
+def _verdict(r, cb: Codebook, alpha: float) -> str:
+    if np.isnan(r.p):
+        return "Non verificabile (meno di 3 risposte in un gruppo)"
+    if r.p_adj >= alpha:
+        return "Nessuna differenza credibile"
+    higher = cb.sector_short[cb.sector_labels[0] if r.rank_biserial > 0 else cb.sector_labels[1]]
+    return f"Differenza credibile, {effect_words(r.rank_biserial)}: più sentito da {higher}"
+
+
+@dataclass
+class NeedFamilies:
+    """Needs grouped by how companies ask for them together."""
+
+    correlation: pd.DataFrame  # Spearman, need x need, in dendrogram order
+    linkage: np.ndarray  # optimally ordered: its leaves are ``order``
+    order: list[str]  # need keys in dendrogram leaf order
+    family: pd.Series  # need key -> family number (1..), numbered in dendrogram order
+    threshold: float
+
+    def members(self) -> dict[int, list[str]]:
+        return {int(f): [k for k in self.order if self.family[k] == f] for f in sorted(self.family.unique())}
+
+
+def need_families(responses: pd.DataFrame, cb: Codebook, min_correlation: float = 0.3) -> NeedFamilies:
+    """Hierarchical clustering of the needs (average linkage on 1 - Spearman correlation, pairwise complete).
+
+    Two needs fall in the same family when the average correlation between the two groups being joined is
+    at least ``min_correlation``. A need nobody differentiates (constant answers) correlates with nothing and
+    stays a family of its own.
+    """
+    keys = [k for k in cb.need_keys if k in responses]
+    wide = responses[keys].astype("Float64").astype(float)
+    values = wide.corr(method="spearman", min_periods=3).fillna(0.0).to_numpy(copy=True)
+    np.fill_diagonal(values, 1.0)
+    corr = pd.DataFrame(values, index=keys, columns=keys)
+    dist = np.clip(1.0 - values, 0.0, 2.0)
+    dist = (dist + dist.T) / 2
+    np.fill_diagonal(dist, 0.0)
+    condensed = squareform(dist, checks=False)
+    # Optimal leaf ordering puts the most similar needs next to each other (same tree, same families).
+    link = hierarchy.optimal_leaf_ordering(hierarchy.linkage(condensed, method="average"), condensed)
+    order = [keys[i] for i in hierarchy.leaves_list(link)]
+    raw = pd.Series(hierarchy.fcluster(link, t=1.0 - min_correlation, criterion="distance"), index=keys)
+    # Renumber in reading order of the dendrogram so family 1 is the top block of the heatmap.
+    renumber = {old: new for new, old in enumerate(dict.fromkeys(raw[order]), start=1)}
+    return NeedFamilies(correlation=corr.loc[order, order], linkage=link, order=order,
+                        family=raw.map(renumber), threshold=min_correlation)
+
+
+def family_table(families: NeedFamilies, summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """One row per family: its needs (short labels), their mean share rating 4-5 over all companies,
+    and the mean correlation inside the family."""
+    overall = summary[summary.iloc[:, 1] == ALL_COMPANIES].set_index("need")["share_high"]
+    rows = []
+    for fam, keys in families.members().items():
+        block = families.correlation.loc[keys, keys].to_numpy()
+        inner = block[np.triu_indices(len(keys), 1)]
+        rows.append({"family": fam, "needs": [cb.by_key[k].short for k in keys], "size": len(keys),
+                     "share_high": float(overall.reindex(keys).mean()),
+                     "mean_correlation": float(inner.mean()) if len(inner) else np.nan})
+    return pd.DataFrame(rows).sort_values(["share_high", "family"], ascending=[False, True]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# Tables for the report (Italian formats, suppression for the board)
+
+def fmt_p(p: float) -> str:
+    """An adjusted p-value as the report shows it."""
+    if p != p:
+        return "–"
+    return "< 0,001" if p < 0.001 else fmt_num(p, 3)
+
+
+def summary_table(summary: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
+    """Per need (rows, sorted by the share over all companies) and group: companies that answered, share
+    rating it 4-5, mean importance with its 95% interval. Groups under 3 companies show ``<3``."""
+    check_audience(audience)
+    by = summary.columns[1]
+    groups = list(dict.fromkeys(summary[by]))
+    overall = summary[summary[by] == ALL_COMPANIES].set_index("need")["share_high"]
+    order = overall.sort_values(ascending=False, kind="stable").index if len(overall) else summary["need"].unique()
+    out = pd.DataFrame({"Bisogno": [cb.by_key[k].short for k in order]})
+    for g in groups:
+        part = summary[summary[by] == g].set_index("need").reindex(order)
+        name = cb.sector_short.get(g, cb.size_labels.get(g, g))
+        hide = (part["n"].fillna(0) < MIN_COMPANIES).to_numpy() if audience == "board" else np.zeros(len(part), bool)
+        out[f"{name}: imprese"] = [SUPPRESSED if h else fmt_int(v) for h, v in zip(hide, part["n"], strict=True)]
+        out[f"{name}: voto 4-5"] = [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide, part["share_high"],
+                                                                                   strict=True)]
+        out[f"{name}: media (IC 95%)"] = [
+            SUPPRESSED if h else f"{fmt_num(m, 2)} ({fmt_num(lo, 2)}-{fmt_num(hi, 2)})"
+            for h, m, lo, hi in zip(hide, part["mean"], part["ci_low"], part["ci_high"], strict=True)]
+    return out
+
+
+def comparison_table(comparison: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
+    """The sector comparison in words, credible differences first (largest effect first); for the board a
+    mean over fewer than 3 companies shows ``<3``."""
+    hide = check_audience(audience) == "board"
+
+    def mean(values, n):
+        return [SUPPRESSED if hide and k < MIN_COMPANIES else fmt_num(v, 2) for v, k in zip(values, n, strict=True)]
+
+    first, second = (cb.sector_short[s] for s in cb.sector_labels[:2])
+    c = comparison.assign(_abs=comparison["rank_biserial"].abs()).sort_values(
+        ["credible", "_abs"], ascending=[False, False], kind="stable")
+    return pd.DataFrame({
+        "Bisogno": [cb.by_key[k].short for k in c["need"]],
+        f"Media {first}": mean(c["mean_first"], c["n_first"]),
+        f"Media {second}": mean(c["mean_second"], c["n_second"]),
+        "Effetto (rank-biserial)": [fmt_num(v, 2) for v in c["rank_biserial"]],
+        "p corretto (BH)": [fmt_p(p) for p in c["p_adj"]],
+        "Giudizio": c["verdict"].to_list(),
+    })
