@@ -133,16 +133,18 @@ table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].
 # Le sei dimensioni del questionario seguono il Digital Maturity Assessment dell'Unione Europea. Ogni risposta da
 # 0 a 5 diventa un punteggio da 0 a 100; l'**indice di maturità** è la media delle dimensioni a cui l'impresa ha
 # risposto (almeno quattro su sei, altrimenti l'indice resta mancante). Le fasce sono quelle dell'EU DMA: *Base*
-# 0-25, *Intermedio* 26-50, *Moderatamente avanzato* 51-75, *Avanzato* 76-100.
+# 0-25, *Intermedio* 26-50, *Moderatamente avanzato* 51-75, *Avanzato* 76-100. Con i pesi, medie e indice medio
+# sono ponderati; i conteggi per fascia restano quelli delle imprese che hanno risposto.
 
 # %%
 scores = maturity.maturity_scores(responses, cb)
-fig = figures.maturity_by_dimension(scores, responses["gruppo_merceologico"], cb, audience)
+fig = figures.maturity_by_dimension(scores, responses["gruppo_merceologico"], cb, audience, weighting.weights)
 plt.show()
 
 # %%
-by_sector = maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels)
-by_size = maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels))
+by_sector = maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels,
+                                       weighting.weights)
+by_size = maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels), weighting.weights)
 fig = figures.maturity_bands(by_sector, "Fasce di maturità per gruppo merceologico", cb.sector_short, audience)
 plt.show()
 fig = figures.maturity_bands(by_size, "Fasce di maturità per classe dimensionale", cb.size_labels, audience)
@@ -163,7 +165,7 @@ display(table(maturity.band_table(by_size, cb.size_labels, audience), "Indice di
 # sono meno mature della media.
 
 # %%
-gap = maturity.need_gap(responses, cb, scores)
+gap = maturity.need_gap(responses, cb, scores, weights=weighting.weights)
 fig = figures.need_gap(gap, cb)
 plt.show()
 

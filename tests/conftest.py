@@ -96,3 +96,18 @@ def write_xls(path: Path, sheets: dict[str, list[list]], percent: set[tuple[str,
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_processed(tmp_path_factory):
+    """The bundled sample survey read back through ingest (the workbook, not the generator's memory):
+    (processed folder, accepted responses, planted truth table)."""
+    import pandas as pd
+
+    from analysis import paths
+    from analysis.ingest import run_ingest
+
+    processed = tmp_path_factory.mktemp("sample_processed")
+    run_ingest(paths.SAMPLE_SURVEY_DIR, processed, quiet=True)
+    truth = pd.read_csv(paths.SAMPLE_TRUTH, dtype={"partita_iva": str})
+    return processed, pd.read_parquet(processed / "responses.parquet"), truth

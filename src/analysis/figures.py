@@ -18,7 +18,7 @@ from scipy.cluster import hierarchy
 
 from analysis.codebook import Codebook
 from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
-from analysis.maturity import BAND_LABELS
+from analysis.maturity import BAND_LABELS, weighted_mean
 from analysis.needs import ALL_COMPANIES, NeedFamilies
 from analysis.reporting import fmt_num, sector_palette
 
@@ -135,11 +135,16 @@ def need_families(families: NeedFamilies, cb: Codebook):
     return fig
 
 
-def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook, audience: str = "board"):
-    """Mean 0-100 score per maturity dimension, sector groups side by side."""
+def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook, audience: str = "board",
+                          weights: pd.Series | None = None):
+    """Mean 0-100 score per maturity dimension (weighted when ``weights`` are given), sector groups side by
+    side."""
     dims = [(f.dimension, f.short) for f in cb.maturity if f.dimension in scores]
     frame = scores[[d for d, _ in dims]].assign(group=groups.to_numpy())
-    means = frame.groupby("group").mean().reindex([g for g in cb.sector_labels if g in set(frame["group"])])
+    present = [g for g in cb.sector_labels if g in set(frame["group"])]
+    means = pd.DataFrame({d: [weighted_mean(frame.loc[frame["group"] == g, d],
+                                            None if weights is None else weights[frame["group"] == g])
+                              for g in present] for d, _ in dims}, index=present)
     counts = frame.groupby("group").count().reindex(means.index)
     palette = sector_palette(cb)
     fig, ax = plt.subplots(figsize=(10, 4.5))

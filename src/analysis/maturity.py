@@ -44,33 +44,49 @@ def maturity_scores(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
 
 
 def band(index: pd.Series) -> pd.Series:
-    """DMA band of a 0-100 index (26-50 is Intermedio: the upper bounds are inclusive after rounding)."""
-    edges = [-0.5] + [upper + 0.5 for upper, _ in BANDS]
-    return pd.cut(index.round(), bins=edges, labels=BAND_LABELS).astype(
+    """DMA band of a 0-100 index: up to 25 Base, up to 50 Intermedio, up to 75 Moderatamente avanzato, above
+    that Avanzato (the DMA's 26-50 etc. are whole scores; a score between 25 and 26 counts as Intermedio)."""
+    edges = [-np.inf] + [upper for upper, _ in BANDS[:-1]] + [np.inf]
+    return pd.cut(index, bins=edges, labels=BAND_LABELS, right=True).astype(
         pd.CategoricalDtype(BAND_LABELS, ordered=True))
 
 
-def maturity_by_group(scores: pd.DataFrame, groups: pd.Series, order: list[str]) -> pd.DataFrame:
-    """Per group: companies with an index, mean index, and the count in each band (group order kept)."""
+def weighted_mean(values: pd.Series, weights: pd.Series | None = None) -> float:
+    """Mean of the non-missing values, weighted when ``weights`` (aligned on the index) are given."""
+    v = values.astype(float)
+    ok = v.notna()
+    if not ok.any():
+        return np.nan
+    w = np.ones(int(ok.sum())) if weights is None else weights[ok].to_numpy(float)
+    return float(np.average(v[ok].to_numpy(), weights=w))
+
+
+def maturity_by_group(scores: pd.DataFrame, groups: pd.Series, order: list[str],
+                      weights: pd.Series | None = None) -> pd.DataFrame:
+    """Per group: companies with an index, mean index (weighted when ``weights`` are given), and the count
+    of companies in each band (group order kept)."""
     frame = scores[[INDEX, "banda"]].assign(group=groups.to_numpy())
     frame = frame[frame[INDEX].notna()]
     counts = pd.crosstab(frame["group"], frame["banda"]).reindex(index=order, columns=BAND_LABELS, fill_value=0)
     out = counts.copy()
-    out.insert(0, "indice_medio", frame.groupby("group")[INDEX].mean().reindex(order))
+    means = {g: weighted_mean(part[INDEX], None if weights is None else weights.loc[part.index])
+             for g, part in frame.groupby("group")}
+    out.insert(0, "indice_medio", pd.Series(means, dtype=float).reindex(order))
     out.insert(0, "n", counts.sum(axis=1))
     return out[out["n"] > 0]
 
 
 def need_gap(responses: pd.DataFrame, cb: Codebook, scores: pd.DataFrame | None = None,
-             high: int = 4) -> pd.DataFrame:
+             high: int = 4, weights: pd.Series | None = None) -> pd.DataFrame:
     """Per need: the related dimension, how many companies rate the need 4-5 (``n_high``), the need's
     intensity (mean importance on a 0-100 scale, ``(importance - 1) / 4 * 100``), the mean maturity in the
     related dimension of the companies rating it 4-5 (``maturity_high``) and of all companies
     (``maturity_all``), ``gap = 100 - maturity_high``: how far the companies that want this most are from
     full maturity where it matters, and ``shortfall = maturity_all - maturity_high``: how much less mature
     they are than the average company. A need without a related dimension (or one the data lacks) gets
-    no gap."""
+    no gap. Means are weighted when ``weights`` (indexed like ``responses``) are given."""
     scores = maturity_scores(responses, cb) if scores is None else scores
+    w = weights
     lo, hi = cb.importance_range
     rows = []
     for f in cb.needs:
@@ -79,10 +95,11 @@ def need_gap(responses: pd.DataFrame, cb: Codebook, scores: pd.DataFrame | None 
         imp = responses[f.key].astype("Float64").astype(float)
         wants = imp >= high
         dim = f.maturity if f.maturity in scores else ""
-        mat_high = float(scores.loc[wants, dim].mean()) if dim and wants.any() else np.nan
+        mat_high = weighted_mean(scores.loc[wants, dim], None if w is None else w[wants]) \
+            if dim and wants.any() else np.nan
         rows.append({"need": f.key, "dimension": dim, "n_high": int(wants.sum()),
-                     "intensity": float(((imp - lo) / (hi - lo) * 100).mean()),
-                     "maturity_high": mat_high, "maturity_all": float(scores[dim].mean()) if dim else np.nan,
+                     "intensity": weighted_mean((imp - lo) / (hi - lo) * 100, w),
+                     "maturity_high": mat_high, "maturity_all": weighted_mean(scores[dim], w) if dim else np.nan,
                      "gap": 100 - mat_high})
     out = pd.DataFrame(rows)
     out["shortfall"] = out["maturity_all"] - out["maturity_high"]

@@ -197,8 +197,9 @@ def unweighted(responses: pd.DataFrame) -> Weighting:
 
 
 def _merge_classes(resp: list[int], memb: list[int], minimum: int) -> list[list[int]]:
-    """Adjacent size classes merged until every group has ``minimum`` respondents and some members."""
-    groups = [[i] for i in range(len(resp))]
+    """Adjacent size classes merged until every group has ``minimum`` respondents and some members (classes
+    with neither respondents nor members play no part)."""
+    groups = [[i] for i in range(len(resp)) if resp[i] or memb[i]]
 
     def short(g):
         return sum(resp[i] for i in g) < minimum or sum(memb[i] for i in g) == 0
@@ -219,7 +220,9 @@ def poststratify(responses: pd.DataFrame, population: pd.Series, cb: Codebook, m
     sizes = list(cb.size_labels)
     resp = responses.groupby(["gruppo_merceologico", SIZE]).size().reindex(_cells(cb), fill_value=0)
     pop = population.reindex(_cells(cb), fill_value=0)
-    total_pop, total_resp = pop.sum(), resp.sum()
+    # Weights are proportional to members per respondent; shares over all respondents keep the cell and the
+    # sector-level (unknown size) weights on one scale.
+    total_pop, total_resp = pop.sum(), len(responses)
     cell_of: dict[tuple[str, str], int] = {}
     rows = []
     for sector in cb.sector_labels:
