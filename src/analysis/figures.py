@@ -248,3 +248,119 @@ def need_gap(gap: pd.DataFrame, cb: Codebook):
     annotate_points(ax, g["maturity_high"].to_numpy(), g["intensity"].to_numpy(),
                     [cb.by_key[k].short for k in g["need"]])
     return fig
+
+
+# --------------------------------------------------------------------------
+# Segments and priorities (notebook 03)
+
+def k_criteria(criteria: pd.DataFrame, chosen: int, stable_threshold: float):
+    """Silhouette, Calinski-Harabasz and bootstrap stability against k, the chosen k marked."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    specs = [("silhouette", "Silhouette (più alta è meglio)"),
+             ("calinski_harabasz", "Calinski-Harabasz (più alto è meglio)"),
+             ("stability", "Stabilità bootstrap (ARI medio)")]
+    for ax, (col, title) in zip(axes, specs, strict=True):
+        ax.plot(criteria["k"], criteria[col], marker="o", color="#1F4E79")
+        ax.axvline(chosen, color="#C00000", ls="--", lw=1)
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel("Numero di segmenti (k)")
+        ax.set_xticks(criteria["k"])
+    axes[2].axhline(stable_threshold, color="#7F7F7F", ls=":", lw=1)
+    axes[2].text(criteria["k"].min(), stable_threshold, " soglia di stabilità", va="bottom", fontsize=8)
+    axes[2].set_ylim(min(0, float(criteria["stability"].min()) - 0.05), 1.05)
+    fig.suptitle(f"Scelta del numero di segmenti (scelto k = {chosen}, linea rossa)", fontweight="bold")
+    return fig
+
+
+def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict[int, str], cb: Codebook,
+                    sizes: pd.Series, audience: str = "board"):
+    """Segments x needs: mean importance (colour and number); cells with a lift of 1.25 or more in bold."""
+    order = block_order(means)
+    shown = means[order]
+    hide = (sizes.reindex(shown.index) < MIN_COMPANIES).to_numpy() if audience == "board" else \
+        np.zeros(len(shown), bool)
+    annot = shown.map(lambda v: fmt_num(v, 1)).to_numpy().astype(object)
+    annot[hide] = SUPPRESSED
+    fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(shown) + 2.6))
+    sns.heatmap(shown.where(np.repeat(~hide[:, None], shown.shape[1], axis=1)), annot=annot, fmt="", cmap="YlOrRd", vmin=1, vmax=5, linewidths=0.5,
+                cbar_kws={"label": "importanza media (1-5)", "shrink": 0.8}, ax=ax)
+    strong = lift.reindex(shown.index)[order].to_numpy() >= 1.25
+    for text in ax.texts:  # seaborn writes one text per shown cell, centred in it
+        x, y = text.get_position()
+        if strong[int(y), int(x)]:
+            text.set_fontweight("bold")
+    ax.set_yticklabels([textwrap.fill(f"{s}. {names[s]}", 34) for s in shown.index], rotation=0, fontsize=9)
+    ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=55, ha="right", fontsize=9)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Profilo dei segmenti: importanza media di ogni bisogno (in grassetto: almeno +25% sulla media)")
+    return fig
+
+
+SEGMENT_COLORS = sns.color_palette("tab10", 10).as_hex()
+
+
+def block_order(matrix: pd.DataFrame) -> list:
+    """Columns grouped by the row where they peak (in row order), highest first within a row: a segments x
+    needs table then reads as blocks along the diagonal."""
+    values = matrix.to_numpy(dtype=float)
+    peak = np.nanargmax(np.nan_to_num(values, nan=-np.inf), axis=0)
+    return [matrix.columns[j] for j in sorted(range(values.shape[1]), key=lambda j: (peak[j], -values[peak[j], j]))]
+
+
+def segment_map(coords: np.ndarray, labels: np.ndarray, names: dict[int, str], explained: tuple[float, float]):
+    """Companies on the first two principal components, coloured by segment (no names: dots only)."""
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    for s in sorted(names):
+        pts = coords[labels == s]
+        ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.65, color=SEGMENT_COLORS[(s - 1) % 10],
+                   label=textwrap.fill(f"{s}. {names[s]}", 40))
+    ax.set_xlabel(f"Prima componente principale ({fmt_num(explained[0] * 100, 0)}% della varianza)")
+    ax.set_ylabel(f"Seconda componente ({fmt_num(explained[1] * 100, 0)}%)")
+    ax.set_title("Mappa delle imprese per segmento (ogni punto è un'impresa)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    return fig
+
+
+def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, top: int = 5):
+    """Importance (share rating 4-5) against the maturity gap; bubble size = companies rating it 4-5; the
+    top-ranked needs of the scope in dark blue."""
+    t = table[table["scope"] == scope]
+    t = t[t["n_high"] >= MIN_COMPANIES]
+    fig, ax = plt.subplots(figsize=(10, 6.5))
+    colors = np.where(t["rank"] <= top, "#1F4E79", "#9DC3E6")
+    ax.scatter(t["gap_high"] * 100, t["diffusione"] * 100, s=t["n_high"] / max(1, t["n_high"].max()) * 900 + 30,
+               color=colors, alpha=0.75, edgecolor="white")
+    ax.set_xlabel("Divario di maturità: distanza dalla piena maturità, nella dimensione collegata, delle imprese "
+                  "che lo giudicano 4-5 (0-100)", fontsize=9)
+    ax.set_ylabel("Imprese che lo giudicano 4-5 (%)")
+    ax.set_title(title + f" (in blu scuro le prime {top})")
+    if len(t):
+        gx = t["gap_high"] * 100
+        ax.set_xlim(max(0, float(gx.min()) - 8), min(100, float(gx.max()) + 8))
+        ax.set_ylim(0, min(100, float(t["diffusione"].max()) * 100 * 1.2 + 3))
+        annotate_points(ax, gx.to_numpy(), (t["diffusione"] * 100).to_numpy(),
+                        [f"{r}. {cb.by_key[k].short}" if r <= top else cb.by_key[k].short
+                         for r, k in zip(t["rank"], t["need"], strict=True)])
+    return fig
+
+
+def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
+    """Scopes (all companies, then each segment) x needs: the priority score, rank 1-3 marked."""
+    pivot = table.pivot(index="scope", columns="need", values="score").reindex(scopes)
+    ranks = table.pivot(index="scope", columns="need", values="rank").reindex(scopes)
+    order = block_order(pivot.iloc[1:]) if len(scopes) > 1 else \
+        list(pivot.loc[scopes[0]].sort_values(ascending=False).index)
+    pivot, ranks = pivot[order], ranks[order]
+    annot = np.where(ranks.to_numpy() <= 3, np.char.add(pivot.round(0).astype(int).astype(str).to_numpy(), "*"),
+                     pivot.round(0).astype(int).astype(str).to_numpy())
+    fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(scopes) + 2.6))
+    sns.heatmap(pivot, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5,
+                cbar_kws={"label": "punteggio di priorità (0-100)", "shrink": 0.8}, ax=ax)
+    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else s, 34) for s in scopes],
+                       rotation=0, fontsize=9)
+    ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=55, ha="right", fontsize=9)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_title("Punteggio di priorità per segmento (* = tra le prime tre del segmento)")
+    return fig

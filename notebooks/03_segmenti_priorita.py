@@ -1,0 +1,176 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (analysis)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+processed_dir = ""  # folder written by the ingest step; segments.csv and priorities.csv are written there too
+wave = ""  # survey wave shown in the header
+sample_run = False  # True when the run used the bundled sample survey
+audience = "board"  # board for exports, analyst for real names (never exported)
+codebook_path = ""  # project codebook file; empty means the package codebook only
+seed = 42  # random seed: the same input and seed give the same segments
+method = "kmeans"  # kmeans, ward or kmodes
+k_min = 2  # smallest number of segments tried
+k_max = 8  # largest number of segments tried
+k = 0  # 0 chooses the number of segments automatically; any other value forces it
+with_maturity = False  # also cluster on the six maturity answers
+imputation = "sector_median"  # blank needs: sector_median or company_mean
+min_segment_share = 0.05  # segments smaller than this share of companies are merged or flagged
+small_segments = "merge"  # merge or flag
+bootstrap_samples = 20  # resamples for the stability of each k
+segment_names = {}  # names chosen by the analyst, for example {1: "Dati e filiera digitale"}
+weight_diffusione = 0.30  # priority weight: share of companies rating the need 4-5
+weight_intensita = 0.20  # priority weight: mean importance
+weight_divario = 0.15  # priority weight: maturity gap of the companies that need it
+weight_urgenza = 0.15  # priority weight: investment horizon of the companies that need it
+weight_filiera = 0.20  # priority weight: position and links in the supply chain of the companies that need it
+top_priorities = 5  # priorities named in the summary and highlighted in the figures
+
+# %%
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+
+from analysis import figures, network, paths, priorities, segmentation
+from analysis.confidentiality import check_audience
+from analysis.reporting import fmt_int, fmt_pct, fmt_num, load_processed, report_header, setup_plots, table
+
+check_audience(audience)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
+cb, responses = data.codebook, data.responses
+setup_plots()
+report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, audience)
+
+# %% [markdown]
+# ## Il metodo
+#
+# Raggruppiamo le imprese in **segmenti** di imprese con bisogni simili. Ogni impresa è descritta dai voti (1-5) dati
+# ai 17 bisogni (e, se richiesto, dalle sei risposte sulla maturità digitale). Un voto lasciato in bianco non esclude
+# l'impresa: lo sostituiamo con la mediana di quel bisogno nel suo gruppo merceologico (oppure, a scelta, con la media
+# dei voti dell'impresa stessa).
+#
+# Il numero di segmenti non è fissato a priori: proviamo ogni valore nell'intervallo scelto e lo valutiamo con tre
+# criteri: la **silhouette** (quanto ogni impresa è più vicina al proprio segmento che agli altri), l'indice di
+# **Calinski-Harabasz** (quanto i segmenti sono separati rispetto alla loro dispersione interna) e la **stabilità**:
+# ripetiamo la segmentazione su 20 ricampionamenti delle imprese e misuriamo quanto le soluzioni concordano (indice di
+# Rand corretto: 1 identiche, 0 come il caso). Scegliamo la silhouette più alta tra le soluzioni stabili (almeno 0,75).
+
+# %%
+seg = segmentation.segment(responses, cb, method=method, k_min=k_min, k_max=k_max, force_k=k or None, seed=seed,
+                           with_maturity=with_maturity, imputation=imputation, min_share=min_segment_share,
+                           small_policy=small_segments, n_boot=bootstrap_samples, names=segment_names)
+sel = seg.selection
+crit = sel.criteria
+table(crit.assign(**{"Segmenti (k)": crit["k"], "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
+                     "Calinski-Harabasz": crit["calinski_harabasz"].map(lambda v: fmt_num(v, 1)),
+                     "Stabilità (ARI)": crit["stability"].map(lambda v: fmt_num(v, 2)),
+                     "Stabile": crit["stable"].map({True: "sì", False: "no"})})
+      [["Segmenti (k)", "Silhouette", "Calinski-Harabasz", "Stabilità (ARI)", "Stabile"]],
+      "Criteri per il numero di segmenti")
+
+# %%
+fig = figures.k_criteria(crit, seg.k if not seg.merged else sel.k, segmentation.STABLE)
+plt.show()
+
+# %%
+notes = [f"**Scelta**: {sel.reason}.",
+         f"Metodo: {segmentation.METHOD_LABELS[method]}; seme casuale {seed}; "
+         f"{'con' if with_maturity else 'senza'} le risposte sulla maturità.",
+         f"Valori mancanti sostituiti: {fmt_int(int(seg.features.imputed.sum()))} voti di "
+         f"{fmt_int(seg.features.imputed_companies)} imprese "
+         f"({'mediana del bisogno nel gruppo merceologico' if imputation == 'sector_median' else 'media dell impresa'})."]
+if not sel.stable:
+    notes.append("**Attenzione**: la soluzione scelta non è stabile (stabilità sotto 0,75): i segmenti vanno letti "
+                 "con cautela.")
+notes += [f"Nota: {m}." for m in seg.merged]
+if seg.small:
+    notes.append(f"Segmenti sotto la soglia del {fmt_pct(min_segment_share, 0)}: {', '.join(map(str, seg.small))}.")
+Markdown("\n\n".join(notes))
+
+# %% [markdown]
+# ## I segmenti
+#
+# Ogni segmento prende il nome dai due bisogni che lo distinguono di più: quelli con il rapporto più alto tra
+# l'importanza media nel segmento e quella di tutte le imprese (tra parentesi nella tabella, per esempio 2,1x).
+
+# %%
+table(segmentation.segment_overview(responses, seg, cb, audience), "Segmenti di imprese")
+
+# %%
+means, lift = segmentation.need_lift(responses, seg.labels, cb)
+fig = figures.profile_heatmap(means, lift, seg.names, cb, seg.labels.value_counts(), audience)
+plt.show()
+
+# %%
+coords, point_labels, explained = segmentation.pca_map(seg)
+fig = figures.segment_map(coords, point_labels, seg.names, explained)
+plt.show()
+
+# %%
+display(table(segmentation.segment_mix(responses, seg, "size_class", list(cb.size_labels), cb.size_labels, audience),
+              "Imprese per segmento e classe dimensionale"))
+display(table(segmentation.segment_mix(responses, seg, "posizione_filiera",
+                                       list(cb.by_key["posizione_filiera"].options), audience=audience),
+              "Imprese per segmento e posizione nella filiera"))
+
+# %% [markdown]
+# ## Le priorità di filiera
+#
+# Per ogni bisogno, sia per tutte le imprese sia dentro ogni segmento, calcoliamo un **punteggio di priorità** da 0 a
+# 100 come media pesata di cinque componenti, ciascuna tra 0 e 1:
+#
+# - **diffusione**: la quota di imprese che giudicano il bisogno molto rilevante o prioritario (voto 4-5);
+# - **intensità**: l'importanza media, riportata da 1-5 a 0-1;
+# - **divario di maturità**: per ogni impresa che lo giudica 4-5, quanto è lontana dalla piena maturità nella
+#   dimensione digitale collegata (le altre contano zero), in media sulle imprese;
+# - **urgenza**: allo stesso modo, quanto presto quelle imprese intendono investire (entro 12 mesi vale 1, da 1 a 3
+#   anni 0,5, oltre 3 anni 0);
+# - **peso nella filiera**: la quota di imprese che lo giudicano 4-5, contando ogni impresa per la sua posizione
+#   (produttore finale 1, primo livello 0,83, secondo livello 0,67, conto terzi 0,5) più quante altre imprese
+#   rispondenti la indicano o sono indicate da lei come cliente o fornitore (rispetto all'impresa più collegata).
+#
+# I pesi usati in questa analisi sono nella tabella seguente; si cambiano con i parametri `weight_...`.
+
+# %%
+weights = {"diffusione": weight_diffusione, "intensita": weight_intensita, "divario": weight_divario,
+           "urgenza": weight_urgenza, "filiera": weight_filiera}
+edges, unmatched = network.supply_edges(responses, cb)
+linked = network.linked_companies(responses, edges)
+prio = priorities.priority_table(responses, cb, seg.labels, linked, weights, seg.names)
+table(priorities.weights_table(weights), "Pesi del punteggio di priorità")
+
+# %%
+Markdown(f"Rete di fornitura: {fmt_int(len(edges))} legami cliente-fornitore tra imprese rispondenti; "
+         f"{fmt_int(unmatched)} citazioni riguardano imprese che non hanno risposto.")
+
+# %%
+table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, top_priorities),
+      "Le priorità della filiera (tutte le imprese)")
+
+# %%
+fig = figures.priority_matrix(prio, cb, priorities.ALL_SCOPE, "Matrice delle priorità: tutte le imprese",
+                              top_priorities)
+plt.show()
+
+# %%
+scopes = [priorities.ALL_SCOPE] + [seg.names[s] for s in sorted(seg.names)]
+fig = figures.priority_heatmap(prio, cb, scopes)
+plt.show()
+
+# %%
+Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, seg.names))
+
+# %%
+segmentation.write_segments(seg, data.folder)
+priorities.write_priorities(prio, data.folder)
+Markdown(f"File scritti nella cartella dei dati elaborati: `segments.csv` ({fmt_int(len(seg.labels))} imprese) e "
+         f"`priorities.csv` ({fmt_int(len(prio))} righe).")

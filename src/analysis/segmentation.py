@@ -1,0 +1,395 @@
+"""Segments of companies by their needs (notebook 03).
+
+Features
+    Each company's importance vector over the codebook's needs (1-5),
+    optionally followed by its six maturity answers rescaled to 1-5. A blank
+    answer never drops a company: it is imputed, by default with the need's
+    median in the company's sector group (``sector_median``), or with the
+    company's own mean over the needs it rated (``company_mean``). How many
+    cells were imputed is recorded per need.
+
+Methods (one interface: :func:`cluster`)
+    ``kmeans`` (default; MiniBatch-free: full k-means on up to
+    :data:`FIT_SAMPLE` companies, then one pass of Lloyd's algorithm over all
+    of them started from those centres), ``ward`` (hierarchical, Ward
+    linkage; memory grows with the square of the companies, so it refuses
+    more than :data:`LIMITS` ``["ward"]``) and ``kmodes`` (k-modes from the
+    ``kmodes`` package, for the answers as categories; slow in pure Python,
+    limited likewise).
+
+Number of segments
+    Every k of the range is fitted on at most :data:`FIT_SAMPLE` companies
+    and scored by silhouette (on a subsample of :data:`SILHOUETTE_SAMPLE`),
+    Calinski-Harabasz and bootstrap stability: the mean adjusted Rand index
+    between the solution and solutions refitted on resamples. The chosen k is
+    the best silhouette among the stable ones (stability >= 0.75); when none is
+    stable the best silhouette is taken and flagged unstable. A parameter can
+    force k.
+
+Segments smaller than ``min_share`` of the companies are merged into the
+nearest other segment (or only flagged). Segments are numbered by size,
+largest first, so the same input and seed give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.cluster import hierarchy
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
+
+from analysis.codebook import Codebook
+from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
+from analysis.outputs import write_csv
+from analysis.reporting import fmt_int, fmt_num, fmt_pct
+
+METHODS = ("kmeans", "ward", "kmodes")
+METHOD_LABELS = {"kmeans": "k-means", "ward": "gerarchico di Ward", "kmodes": "k-modes (risposte come categorie)"}
+IMPUTATIONS = ("sector_median", "company_mean")
+# Largest inputs each method accepts (companies): Ward keeps n^2/2 distances in memory (15,000 companies:
+# 0.9 GB); k-modes in pure Python takes about a minute per 100,000 companies and k. See benchmarks/.
+LIMITS = {"kmeans": None, "ward": 15_000, "kmodes": 100_000}
+FIT_SAMPLE = 20_000
+SILHOUETTE_SAMPLE = 3_000
+BOOT_SIZE = 2_000
+STABLE = 0.75
+
+
+class TooLarge(ValueError):
+    """The chosen method cannot run on this many companies within the machine's memory or time."""
+
+
+@dataclass
+class Features:
+    """The matrix the segmentation works on, one row per company (the order of ``responses``)."""
+
+    X: np.ndarray
+    columns: list[str]
+    company_id: np.ndarray
+    imputed: pd.Series  # column -> imputed cells
+    imputation: str
+    imputed_rows: np.ndarray  # True where a company had at least one imputed cell
+
+    @property
+    def imputed_companies(self) -> int:
+        return int(self.imputed_rows.sum())
+
+
+def build_features(responses: pd.DataFrame, cb: Codebook, with_maturity: bool = False,
+                   imputation: str = "sector_median") -> Features:
+    """Importance vectors (and maturity, rescaled 0-5 -> 1-5, when asked), blanks imputed."""
+    if imputation not in IMPUTATIONS:
+        raise ValueError(f"imputation must be one of {IMPUTATIONS}, not {imputation!r}")
+    cols = [k for k in cb.need_keys if k in responses]
+    lo, hi = cb.importance_range
+    frame = responses[cols].astype("Float64").astype(float)
+    if with_maturity:
+        mat = [f.key for f in cb.maturity if f.key in responses]
+        frame = pd.concat([frame, responses[mat].astype("Float64").astype(float) / 5 * (hi - lo) + lo], axis=1)
+        cols = cols + mat
+    missing = frame.isna()
+    sector = responses["gruppo_merceologico"].fillna("")
+    by_sector = frame.groupby(sector.to_numpy()).transform("median")
+    fallback = by_sector.fillna(frame.median()).fillna((lo + hi) / 2)
+    if imputation == "company_mean":
+        own = frame.mean(axis=1)
+        filled = frame.apply(lambda c: c.fillna(own)).fillna(fallback)
+    else:
+        filled = frame.fillna(fallback)
+    return Features(X=np.ascontiguousarray(filled.to_numpy(dtype=float)), columns=cols,
+                    company_id=responses["company_id"].to_numpy(), imputed=missing.sum(), imputation=imputation,
+                    imputed_rows=missing.any(axis=1).to_numpy())
+
+
+# --------------------------------------------------------------------------
+# Methods: labels for several k at once (Ward cuts one tree for every k)
+
+def _kmeans(X: np.ndarray, ks: list[int], seed: int, n_init: int = 10) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    out = {}
+    for k in ks:
+        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+        out[k] = (km.labels_, km.cluster_centers_)
+    return out
+
+
+def _ward(X: np.ndarray, ks: list[int], seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    tree = hierarchy.linkage(X, method="ward")
+    out = {}
+    for k in ks:
+        labels = hierarchy.fcluster(tree, t=k, criterion="maxclust") - 1
+        out[k] = (labels, _centres(X, labels))
+    return out
+
+
+def _kmodes(X: np.ndarray, ks: list[int], seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    from kmodes.kmodes import KModes
+
+    cats = answer_levels(X)
+    out = {}
+    for k in ks:
+        # Cao's initialisation is deterministic (density-based), so one run is enough.
+        km = KModes(n_clusters=k, init="Cao", n_init=1, random_state=seed, n_jobs=1).fit(cats)
+        labels = np.asarray(km.labels_, dtype=int)
+        out[k] = (labels, _centres(X, labels))
+    return out
+
+
+def answer_levels(X: np.ndarray) -> np.ndarray:
+    """Answers as three categories for k-modes: low (1-2), relevant (3), high (4-5). Five raw categories
+    make every pair of companies differ almost everywhere; three keep what the scale means."""
+    return np.digitize(np.rint(X), [2.5, 3.5]).astype(np.int8)
+
+
+_FIT = {"kmeans": _kmeans, "ward": _ward, "kmodes": _kmodes}
+
+
+def _centres(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    k = int(labels.max()) + 1
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    counts = np.bincount(labels, minlength=k)[:, None]
+    return sums / np.maximum(counts, 1)
+
+
+def check_size(n: int, method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+    limit = LIMITS[method]
+    if limit is not None and n > limit:
+        raise TooLarge(f"il metodo {METHOD_LABELS[method]} accetta al massimo {limit:,} imprese (qui {n:,}): "
+                       "usate kmeans".replace(",", "."))
+
+
+# --------------------------------------------------------------------------
+# Choosing k
+
+@dataclass
+class Selection:
+    criteria: pd.DataFrame  # k, silhouette, calinski_harabasz, stability, stable
+    k: int
+    forced: bool
+    stable: bool
+    reason: str
+
+
+def choose_k(X: np.ndarray, method: str = "kmeans", k_min: int = 2, k_max: int = 8, seed: int = 42,
+             n_boot: int = 20, force_k: int | None = None) -> Selection:
+    """Score every k in ``k_min..k_max`` (see the module notes) and choose one."""
+    check_size(len(X), method)
+    rng = np.random.default_rng(seed)
+    Xs = X[np.sort(rng.choice(len(X), FIT_SAMPLE, replace=False))] if len(X) > FIT_SAMPLE else X
+    ks = [k for k in range(k_min, k_max + 1) if 2 <= k < len(Xs)]
+    if force_k is not None and force_k not in ks:
+        ks = sorted({*ks, force_k})
+    if not ks:
+        raise ValueError(f"troppo poche imprese ({len(X)}) per formare segmenti")
+    fits = _FIT[method](Xs, ks, seed)
+    rows = []
+    boots = [np.sort(rng.choice(len(Xs), min(len(Xs), BOOT_SIZE), replace=True)) for _ in range(n_boot)]
+    boot_fits = [_FIT[method](Xs[idx], ks, seed + 1 + b) for b, idx in enumerate(boots)]
+    for k in ks:
+        labels = fits[k][0]
+        distinct = len(np.unique(labels))
+        sil = silhouette_score(Xs, labels, sample_size=min(SILHOUETTE_SAMPLE, len(Xs)), random_state=seed) \
+            if distinct > 1 else np.nan
+        ch = calinski_harabasz_score(Xs, labels) if distinct > 1 else np.nan
+        aris = [adjusted_rand_score(labels[idx], bf[k][0]) for idx, bf in zip(boots, boot_fits, strict=True)]
+        rows.append({"k": k, "silhouette": sil, "calinski_harabasz": ch,
+                     "stability": float(np.mean(aris)) if aris else np.nan})
+    crit = pd.DataFrame(rows)
+    crit["stable"] = crit["stability"] >= STABLE
+    if force_k is not None:
+        row = crit[crit["k"] == force_k].iloc[0]
+        return Selection(crit, force_k, True, bool(row["stable"]), f"k = {force_k} imposto dal parametro")
+    stable = crit[crit["stable"]]
+    pool = stable if len(stable) else crit
+    best = pool.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
+    k = int(best["k"])
+    reason = (f"k = {k}: la silhouette più alta tra le soluzioni stabili (stabilità almeno {STABLE:.2f})"
+              if len(stable) else f"k = {k}: la silhouette più alta; nessuna soluzione è stabile")
+    return Selection(crit, k, False, bool(best["stable"]), reason.replace(".", ","))
+
+
+# --------------------------------------------------------------------------
+# The final segmentation
+
+@dataclass
+class Segmentation:
+    labels: pd.Series  # segment number (1 = largest) per company, index of responses
+    names: dict[int, str]
+    method: str
+    seed: int
+    selection: Selection
+    features: Features
+    centres: np.ndarray  # (segments, features), in segment-number order
+    merged: list[str] = field(default_factory=list)  # what happened to segments under min_share
+    small: list[int] = field(default_factory=list)  # segments under min_share kept (policy "flag")
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    def named(self) -> pd.Series:
+        return self.labels.map(self.names)
+
+
+def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 42) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (0..k-1) and centres for all companies with ``k`` segments."""
+    check_size(len(X), method)
+    if method == "kmeans" and len(X) > FIT_SAMPLE:
+        rng = np.random.default_rng(seed)
+        sample = X[np.sort(rng.choice(len(X), FIT_SAMPLE, replace=False))]
+        _, centres = _kmeans(sample, [k], seed)[k]
+        km = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=100, random_state=seed).fit(X)
+        return km.labels_, km.cluster_centers_
+    return _FIT[method](X, [k], seed)[k]
+
+
+def _merge_small(X: np.ndarray, labels: np.ndarray, min_share: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Move the members of segments under ``min_share`` to the nearest remaining centre, smallest first."""
+    labels = labels.copy()
+    moves = []
+    while True:
+        ids, counts = np.unique(labels, return_counts=True)
+        small = [(c, i) for i, c in zip(ids, counts, strict=True) if c < min_share * len(labels)]
+        if not small or len(ids) <= 2:
+            return labels, moves
+        _, victim = min(small)
+        keep = [i for i in ids if i != victim]
+        centres = np.array([X[labels == i].mean(axis=0) for i in keep])
+        members = labels == victim
+        nearest = np.argmin(((X[members][:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+        labels[members] = np.asarray(keep)[nearest]
+        moves.append((int(victim), int(counts[list(ids).index(victim)])))
+
+
+def _renumber(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments numbered 1.. by size (largest first; ties by their first company), with their centres."""
+    ids, first, counts = np.unique(labels, return_index=True, return_counts=True)
+    order = sorted(range(len(ids)), key=lambda j: (-counts[j], first[j]))
+    mapping = {int(ids[j]): n for n, j in enumerate(order, start=1)}
+    new = np.vectorize(mapping.get, otypes=[int])(labels) if len(labels) else labels
+    centres = np.array([X[new == n].mean(axis=0) for n in range(1, len(order) + 1)])
+    return new, centres
+
+
+def segment(responses: pd.DataFrame, cb: Codebook, method: str = "kmeans", k_min: int = 2, k_max: int = 8,
+            force_k: int | None = None, seed: int = 42, with_maturity: bool = False,
+            imputation: str = "sector_median", min_share: float = 0.05, small_policy: str = "merge",
+            n_boot: int = 20, names: dict | None = None) -> Segmentation:
+    """Features, the choice of k, the final clustering, small segments, numbering and names."""
+    if small_policy not in ("merge", "flag"):
+        raise ValueError(f"small_policy must be merge or flag, not {small_policy!r}")
+    feats = build_features(responses, cb, with_maturity, imputation)
+    check_size(len(feats.X), method)
+    selection = choose_k(feats.X, method, k_min, k_max, seed, n_boot, force_k)
+    labels, _ = cluster(feats.X, selection.k, method, seed)
+    merged, small = [], []
+    if small_policy == "merge":
+        labels, moves = _merge_small(feats.X, labels, min_share)
+        merged = [f"un segmento di {n} imprese (sotto il {min_share:.0%}) è stato unito ai segmenti più vicini"
+                  .replace(".", ",") for _, n in moves]
+    labels, centres = _renumber(feats.X, labels)
+    if small_policy == "flag":
+        counts = np.bincount(labels)[1:]
+        small = [i + 1 for i, c in enumerate(counts) if c < min_share * len(labels)]
+    series = pd.Series(labels, index=responses.index, name="segment")
+    auto = segment_names(responses, series, cb)
+    chosen = {n: str((names or {}).get(n, (names or {}).get(str(n), auto[n]))) for n in auto}
+    return Segmentation(series, chosen, method, seed, selection, feats, centres, merged, small)
+
+
+def _lower_first(text: str) -> str:
+    # "Decarbonizzazione" -> "decarbonizzazione", but an acronym such as "IA ..." stays as written.
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
+def need_lift(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean importance per segment and need (answers as given, blanks left out) and its lift: the segment's
+    mean over the mean of all companies."""
+    keys = [k for k in cb.need_keys if k in responses]
+    values = responses[keys].astype("Float64").astype(float)
+    means = values.groupby(labels.to_numpy()).mean()
+    lift = means / values.mean()
+    return means, lift
+
+
+def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> dict[int, str]:
+    """An Italian name per segment from its two needs with the highest lift (a third when two segments would
+    share a name), for example "Efficienza energetica, decarbonizzazione"."""
+    _, lift = need_lift(responses, labels, cb)
+    names: dict[int, str] = {}
+    for s in lift.index:
+        top = lift.loc[s].sort_values(ascending=False, kind="stable").index.tolist()
+        shorts = [cb.by_key[k].short for k in top]
+        for n in range(2, len(shorts) + 1):
+            name = ", ".join([shorts[0], *(_lower_first(x) for x in shorts[1:n])])
+            if name not in names.values():
+                break
+        names[int(s)] = name
+    return names
+
+
+def write_segments(seg: Segmentation, folder: str | Path) -> Path:
+    """``segments.csv``: ``company_id``, ``segment`` (its name), one row per accepted company, by company."""
+    out = pd.DataFrame({"company_id": seg.features.company_id, "segment": seg.named().to_numpy()})
+    return write_csv(Path(folder) / "segments.csv", out.sort_values("company_id", kind="stable"))
+
+
+# --------------------------------------------------------------------------
+# Profiles for the report
+
+def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, audience: str = "board",
+                     top: int = 3) -> pd.DataFrame:
+    """One row per segment: companies, share, companies per sector group (suppressed under 3, with one more
+    cell per row since the segment size is shown), and its top needs by lift."""
+    _, lift = need_lift(responses, seg.labels, cb)
+    sizes = seg.labels.value_counts().reindex(sorted(seg.names))
+    sector = pd.crosstab(seg.labels, responses["gruppo_merceologico"]).reindex(
+        index=sizes.index, columns=cb.sector_labels, fill_value=0)
+    shown = suppress_counts(sector, audience, totals="rows")
+    hide_all = (sizes < MIN_COMPANIES).to_numpy() & (check_audience(audience) == "board")
+    out = pd.DataFrame({
+        "Segmento": [f"{s}. {seg.names[s]}" for s in sizes.index],
+        "Imprese": [SUPPRESSED if h else fmt_int(n) for h, n in zip(hide_all, sizes, strict=True)],
+        "Quota": [SUPPRESSED if h else fmt_pct(n / len(seg.labels)) for h, n in zip(hide_all, sizes, strict=True)],
+    })
+    for label in cb.sector_labels:
+        out[cb.sector_short[label]] = [v if isinstance(v, str) else fmt_int(v) for v in shown[label]]
+    out["Bisogni distintivi"] = [
+        ", ".join(f"{cb.by_key[k].short} ({fmt_num(lift.at[s, k], 1)}x)"
+                  for k in lift.loc[s].sort_values(ascending=False, kind="stable").index[:top])
+        for s in sizes.index]
+    if seg.small:
+        out["Nota"] = ["sotto la soglia minima" if s in seg.small else "" for s in sizes.index]
+    return out
+
+
+def segment_mix(responses: pd.DataFrame, seg: Segmentation, column: str, categories: list[str],
+                labels: dict[str, str] | None = None, audience: str = "board") -> pd.DataFrame:
+    """Companies per segment and category of ``column`` (size class, supply-chain position), counts under 3
+    suppressed (and one more per row: segment sizes are shown elsewhere)."""
+    counts = pd.crosstab(seg.labels, responses[column]).reindex(index=sorted(seg.names), columns=categories,
+                                                               fill_value=0)
+    shown = suppress_counts(counts, audience, totals="rows")
+    out = shown.map(lambda v: v if isinstance(v, str) else fmt_int(v))
+    out.columns = [(labels or {}).get(c, c) for c in categories]
+    out.insert(0, "Segmento", [f"{s}. {seg.names[s]}" for s in counts.index])
+    return out.reset_index(drop=True)
+
+
+def pca_map(seg: Segmentation, max_points: int = 5_000) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+    """Coordinates on the first two principal components (of at most ``max_points`` companies, drawn with the
+    segmentation's seed), their segments and the variance the two components explain."""
+    from sklearn.decomposition import PCA
+
+    X, labels = seg.features.X, seg.labels.to_numpy()
+    if len(X) > max_points:
+        idx = np.sort(np.random.default_rng(seg.seed).choice(len(X), max_points, replace=False))
+        X, labels = X[idx], labels[idx]
+    pca = PCA(n_components=2, random_state=seg.seed).fit(seg.features.X)
+    return pca.transform(X), labels, tuple(float(v) for v in pca.explained_variance_ratio_)
