@@ -1,0 +1,145 @@
+"""Segments: features, each method on data with a known answer, the choice of k, small segments, the planted
+segments of the sample, determinism across processes."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from analysis import segmentation as sg
+
+MECC, METAL = "Meccaniche", "Metallurgiche, Siderurgiche e Fonderie"
+
+
+def planted(cb, sizes, seed=0, noise=0.4, sector=MECC):
+    """Responses whose segment s rates needs 3s..3s+2 at 5 and the rest at 1, plus a little noise."""
+    rng = np.random.default_rng(seed)
+    rows, truth = [], []
+    keys = cb.need_keys
+    for s, n in enumerate(sizes):
+        high = set(keys[3 * s:3 * s + 3])
+        for _ in range(n):
+            rows.append({k: int(np.clip(round((5 if k in high else 1) + rng.normal(0, noise)), 1, 5)) for k in keys})
+            truth.append(s)
+    r = pd.DataFrame(rows).astype("Int64")
+    r.insert(0, "company_id", [f"IT{i:011d}" for i in range(len(r))])
+    r.insert(1, "gruppo_merceologico", sector)
+    return r, np.array(truth)
+
+
+def test_features_impute_and_count(cb):
+    r = pd.DataFrame({"company_id": ["a", "b", "c", "d"], "gruppo_merceologico": [MECC, MECC, MECC, METAL]})
+    for k in cb.need_keys:
+        r[k] = pd.array([2, 4, 5, 1], dtype="Int64")
+    r.loc[0, "bisogno_robotica"] = pd.NA
+    r.loc[3, "bisogno_additive"] = pd.NA
+    f = sg.build_features(r, cb)
+    j = f.columns.index("bisogno_robotica")
+    assert f.X[0, j] == 4.5  # median of its sector (4, 5)
+    assert f.X[3, f.columns.index("bisogno_additive")] == 4  # no other Metallurgiche answer: overall median
+    assert f.imputed["bisogno_robotica"] == 1 and f.imputed.sum() == 2 and f.imputed_companies == 2
+    own = sg.build_features(r, cb, imputation="company_mean")
+    assert own.X[0, j] == 2.0  # the company's own mean
+    with_mat = sg.build_features(r.assign(**{m.key: pd.array([0, 5, None, 2], dtype="Int64") for m in cb.maturity}),
+                                 cb, with_maturity=True)
+    assert with_mat.X.shape[1] == len(cb.need_keys) + 6 and with_mat.X[:, -1].min() >= 1
+    with pytest.raises(ValueError, match="imputation"):
+        sg.build_features(r, cb, imputation="zero")
+
+
+@pytest.mark.parametrize("method", sg.METHODS)
+def test_each_method_finds_known_segments(cb, method):
+    r, truth = planted(cb, [60, 45, 30])
+    X = sg.build_features(r, cb).X
+    labels, centres = sg.cluster(X, 3, method, seed=1)
+    assert adjusted_rand_score(truth, labels) == 1.0 and centres.shape == (3, X.shape[1])
+
+
+def test_k_chosen_automatically_and_forced(cb):
+    r, truth = planted(cb, [60, 45, 30, 25])
+    seg = sg.segment(r, cb, seed=3, n_boot=8)
+    assert seg.k == 4 and not seg.selection.forced and seg.selection.stable
+    assert adjusted_rand_score(truth, seg.labels) == 1.0
+    assert list(seg.selection.criteria["k"]) == list(range(2, 9))
+    sizes = seg.labels.value_counts().sort_index()
+    assert list(sizes) == sorted(sizes, reverse=True)  # segment 1 is the largest
+    forced = sg.segment(r, cb, seed=3, n_boot=4, force_k=6, small_policy="flag")
+    assert forced.k == 6 and forced.selection.forced and "imposto" in forced.selection.reason
+
+
+def test_small_segments_are_merged_or_flagged(cb):
+    r, _ = planted(cb, [100, 90, 4])
+    merged = sg.segment(r, cb, seed=0, n_boot=4, force_k=3)
+    assert merged.k == 2 and merged.merged and "4 imprese" in merged.merged[0]
+    assert merged.labels.value_counts().sum() == len(r)  # nobody dropped
+    flagged = sg.segment(r, cb, seed=0, n_boot=4, force_k=3, small_policy="flag")
+    assert flagged.k == 3 and flagged.small == [3]
+
+
+def test_names_from_top_needs_and_overrides(cb):
+    r, _ = planted(cb, [40, 30])
+    seg = sg.segment(r, cb, seed=0, n_boot=4, force_k=2, names={2: "Scelto dall'analista"})
+    short = [cb.by_key[k].short for k in cb.need_keys[:3]]
+    assert seg.names[1].split(", ")[0] in short and seg.names[2] == "Scelto dall'analista"
+    assert len(set(sg.segment_names(r, seg.labels, cb).values())) == 2
+
+
+def test_methods_refuse_inputs_beyond_their_limit(cb, monkeypatch):
+    r, _ = planted(cb, [30, 30])
+    monkeypatch.setitem(sg.LIMITS, "ward", 50)
+    with pytest.raises(sg.TooLarge, match="al massimo 50 imprese"):
+        sg.segment(r, cb, method="ward")
+    with pytest.raises(ValueError, match="method"):
+        sg.check_size(10, "dbscan")
+
+
+def test_large_inputs_are_fitted_on_a_sample_then_all_companies(cb, monkeypatch):
+    r, truth = planted(cb, [300, 200, 100])
+    monkeypatch.setattr(sg, "FIT_SAMPLE", 150)
+    seg = sg.segment(r, cb, seed=2, n_boot=4)
+    assert seg.k == 3 and adjusted_rand_score(truth, seg.labels) == 1.0
+
+
+def test_planted_segments_recovered_from_the_sample_workbook(cb, sample_processed):
+    """The bundled sample, written to a workbook and read back through ingest, gives the planted segments."""
+    _, responses, truth = sample_processed
+    seg = sg.segment(responses, cb)
+    joined = responses[["partita_iva"]].assign(found=seg.labels.to_numpy()).merge(
+        truth[["partita_iva", "segment"]], on="partita_iva")
+    assert len(joined) == len(responses)
+    assert seg.k == truth["segment"].nunique()
+    assert adjusted_rand_score(joined["segment"], joined["found"]) >= 0.9
+
+
+SCRIPT = """
+import sys
+from pathlib import Path
+import pandas as pd
+from analysis.codebook import load_codebook
+from analysis import network, priorities, segmentation
+cb = load_codebook()
+src, out = Path(sys.argv[1]), Path(sys.argv[2])
+r = pd.read_parquet(src / "responses.parquet")
+seg = segmentation.segment(r, cb, seed=7)
+edges, _ = network.supply_edges(r, cb)
+p = priorities.priority_table(r, cb, seg.labels, network.linked_companies(r, edges), None, seg.names)
+segmentation.write_segments(seg, out)
+priorities.write_priorities(p, out)
+"""
+
+
+def test_same_input_and_seed_give_the_same_files_across_processes(sample_processed, tmp_path):
+    processed, _, _ = sample_processed
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        out.mkdir()
+        subprocess.run([sys.executable, "-c", SCRIPT, str(processed), str(out)], check=True, timeout=300,
+                       env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        outputs.append({n: (out / n).read_bytes() for n in ("segments.csv", "priorities.csv")})
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["segments.csv"].startswith(b"company_id,segment\n")
