@@ -50,9 +50,10 @@ from analysis.reporting import fmt_int, fmt_num, fmt_pct
 METHODS = ("kmeans", "ward", "kmodes")
 METHOD_LABELS = {"kmeans": "k-means", "ward": "gerarchico di Ward", "kmodes": "k-modes (risposte come categorie)"}
 IMPUTATIONS = ("sector_median", "company_mean")
-# Largest inputs each method accepts (companies): Ward keeps n^2/2 distances in memory (15,000 companies:
-# 0.9 GB); k-modes in pure Python takes about a minute per 100,000 companies and k. See benchmarks/.
-LIMITS = {"kmeans": None, "ward": 15_000, "kmodes": 100_000}
+# Largest inputs each method accepts (companies), from benchmarks/bench_segmentation.py on the 2-core
+# machine: k-means 1,000,000 in 30 s and 1.6 GiB; Ward keeps n^2/2 distances (15,000: 23 s, 2.0 GiB peak);
+# k-modes is pure Python (10,000: 43 s; 50,000 about 3 minutes).
+LIMITS = {"kmeans": None, "ward": 15_000, "kmodes": 50_000}
 FIT_SAMPLE = 20_000
 SILHOUETTE_SAMPLE = 3_000
 BOOT_SIZE = 2_000
