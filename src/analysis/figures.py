@@ -364,3 +364,82 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
     ax.set_ylabel("")
     ax.set_title("Punteggio di priorità per segmento (* = tra le prime tre del segmento)")
     return fig
+
+
+# --------------------------------------------------------------------------
+# Champions (notebook 04)
+
+def supply_network(graph, segments: dict[str, str], champions: list[str], labels: dict[str, str],
+                   segment_order: list[str], seed: int = 42, max_nodes: int = 600):
+    """The supply network (supplier -> customer), companies coloured by segment, Champions large and labelled
+    (only they are labelled, by the naming rule). Large networks show the Champions and their neighbours."""
+    import networkx as nx
+
+    # Companies linked to no other respondent are left out (Champions always stay).
+    g = graph.subgraph(sorted(n for n in graph if graph.degree(n) > 0 or n in set(champions)))
+    if g.number_of_nodes() > max_nodes:
+        keep = set(champions)
+        for c in champions:
+            keep |= set(g.predecessors(c)) | set(g.successors(c))
+        g = g.subgraph(sorted(keep))
+    undirected = g.to_undirected()
+    start = nx.spring_layout(undirected, seed=seed)
+    pos = nx.kamada_kawai_layout(undirected, pos=start) if g.number_of_nodes() <= 400 else start
+    fig, ax = plt.subplots(figsize=(12, 9))
+    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.18, arrows=True, arrowsize=6, width=0.6, edge_color="#404040")
+    colour = {s: SEGMENT_COLORS[i % 10] for i, s in enumerate(segment_order)}
+    others = [n for n in g.nodes if n not in set(champions)]
+    nx.draw_networkx_nodes(g, pos, nodelist=others, ax=ax, node_size=18,
+                           node_color=[colour.get(segments.get(n), "#BFBFBF") for n in others], alpha=0.7)
+    chosen = [c for c in champions if c in g]
+    nx.draw_networkx_nodes(g, pos, nodelist=chosen, ax=ax, node_size=260, edgecolors="black", linewidths=1.5,
+                           node_color=[colour.get(segments.get(n), "#BFBFBF") for n in chosen])
+    if chosen:
+        annotate_points(ax, np.array([pos[c][0] for c in chosen]), np.array([pos[c][1] for c in chosen]),
+                        [textwrap.fill(labels[c], 30) for c in chosen], fontsize=8)
+    for s in segment_order:
+        ax.scatter([], [], color=colour[s], label=textwrap.fill(s, 40), s=30)
+    ax.scatter([], [], color="white", edgecolor="black", s=120, label="Champion")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    ax.set_axis_off()
+    ax.set_title("Rete di fornitura locale (frecce dal fornitore al cliente) e Champion\n"
+                 f"{g.number_of_nodes()} imprese collegate tra loro; le imprese senza legami non sono mostrate",
+                 fontsize=11)
+    return fig
+
+
+def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook):
+    """One small panel per Champion: its five criteria (0-1), bars in its sector group's colour."""
+    from analysis.champions import CRITERIA, CRITERIA_LABELS
+
+    rows = cands.set_index("company_id").loc[chosen]
+    cols = 3
+    nrows = max(1, int(np.ceil(len(chosen) / cols)))
+    fig, axes = plt.subplots(nrows, cols, figsize=(13, 2.3 * nrows + 0.6), sharex=True, squeeze=False)
+    palette = sector_palette(cb)
+    names = [CRITERIA_LABELS[c] for c in CRITERIA]
+    for ax, (cid, row) in zip(axes.flat, rows.iterrows(), strict=False):
+        ax.barh(names, [row[c] for c in CRITERIA], color=palette.get(row["gruppo_merceologico"], "#7F7F7F"))
+        ax.set_xlim(0, 1)
+        ax.invert_yaxis()
+        ax.set_title(textwrap.fill(labels[cid], 38), fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in list(axes.flat)[len(chosen):]:
+        ax.set_axis_off()
+    fig.suptitle("I criteri di ogni Champion (0 = minimo, 1 = massimo)", fontweight="bold")
+    return fig
+
+
+def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
+    """How often each Champion stays selected when the weights are drawn again."""
+    f = frequency.sort_values()
+    fig, ax = plt.subplots(figsize=(10, 0.38 * len(f) + 1.4))
+    ax.barh([textwrap.fill(labels[c], 45) for c in f.index], f * 100,
+            color=["#1F4E79" if v >= 0.8 else "#9DC3E6" for v in f])
+    for y, v in enumerate(f):
+        ax.text(v * 100 + 1, y, f"{fmt_num(v * 100, 0)}%", va="center", fontsize=8)
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("Sorteggi dei pesi in cui l'impresa resta Champion (%)")
+    ax.set_title("Robustezza della scelta (in blu scuro: almeno l'80% dei sorteggi)")
+    ax.tick_params(axis="y", labelsize=8)
+    return fig

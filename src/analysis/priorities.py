@@ -153,3 +153,11 @@ def segment_lines(table: pd.DataFrame, cb: Codebook, names: dict[int, str], top:
         lines.append(f"- **{s}. {names[s]}**: " + "; ".join(
             f"{cb.by_key[n].short} ({fmt_num(v, 0)})" for n, v in zip(part["need"], part["score"], strict=True)))
     return "\n".join(lines)
+
+
+def load_priorities(folder: str | Path) -> pd.DataFrame:
+    """``priorities.csv`` as notebook 03 wrote it."""
+    path = Path(folder) / "priorities.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} missing: run notebook 03 (segments and priorities) first")
+    return pd.read_csv(path, dtype={"scope": str, "need": str})

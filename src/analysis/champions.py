@@ -1,0 +1,347 @@
+"""Champion selection (notebook 04): explainable criteria, an exact integer program, robustness.
+
+Candidates
+    Accepted companies that answered yes or "Da valutare" (to be confirmed)
+    to ``disponibilita_champion``; never one that said no or left it blank.
+
+Criteria, each 0-1
+    * ``rappresentativita``: ``1 - d / d_max``, with ``d`` the distance of the
+      company's need vector from its segment's centre and ``d_max`` the largest
+      such distance in the segment;
+    * ``copertura``: share of its segment's top priorities (default 3) it
+      rates 4-5;
+    * ``prontezza``: mean of the maturity index (0-1), in-house R&D (1/0), an
+      innovation manager (1/0) and open-innovation experience (none 0,
+      occasional 0.5, structured 1); an unanswered item counts 0;
+    * ``influenza``: 0.7 x PageRank in the local supply network (undirected:
+      being a key supplier matters as much as being a key customer), relative
+      to the highest, + 0.3 x size, ``log(1 + employees)`` relative to the
+      largest candidate;
+    * ``disponibilita``: yes 1, to be confirmed 0.5.
+
+    The score is the weighted mean of the criteria (:data:`DEFAULT_WEIGHTS`).
+
+Selection
+    Maximise the total score of the chosen set (at most ``max_total``) with
+    ``scipy.optimize.milp`` (HiGHS), subject to: every segment gets at least
+    ``min_per_segment`` Champions plus one for every full ``extra_share`` of
+    the companies it holds, no segment more than ``max_per_segment``, each
+    sector group at least one. Constraints no candidate set can meet are
+    relaxed and reported in words.
+
+    Candidates are first reduced to the best ``min(max_total, max_per_segment)``
+    of every (segment, sector group) cell: swapping a chosen company for a
+    better one of the same cell changes no constraint and raises the total,
+    so some optimal solution uses only those, and the reduced problem has the
+    same optimum (a test checks it against the full problem).
+
+Robustness
+    The weights are drawn again and again, each multiplied by a uniform
+    factor in ``1 +- spread``; the selection is solved for every draw and each
+    Champion's selection frequency is reported, with the best alternates per
+    segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from analysis.codebook import Codebook
+from analysis.maturity import INDEX, maturity_scores
+from analysis.outputs import write_csv
+from analysis.reporting import fmt_num
+from analysis.values import STORED_ANSWER
+
+CRITERIA = ("rappresentativita", "copertura", "prontezza", "influenza", "disponibilita")
+CRITERIA_LABELS = {"rappresentativita": "Rappresentatività", "copertura": "Copertura delle priorità",
+                   "prontezza": "Prontezza all'innovazione", "influenza": "Influenza nella filiera",
+                   "disponibilita": "Disponibilità"}
+DEFAULT_WEIGHTS = {"rappresentativita": 0.25, "copertura": 0.25, "prontezza": 0.20, "influenza": 0.20,
+                   "disponibilita": 0.10}
+YES, MAYBE = STORED_ANSWER["yes"], STORED_ANSWER["maybe"]
+TO_CONFIRM = "da confermare"
+
+
+def check_weights(weights: dict) -> dict[str, float]:
+    unknown = set(weights) - set(CRITERIA)
+    if unknown:
+        raise ValueError(f"unknown Champion weights {sorted(unknown)}; known: {', '.join(CRITERIA)}")
+    full = {c: float(weights.get(c, 0.0)) for c in CRITERIA}
+    if any(w < 0 for w in full.values()) or sum(full.values()) <= 0:
+        raise ValueError("Champion weights must be >= 0 and not all 0")
+    return full
+
+
+def influence_centrality(graph: nx.DiGraph) -> dict[str, float]:
+    """PageRank on the undirected supply network (every company a node, isolated ones included)."""
+    if graph.number_of_nodes() == 0:
+        return {}
+    return nx.pagerank(graph.to_undirected(), alpha=0.85, tol=1e-10, max_iter=500)
+
+
+def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, X: np.ndarray,
+                    priorities: pd.DataFrame, pagerank: dict[str, float], linked: pd.Series,
+                    top_priorities: int = 3) -> pd.DataFrame:
+    """Every candidate with its segment, sector group, willingness and the five criteria (0-1).
+
+    ``segments`` holds segment names (index of ``responses``), ``X`` the feature matrix of the segmentation
+    (rows in the order of ``responses``), ``priorities`` the table of :mod:`analysis.priorities`.
+    """
+    seg = segments.to_numpy()
+    # Representativeness is measured against every company of the segment, candidates or not.
+    dist = np.zeros(len(responses))
+    for s in pd.unique(seg):
+        rows = seg == s
+        d = np.sqrt(((X[rows] - X[rows].mean(axis=0)) ** 2).sum(axis=1))
+        dist[rows] = 1 - d / d.max() if d.max() > 0 else 1.0
+    willing = responses["disponibilita_champion"]
+    mask = willing.isin([YES, MAYBE]).to_numpy()
+    r = responses[mask]
+    top = {s: part.nsmallest(top_priorities, "rank")["need"].tolist()
+           for s, part in priorities.groupby("scope", sort=False)}
+    covered = [[k for k in top.get(name, []) if _high(getattr(row, k))]
+               for name, row in zip(seg[mask], r.itertuples(index=False), strict=True)]
+    coverage = [len(cov) / max(1, len(top.get(name, []))) for cov, name in zip(covered, seg[mask], strict=True)]
+    mat = maturity_scores(r, cb)[INDEX].fillna(0) / 100
+    oi_options = cb.by_key["open_innovation"].options
+    oi = r["open_innovation"].map({o: i / (len(oi_options) - 1) for i, o in enumerate(oi_options)}).fillna(0)
+    readiness = (mat + r["funzione_rs"].fillna(False).astype(float) + r["innovation_manager"].fillna(False)
+                 .astype(float) + oi.astype(float)) / 4
+    pr = r["company_id"].map(pagerank).fillna(0.0).astype(float)
+    pr_scaled = pr / pr.max() if pr.max() > 0 else pr
+    size = np.log1p(r["dipendenti"].astype("Float64").fillna(0).astype(float))
+    size_scaled = size / size.max() if size.max() > 0 else size
+    out = pd.DataFrame({
+        "company_id": r["company_id"].to_numpy(),
+        "ragione_sociale": r["ragione_sociale"].to_numpy(),
+        "gruppo_merceologico": r["gruppo_merceologico"].to_numpy(),
+        "segment": seg[mask],
+        "disponibilita_champion": willing[mask].to_numpy(),
+        "consenso": r["consenso_nominativo"].fillna(False).astype(bool).to_numpy(),
+        "posizione_filiera": r["posizione_filiera"].to_numpy(),
+        "imprese_collegate": linked[mask].to_numpy(),
+        "priorita_coperte": covered,
+        "rappresentativita": dist[mask],
+        "copertura": coverage,
+        "prontezza": readiness.to_numpy(),
+        "influenza": (0.7 * pr_scaled + 0.3 * size_scaled).to_numpy(),
+        "disponibilita": np.where(willing[mask] == YES, 1.0, 0.5),
+    })
+    return out.sort_values("company_id", kind="stable").reset_index(drop=True)
+
+
+def _high(v) -> bool:
+    return v is not None and v is not pd.NA and v >= 4
+
+
+def score(cands: pd.DataFrame, weights: dict | None = None) -> pd.Series:
+    """Weighted mean of the criteria, 0-1."""
+    w = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
+    total = sum(w.values())
+    return sum(cands[c] * w[c] for c in CRITERIA) / total
+
+
+# --------------------------------------------------------------------------
+# The integer program
+
+@dataclass
+class Rules:
+    """The constraints of the selection."""
+
+    max_total: int = 12
+    max_per_segment: int = 4
+    min_per_segment: int = 1
+    extra_share: float = 0.2  # one more Champion for every full 20% of the companies in a segment
+
+    def minimum(self, share: float) -> int:
+        extra = int(np.floor(share / self.extra_share + 1e-9)) if self.extra_share > 0 else 0
+        return min(self.max_per_segment, self.min_per_segment + extra)
+
+
+@dataclass
+class Selection:
+    chosen: list[str]  # company_ids, best score first
+    objective: float
+    messages: list[str] = field(default_factory=list)  # relaxed constraints, in words
+    minimum: dict[str, int] = field(default_factory=dict)  # Champions required per segment (after relaxing)
+
+
+def reduce(cands: pd.DataFrame, scores: pd.Series, rules: Rules) -> pd.Index:
+    """Indices of the candidates that can be in an optimal selection: the best ``min(max_total,
+    max_per_segment)`` of every (segment, sector group) cell (ties by company_id)."""
+    keep = min(rules.max_total, rules.max_per_segment)
+    frame = cands[["segment", "gruppo_merceologico", "company_id"]].assign(_s=scores.to_numpy())
+    frame = frame.sort_values(["_s", "company_id"], ascending=[False, True], kind="stable")
+    return frame.groupby(["segment", "gruppo_merceologico"], sort=False).head(keep).index.sort_values()
+
+
+def select(cands: pd.DataFrame, scores: pd.Series, segment_shares: dict[str, float], sectors: list[str],
+           rules: Rules | None = None, reduce_first: bool = True) -> Selection:
+    """The set of Champions with the highest total score under ``rules`` (see the module notes)."""
+    rules = rules or Rules()
+    messages: list[str] = []
+    idx = reduce(cands, scores, rules) if reduce_first else cands.index
+    c, s = cands.loc[idx], scores.loc[idx].to_numpy()
+    minimum = {}
+    for seg, share in segment_shares.items():
+        need = rules.minimum(share)
+        have = int((c["segment"] == seg).sum())
+        if have < need:
+            messages.append(f"il segmento \"{seg}\" ha {have} candidati disponibili: ne servirebbero {need}"
+                            if have else f"il segmento \"{seg}\" non ha nessuna impresa disponibile a essere "
+                                         "Champion: resta senza Champion")
+        minimum[seg] = min(need, have)
+    if sum(minimum.values()) > rules.max_total:
+        messages.append(f"i minimi per segmento ({sum(minimum.values())}) superano il numero massimo di Champion "
+                        f"({rules.max_total}): si chiede un solo Champion per segmento")
+        minimum = {k: min(v, 1) for k, v in minimum.items()}
+    present = [g for g in sectors if (c["gruppo_merceologico"] == g).any()]
+    for g in sectors:
+        if g not in present:
+            messages.append(f"nessuna impresa del gruppo {g} è disponibile a essere Champion")
+    if len(c) == 0:
+        return Selection([], 0.0, messages, minimum)
+    rows, lower, upper = [np.ones(len(c))], [0], [rules.max_total]
+    for seg in segment_shares:
+        member = (c["segment"] == seg).to_numpy(float)
+        rows.append(member)
+        lower.append(minimum[seg])
+        upper.append(rules.max_per_segment)
+    for g in present:
+        rows.append((c["gruppo_merceologico"] == g).to_numpy(float))
+        lower.append(1)
+        upper.append(np.inf)
+    # A tiny preference for earlier company_ids makes the optimum unique, so ties resolve the same every run.
+    order = c["company_id"].rank(method="first").to_numpy()
+    objective = -(s + 1e-9 * (len(c) - order) / len(c))
+    res = milp(objective, constraints=LinearConstraint(np.array(rows), lower, upper),
+               integrality=np.ones(len(c)), bounds=Bounds(0, 1), options={"presolve": True})
+    if res.status != 0 or res.x is None:
+        messages.append(f"il problema di selezione non ha soluzione con questi vincoli ({res.message})")
+        return Selection([], 0.0, messages, minimum)
+    picked = np.round(res.x).astype(bool)
+    chosen = c[picked].assign(_s=s[picked]).sort_values(["_s", "company_id"], ascending=[False, True])
+    return Selection(chosen["company_id"].tolist(), float(s[picked].sum()), messages, minimum)
+
+
+def robustness(cands: pd.DataFrame, segment_shares: dict[str, float], sectors: list[str], rules: Rules,
+               weights: dict | None = None, draws: int = 300, spread: float = 0.25, seed: int = 42) -> pd.Series:
+    """How often each candidate is selected when every weight is multiplied by a factor drawn uniformly in
+    ``[1 - spread, 1 + spread]`` (``draws`` times). Indexed by company_id, 0-1."""
+    w = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
+    rng = np.random.default_rng(seed)
+    matrix = cands[list(CRITERIA)].to_numpy(float)
+    base = np.array([w[k] for k in CRITERIA])
+    counts = pd.Series(0, index=cands["company_id"].to_numpy(), dtype=float)
+    for _ in range(draws):
+        drawn = base * rng.uniform(1 - spread, 1 + spread, size=len(base))
+        scores = pd.Series(matrix @ drawn / drawn.sum(), index=cands.index)
+        sel = select(cands, scores, segment_shares, sectors, rules)
+        counts[sel.chosen] += 1
+    return counts / draws
+
+
+def alternates(cands: pd.DataFrame, scores: pd.Series, chosen: list[str], frequency: pd.Series,
+               per_segment: int = 2) -> pd.DataFrame:
+    """The best candidates not chosen, per segment: most often selected under other weights, then score."""
+    rest = cands[~cands["company_id"].isin(chosen)].assign(
+        score=scores, frequenza=lambda t: t["company_id"].map(frequency).fillna(0))
+    rest = rest.sort_values(["segment", "frequenza", "score", "company_id"], ascending=[True, False, False, True])
+    return rest.groupby("segment", sort=False).head(per_segment).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------
+# Explanations and outputs
+
+def reasons(row: pd.Series, cb: Codebook) -> str:
+    """Why a Champion was chosen, in Italian: priorities covered, strongest criteria, network position."""
+    covered = [cb.by_key[k].short for k in row["priorita_coperte"]]
+    strengths = sorted(((row[c], c) for c in CRITERIA if c != "disponibilita"), reverse=True)[:2]
+    parts = [f"Segmento \"{row['segment']}\"."]
+    parts.append(f"Giudica prioritari {', '.join(covered)}." if covered else
+                 "Non giudica 4-5 nessuna delle prime priorità del segmento.")
+    parts.append("Punti di forza: " + ", ".join(f"{CRITERIA_LABELS[c].lower()} {fmt_num(v, 2)}"
+                                                for v, c in strengths) + ".")
+    position = row["posizione_filiera"] if isinstance(row["posizione_filiera"], str) else "posizione non indicata"
+    links = int(row["imprese_collegate"])
+    network = ("non collegata ad altre imprese rispondenti" if links == 0 else
+               f"collegata come cliente o fornitore a {links} "
+               f"{'impresa rispondente' if links == 1 else 'imprese rispondenti'}")
+    parts.append(f"Nella filiera: {position}, {network}.")
+    if row["disponibilita_champion"] == MAYBE:
+        parts.append("Disponibilità da confermare.")
+    return " ".join(parts)
+
+
+def champions_table(cands: pd.DataFrame, scores: pd.Series, selection: Selection, cb: Codebook) -> pd.DataFrame:
+    """``champions.csv`` (spec section 6): company_id, ragione_sociale, gruppo_merceologico, segment, score,
+    reasons; best score first."""
+    chosen = cands.set_index("company_id").loc[selection.chosen].reset_index()
+    s = scores.set_axis(cands["company_id"]).loc[selection.chosen].to_numpy()
+    return pd.DataFrame({
+        "company_id": chosen["company_id"], "ragione_sociale": chosen["ragione_sociale"],
+        "gruppo_merceologico": chosen["gruppo_merceologico"], "segment": chosen["segment"],
+        "score": np.round(s, 6), "reasons": [reasons(r, cb) for _, r in chosen.iterrows()]})
+
+
+def write_outputs(table: pd.DataFrame, cands: pd.DataFrame, scores: pd.Series, frequency: pd.Series,
+                  folder: str | Path) -> None:
+    """``champions.csv`` and ``champion_candidates.csv`` (every candidate with every criterion)."""
+    folder = Path(folder)
+    write_csv(folder / "champions.csv", table)
+    full = cands.assign(score=scores.round(6).to_numpy(), frequenza_selezione=cands["company_id"].map(frequency)
+                        .fillna(0).round(4).to_numpy(), priorita_coperte=cands["priorita_coperte"].map(";".join),
+                        champion=cands["company_id"].isin(set(table["company_id"])))
+    for c in CRITERIA:
+        full[c] = full[c].round(6)
+    write_csv(folder / "champion_candidates.csv", full.sort_values(["score", "company_id"],
+                                                                   ascending=[False, True]))
+
+
+def board_names(responses: pd.DataFrame, key: bytes, audience: str) -> pd.Series:
+    """Name of each company as a report may show it (indexed by company_id): the real name with consent (or
+    for analysts), else the pseudonym marked "consenso da richiedere" (spec section 8)."""
+    from analysis.confidentiality import CONSENT_TO_REQUEST, display_names
+
+    shown = display_names(responses, key, audience).to_numpy()
+    consent = responses["consenso_nominativo"].fillna(False).astype(bool).to_numpy()
+    marked = [n if (c or audience == "analyst") else f"{n} ({CONSENT_TO_REQUEST})"
+              for n, c in zip(shown, consent, strict=True)]
+    return pd.Series(marked, index=responses["company_id"].to_numpy())
+
+
+def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series, cb: Codebook) -> pd.DataFrame:
+    """The Champions for the report: name by the naming rule, sector group, segment, score, how often chosen
+    under other weights, and why."""
+    return pd.DataFrame({
+        "Champion": table["company_id"].map(names).to_numpy(),
+        "Gruppo": table["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
+        "Segmento": table["segment"].to_numpy(),
+        "Punteggio": [fmt_num(v, 2) for v in table["score"]],
+        "Scelto nei sorteggi": [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(frequency).fillna(0)],
+        "Perché": table["reasons"].to_numpy()})
+
+
+def alternates_report(alt: pd.DataFrame, names: pd.Series, cb: Codebook) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Segmento": alt["segment"].to_numpy(), "Alternativa": alt["company_id"].map(names).to_numpy(),
+        "Gruppo": alt["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
+        "Punteggio": [fmt_num(v, 2) for v in alt["score"]],
+        "Scelta nei sorteggi": [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza"]]})
+
+
+def rules_table(rules: Rules, minimum: dict[str, int], weights: dict) -> pd.DataFrame:
+    """The constraints and weights of the selection, in words, for the report."""
+    w = check_weights(weights)
+    total = sum(w.values())
+    rows = [("Champion al massimo", str(rules.max_total)), ("Per segmento al massimo", str(rules.max_per_segment))]
+    rows += [(f"Minimo nel segmento \"{seg}\"", str(n)) for seg, n in minimum.items()]
+    rows += [("Gruppi merceologici", "almeno un Champion per gruppo")]
+    rows += [(f"Peso: {CRITERIA_LABELS[c].lower()}", f"{fmt_num(w[c] / total * 100, 0)}%") for c in CRITERIA]
+    return pd.DataFrame(rows, columns=["Regola", "Valore"])
