@@ -1,0 +1,183 @@
+"""Champions: centrality on a hand-built network, the optimiser against a greedy pick and brute force, the reduced
+problem against the full one, infeasible rules in words, and the bundled sample."""
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import champions as ch
+from analysis import network, priorities, segmentation
+from analysis.confidentiality import CONSENT_TO_REQUEST, pseudonym
+
+MECC, METAL = "Meccaniche", "Metallurgiche, Siderurgiche e Fonderie"
+SECTORS = [MECC, METAL]
+
+
+def cands(rows):
+    """rows: (company_id, segment, sector, score)."""
+    frame = pd.DataFrame(rows, columns=["company_id", "segment", "gruppo_merceologico", "s"])
+    return frame, frame["s"]
+
+
+def brute_force(frame, scores, shares, rules):
+    best, best_set = -1.0, None
+    for n in range(1, rules.max_total + 1):
+        for combo in itertools.combinations(frame.index, n):
+            part = frame.loc[list(combo)]
+            counts = part["segment"].value_counts()
+            if any(counts.get(s, 0) < rules.minimum(sh) or counts.get(s, 0) > rules.max_per_segment
+                   for s, sh in shares.items()):
+                continue
+            if set(part["gruppo_merceologico"]) != set(SECTORS):
+                continue
+            total = scores[list(combo)].sum()
+            if total > best + 1e-12:
+                best, best_set = total, set(part["company_id"])
+    return best, best_set
+
+
+def greedy(frame, scores, shares, rules):
+    """Highest score first, skipping a company when adding it would leave too few places for the segments and
+    sector groups still uncovered: what an analyst would do by hand."""
+    chosen = []
+    for i in scores.sort_values(ascending=False).index:
+        trial = frame.loc[chosen + [i]]
+        counts = trial["segment"].value_counts()
+        if counts.get(frame.at[i, "segment"], 0) > rules.max_per_segment:
+            continue
+        missing = sum(max(0, rules.minimum(sh) - counts.get(s, 0)) for s, sh in shares.items())
+        missing_sectors = len(set(SECTORS) - set(trial["gruppo_merceologico"]))
+        if len(trial) + max(missing, missing_sectors) <= rules.max_total:
+            chosen.append(i)
+        if len(chosen) == rules.max_total:
+            break
+    return scores[chosen].sum(), set(frame.loc[chosen, "company_id"])
+
+
+def test_optimiser_beats_a_greedy_pick_and_matches_brute_force():
+    frame, scores = cands([("a1", "A", MECC, 1.0), ("b1", "B", MECC, 0.9), ("a2", "A", METAL, 0.8),
+                           ("b2", "B", METAL, 0.1)])
+    shares = {"A": 0.5, "B": 0.5}
+    rules = ch.Rules(max_total=2, max_per_segment=2, min_per_segment=1, extra_share=0)
+    sel = ch.select(frame, scores, shares, SECTORS, rules)
+    g_total, g_set = greedy(frame, scores, shares, rules)
+    assert set(sel.chosen) == {"b1", "a2"} and sel.objective == pytest.approx(1.7)
+    assert g_set == {"a1", "b2"} and g_total == pytest.approx(1.1) and g_total < sel.objective
+    assert brute_force(frame, scores, shares, rules) == (pytest.approx(1.7), {"b1", "a2"})
+
+
+def test_optimiser_matches_brute_force_on_random_cases():
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        rows = [(f"c{i}", rng.choice(["A", "B", "C"]), rng.choice(SECTORS), float(rng.random())) for i in range(9)]
+        frame, scores = cands(rows)
+        shares = (frame["segment"].value_counts(normalize=True)).to_dict()
+        rules = ch.Rules(max_total=4, max_per_segment=2, min_per_segment=1, extra_share=0.5)
+        if any(frame.loc[frame["segment"] == s].shape[0] < rules.minimum(sh) for s, sh in shares.items()) \
+                or frame["gruppo_merceologico"].nunique() < 2:
+            continue
+        best, _ = brute_force(frame, scores, shares, rules)
+        sel = ch.select(frame, scores, shares, SECTORS, rules)
+        assert not sel.messages and sel.objective == pytest.approx(best)
+
+
+def test_reduced_problem_gives_the_same_answer_as_the_full_one():
+    rng = np.random.default_rng(11)
+    n = 600
+    rows = [(f"IT{i:011d}", f"S{rng.integers(0, 6)}", SECTORS[int(rng.random() < 0.3)], float(rng.random()))
+            for i in range(n)]
+    frame, scores = cands(rows)
+    shares = frame["segment"].value_counts(normalize=True).to_dict()
+    rules = ch.Rules()
+    kept = ch.reduce(frame, scores, rules)
+    assert len(kept) <= 6 * 2 * min(rules.max_total, rules.max_per_segment) < n
+    reduced = ch.select(frame, scores, shares, SECTORS, rules)
+    full = ch.select(frame, scores, shares, SECTORS, rules, reduce_first=False)
+    assert reduced.chosen == full.chosen and reduced.objective == pytest.approx(full.objective)
+
+
+def test_infeasible_rules_are_said_in_words_and_relaxed():
+    frame, scores = cands([("a1", "A", MECC, 0.9), ("a2", "A", MECC, 0.8)])
+    sel = ch.select(frame, scores, {"A": 0.7, "B": 0.3}, SECTORS, ch.Rules(extra_share=0))
+    assert sel.chosen == ["a1", "a2"]
+    text = " ".join(sel.messages)
+    assert "\"B\" non ha nessuna impresa disponibile" in text and f"nessuna impresa del gruppo {METAL}" in text
+
+
+def test_centrality_on_a_hand_built_network(cb):
+    # A hub supplies four customers; one of them also buys from a second, smaller supplier.
+    g = nx.DiGraph()
+    g.add_nodes_from(["hub", "c1", "c2", "c3", "c4", "small", "alone"])
+    g.add_edges_from([("hub", "c1"), ("hub", "c2"), ("hub", "c3"), ("hub", "c4"), ("small", "c1")])
+    pr = ch.influence_centrality(g)
+    assert max(pr, key=pr.get) == "hub"
+    assert pr["c1"] > pr["c2"] == pytest.approx(pr["c3"]) and pr["alone"] == min(pr.values())
+    assert sum(pr.values()) == pytest.approx(1.0)
+    assert pr == pytest.approx(nx.pagerank(nx.Graph(g), alpha=0.85), abs=1e-5)
+
+
+def test_robustness_and_alternates():
+    frame, scores = cands([("a1", "A", MECC, 0.9), ("a2", "A", METAL, 0.5), ("b1", "B", METAL, 0.8),
+                           ("b2", "B", MECC, 0.7)])
+    for c in ch.CRITERIA:
+        frame[c] = frame["s"]
+    shares = {"A": 0.5, "B": 0.5}
+    rules = ch.Rules(max_total=2, extra_share=0)
+    freq = ch.robustness(frame, shares, SECTORS, rules, draws=20, spread=0.0)
+    assert freq["a1"] == 1.0 and freq["b1"] == 1.0 and freq["a2"] == 0.0
+    alt = ch.alternates(frame, ch.score(frame), ["a1", "b1"], freq, per_segment=1)
+    assert alt["company_id"].tolist() == ["a2", "b2"]
+
+
+@pytest.fixture(scope="module")
+def sample_selection(cb, sample_processed):
+    processed, responses, truth = sample_processed
+    seg = segmentation.segment(responses, cb)
+    edges, _ = network.supply_edges(responses, cb)
+    linked = network.linked_companies(responses, edges)
+    prio = priorities.priority_table(responses, cb, seg.labels, linked, None, seg.names)
+    names = seg.named()
+    candidates = ch.candidate_table(responses, cb, names, seg.features.X, prio,
+                                    ch.influence_centrality(network.supply_graph(responses, edges)), linked)
+    scores = ch.score(candidates)
+    selection = ch.select(candidates, scores, names.value_counts(normalize=True).to_dict(), cb.sector_labels)
+    return responses, truth, candidates, scores, selection
+
+
+def test_sample_every_planted_segment_and_sector_has_a_champion_and_none_said_no(cb, sample_selection):
+    responses, truth, candidates, _, selection = sample_selection
+    assert not selection.messages and 1 <= len(selection.chosen) <= 12
+    chosen = responses[responses["company_id"].isin(selection.chosen)].merge(
+        truth[["partita_iva", "segment", "disponibilita_champion"]], on="partita_iva")
+    assert len(chosen) == len(selection.chosen)
+    assert set(chosen["segment"]) == set(truth["segment"])
+    assert set(chosen["gruppo_merceologico"]) == set(cb.sector_labels)
+    assert (chosen["disponibilita_champion_x"] != "No").all() and (chosen["disponibilita_champion_y"] != "No").all()
+    assert not candidates["disponibilita_champion"].isin(["No"]).any()
+    assert ((candidates["disponibilita"] == 0.5) == (candidates["disponibilita_champion"] == "Da valutare")).all()
+
+
+def test_champion_table_reasons_and_naming_rule(cb, sample_selection, tmp_path):
+    responses, _, candidates, scores, selection = sample_selection
+    table = ch.champions_table(candidates, scores, selection, cb)
+    assert list(table.columns) == ["company_id", "ragione_sociale", "gruppo_merceologico", "segment", "score",
+                                   "reasons"]
+    assert table["score"].is_monotonic_decreasing
+    assert all(r.startswith("Segmento \"") and "Punti di forza" in r for r in table["reasons"])
+    key = b"k" * 32
+    shown = ch.board_names(responses, key, "board")
+    for cid in table["company_id"]:
+        row = responses.loc[responses["company_id"] == cid].iloc[0]
+        if row["consenso_nominativo"]:
+            assert shown[cid] == row["ragione_sociale"]
+        else:
+            assert shown[cid] == f"{pseudonym(cid, key)} ({CONSENT_TO_REQUEST})"
+            assert row["ragione_sociale"] not in shown.to_numpy()
+    ch.write_outputs(table, candidates, scores, pd.Series(1.0, index=table["company_id"]), tmp_path)
+    written = pd.read_csv(tmp_path / "champions.csv", dtype={"company_id": str})
+    assert written["company_id"].tolist() == table["company_id"].tolist()
+    full = pd.read_csv(tmp_path / "champion_candidates.csv")
+    assert len(full) == len(candidates) and full["champion"].sum() == len(table)
