@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from analysis import scoring
 from analysis.codebook import Codebook
 from analysis.maturity import INDEX, maturity_scores
 from analysis.outputs import write_csv
@@ -69,13 +70,7 @@ TO_CONFIRM = "da confermare"
 
 
 def check_weights(weights: dict) -> dict[str, float]:
-    unknown = set(weights) - set(CRITERIA)
-    if unknown:
-        raise ValueError(f"unknown Champion weights {sorted(unknown)}; known: {', '.join(CRITERIA)}")
-    full = {c: float(weights.get(c, 0.0)) for c in CRITERIA}
-    if any(w < 0 for w in full.values()) or sum(full.values()) <= 0:
-        raise ValueError("Champion weights must be >= 0 and not all 0")
-    return full
+    return scoring.check_weights(weights, CRITERIA, "Champion")
 
 
 def influence_centrality(graph: nx.DiGraph) -> dict[str, float]:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import scoring
 from analysis.codebook import Codebook
 from analysis.outputs import write_csv
 from analysis.reporting import fmt_num, fmt_pct
@@ -44,13 +45,7 @@ HIGH = 4
 
 
 def check_weights(weights: dict) -> dict[str, float]:
-    unknown = set(weights) - set(COMPONENTS)
-    if unknown:
-        raise ValueError(f"unknown priority weights {sorted(unknown)}; known: {', '.join(COMPONENTS)}")
-    full = {c: float(weights.get(c, 0.0)) for c in COMPONENTS}
-    if any(w < 0 for w in full.values()) or sum(full.values()) <= 0:
-        raise ValueError("priority weights must be >= 0 and not all 0")
-    return full
+    return scoring.check_weights(weights, COMPONENTS, "priority")
 
 
 def _option_scale(series: pd.Series, options: tuple[str, ...], low: float) -> pd.Series:
