@@ -31,8 +31,9 @@ test: $(STAMP) ## Run the whole test suite (unit, integration, notebooks)
 lint: $(STAMP) ## Check the code style with ruff
 	$(PY) -m ruff check src tests benchmarks
 
-sample: $(STAMP) ## Regenerate the bundled synthetic sample under data/sample/
+sample: $(STAMP) ## Regenerate the bundled synthetic survey and startup list under data/sample/
 	$(PY) -m analysis sample --out data/sample/survey/survey_sample.xlsx --truth data/sample/planted_structure.csv
+	$(PY) -m analysis startups-sample --out data/sample/startups/startups_sample.xlsx --truth data/sample/planted_startups.csv
 
 template: $(STAMP) ## Write the blank survey workbook to reports/template/questionario.xlsx
 	$(PY) -m analysis template --out reports/template/questionario.xlsx

@@ -7,7 +7,7 @@ import sys
 import jupytext
 import pytest
 
-from analysis.paths import NOTEBOOKS, PROJECT_ROOT
+from analysis.paths import NOTEBOOKS, PROJECT_ROOT, SAMPLE_STARTUPS_DIR
 from analysis.pipeline import declared_parameters, notebook_paths
 from analysis.sample import write_sample
 
@@ -44,7 +44,8 @@ def small_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     write_sample(root / "raw" / "wave.xlsx", companies=80, seed=9)
     proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw"), "--out",
-                           str(root / "out"), "--wave", "test-wave"], capture_output=True, text=True,
+                           str(root / "out"), "--wave", "test-wave", "--startups", str(SAMPLE_STARTUPS_DIR)],
+                          capture_output=True, text=True,
                           cwd=PROJECT_ROOT, timeout=900)
     return root, proc
 

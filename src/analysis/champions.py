@@ -340,3 +340,11 @@ def rules_table(rules: Rules, minimum: dict[str, int], weights: dict) -> pd.Data
     rows += [("Gruppi merceologici", "almeno un Champion per gruppo")]
     rows += [(f"Peso: {CRITERIA_LABELS[c].lower()}", f"{fmt_num(w[c] / total * 100, 0)}%") for c in CRITERIA]
     return pd.DataFrame(rows, columns=["Regola", "Valore"])
+
+
+def load_champions(folder: str | Path) -> pd.DataFrame:
+    """``champions.csv`` as notebook 04 wrote it."""
+    path = Path(folder) / "champions.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} missing: run notebook 04 (Champions) first")
+    return pd.read_csv(path, dtype={"company_id": str, "ragione_sociale": str, "segment": str})

@@ -1,4 +1,4 @@
-"""Command line: ``python -m analysis {run,ingest,sample,template}`` (spec section 9)."""
+"""Command line: ``python -m analysis {run,ingest,sample,startups-sample,template}`` (spec section 9)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--truth", type=Path, help="also write the planted structure (CSV) here")
     smp.add_argument("--codebook", type=Path, help="project codebook (YAML) overriding the package's")
 
+    sts = sub.add_parser("startups-sample", help="write the synthetic startup list for scouting",
+                         description="Write a synthetic list of about 80 deep-tech startups (spec section 7), "
+                                     "some planted for each need (see analysis.startup_sample).")
+    sts.add_argument("--out", type=Path, required=True, help="workbook to write (.xlsx)")
+    sts.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sts.add_argument("--truth", type=Path, help="also write the planted needs (CSV) here")
+
     tpl = sub.add_parser("template", help="write the blank survey workbook companies fill in",
                          description="Write the blank template: instructions, drop-down lists, "
                                      "one yes/no column per option of several-choice questions.")
@@ -87,6 +94,17 @@ def _cmd_template(args) -> int:
     return 0
 
 
+def _cmd_startups_sample(args) -> int:
+    from analysis.startup_sample import write_startups
+
+    if args.out.suffix.lower() != ".xlsx":
+        raise UsageError(f"{args.out}: the startup list is written as .xlsx")
+    frame, truth = write_startups(args.out, args.seed, args.truth)
+    print(f"Wrote {len(frame)} rows ({(truth['need'] != '').sum()} startups planted for a need, seed {args.seed}) "
+          f"to {args.out}")
+    return 0
+
+
 def _cmd_ingest(args) -> int:
     from analysis.ingest import run_ingest
 
@@ -100,7 +118,8 @@ def _cmd_run(args) -> int:
     return run_pipeline(args)
 
 
-COMMANDS = {"run": _cmd_run, "ingest": _cmd_ingest, "sample": _cmd_sample, "template": _cmd_template}
+COMMANDS = {"run": _cmd_run, "ingest": _cmd_ingest, "sample": _cmd_sample, "template": _cmd_template,
+            "startups-sample": _cmd_startups_sample}
 
 
 def main(argv: list[str] | None = None) -> int:

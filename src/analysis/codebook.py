@@ -20,6 +20,7 @@ So adding a need is three lines in the project file, with no code change.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,7 +35,7 @@ FIELD_TYPES = {
     "percent", "choice", "multi", "yes_no", "yes_no_maybe", "consent",
     "maturity", "importance",
 }
-_KEYED_SECTIONS = {"fields": "key", "maturity": "key", "needs": "key", "sectors": "label"}
+_KEYED_SECTIONS = {"fields": "key", "maturity": "key", "needs": "key", "sectors": "label", "startup_fields": "key"}
 
 
 class CodebookError(ValueError):
@@ -100,6 +101,7 @@ class Codebook:
     maturity_prefixes: tuple[str, ...]
     legal_forms: tuple[str, ...]
     source: str = "package"
+    startup_fields: tuple[Field, ...] = ()  # the startup list of spec section 7
 
     # -- field groups -------------------------------------------------------
     @functools.cached_property
@@ -244,6 +246,11 @@ class Codebook:
         return {sc.key: sc.it for sc in self.size_classes}
 
     @functools.cached_property
+    def startup_codebook(self) -> Codebook:
+        """The codebook of the startup list: its fields only, read with the same header and value rules."""
+        return dataclasses.replace(self, fields=self.startup_fields, startup_fields=())
+
+    @functools.cached_property
     def size_class_names(self) -> dict[str, str]:
         """Normalised key, label or alias of a size class -> its key (for registers that give the class)."""
         return {normalise(n): sc.key for sc in self.size_classes for n in (sc.key, sc.it, *sc.aliases)}
@@ -348,6 +355,7 @@ def _build(raw: dict, source: str) -> Codebook:
             maturity_prefixes=prefixes,
             legal_forms=tuple(raw.get("legal_forms", [])),
             source=source,
+            startup_fields=tuple(_field_from(r, "startup") for r in raw.get("startup_fields", []) or []),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CodebookError(f"{source}: malformed codebook ({exc!r})") from exc

@@ -443,3 +443,25 @@ def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
     ax.set_title("Robustezza della scelta (in blu scuro: almeno l'80% dei sorteggi)")
     ax.tick_params(axis="y", labelsize=8)
     return fig
+
+
+# --------------------------------------------------------------------------
+# Startups (notebook 05)
+
+def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope: str, strong: float = 50.0):
+    """For each need (in the order given), how many startups match it strongly (score >= ``strong``) and how
+    many weakly: where scouting has answers and where it still has to look."""
+    t = table[table["scope"] == scope]
+    strong_n = [int(((t["need"] == k) & (t["score"] >= strong)).sum()) for k in needs]
+    weak_n = [int(((t["need"] == k) & (t["score"] < strong)).sum()) for k in needs]
+    labels = [cb.by_key[k].short for k in needs]
+    fig, ax = plt.subplots(figsize=(10, 0.42 * len(needs) + 1.5))
+    ax.barh(labels, strong_n, color="#1F4E79", label=f"pertinenza almeno {fmt_num(strong, 0)}")
+    ax.barh(labels, weak_n, left=strong_n, color="#9DC3E6", label="pertinenza più bassa")
+    for y, (s, w) in enumerate(zip(strong_n, weak_n, strict=True)):
+        ax.text(s + w + 0.1, y, str(s) if not w else f"{s} + {w}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Startup pertinenti (sopra la soglia di TRL)")
+    ax.set_title("Quante startup rispondono a ogni priorità (in ordine di priorità)")
+    ax.legend(loc="lower right")
+    return fig

@@ -102,15 +102,15 @@ def _row_matches(row: list, cb: Codebook) -> tuple[dict[int, HeaderMatch], dict[
     return matches, headers
 
 
-def find_header(rows: list[list], cb: Codebook) -> HeaderRow | None:
-    """The row among the first 11 matching the most different fields (earliest on ties), if >= 5."""
+def find_header(rows: list[list], cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS) -> HeaderRow | None:
+    """The row among the first 11 matching the most different fields (earliest on ties), if >= ``min_fields``."""
     best: HeaderRow | None = None
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         matches, headers = _row_matches(row, cb)
         candidate = HeaderRow(i, matches, headers)
         if best is None or candidate.field_count > best.field_count:
             best = candidate
-    if best is None or best.field_count < MIN_MATCHED_FIELDS:
+    if best is None or best.field_count < min_fields:
         return None
     best.unmatched = [h for j, h in best.headers.items() if j not in best.matches]
     return best

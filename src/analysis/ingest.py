@@ -32,7 +32,7 @@ import pandas as pd
 
 from analysis.codebook import Codebook, Field, load_codebook
 from analysis.corrections import Correction, read_corrections
-from analysis.headers import HeaderRow, duplicate_fields, find_header
+from analysis.headers import MIN_MATCHED_FIELDS, HeaderRow, duplicate_fields, find_header
 from analysis.identity import IdentityIndex, company_id, company_name_key
 from analysis.outputs import write_csv, write_json, write_parquet
 from analysis.paths import DEFAULT_CORRECTIONS
@@ -198,10 +198,10 @@ class FileReport:
     sheets_not_matched: list[dict] = field(default_factory=list)
 
 
-def _best_csv(path: Path, cb: Codebook) -> tuple[Sheet, HeaderRow | None]:
+def _best_csv(path: Path, cb: Codebook, min_fields: int) -> tuple[Sheet, HeaderRow | None]:
     best: tuple[Sheet, HeaderRow | None] | None = None
     for cand in csv_candidates(path):
-        header = find_header(cand.rows, cb)
+        header = find_header(cand.rows, cb, min_fields)
         score = header.field_count if header else -1
         if best is None or score > (best[1].field_count if best[1] else -1):
             best = (cand, header)
@@ -209,13 +209,17 @@ def _best_csv(path: Path, cb: Codebook) -> tuple[Sheet, HeaderRow | None]:
     return best
 
 
-def read_file(path: Path, rel: str, file_order: int, cb: Codebook) -> tuple[list[Block], FileReport]:
-    """Every matching sheet of one file as a Block; problems go to the report, never raised."""
+def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
+              what: str = "del questionario") -> tuple[list[Block], FileReport]:
+    """Every matching sheet of one file as a Block; problems go to the report, never raised.
+
+    ``min_fields`` and ``what`` let the same reader take other tables (the startup list) with their own
+    codebook."""
     report = FileReport(rel)
     blocks: list[Block] = []
     try:
         if path.suffix.lower() == ".csv":
-            sheet, header = _best_csv(path, cb)
+            sheet, header = _best_csv(path, cb, min_fields)
             tables = [("", lambda sheet=sheet: sheet, header)]
             skipped: list[SkippedSheet] = []
         else:
@@ -223,7 +227,7 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook) -> tuple[list
             tables = []
             for name, load in usable:
                 head = load(nrows=11)
-                tables.append((name, load, find_header(head.rows, cb)))
+                tables.append((name, load, find_header(head.rows, cb, min_fields)))
         for s in skipped:
             report.sheets_not_matched.append({"sheet": s.name, "reason": s.reason})
         problems = []
@@ -231,7 +235,7 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook) -> tuple[list
             label = name or "(CSV)"
             if header is None:
                 report.sheets_not_matched.append(
-                    {"sheet": label, "reason": "nessuna riga d'intestazione con almeno 5 campi del questionario"
+                    {"sheet": label, "reason": f"nessuna riga d'intestazione con almeno {min_fields} campi {what}"
                                                " nelle prime 11 righe"})
                 continue
             clashes = duplicate_fields(header)
@@ -245,7 +249,7 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook) -> tuple[list
         if not blocks:
             report.status = "left_out"
             report.reason = problems[0] if problems else (
-                "nessun foglio con un'intestazione del questionario (almeno 5 campi riconosciuti nelle prime 11 righe)"
+                f"nessun foglio con un'intestazione {what} (almeno {min_fields} campi riconosciuti nelle prime 11 righe)"
                 if tables else "nessun foglio di dati visibile")
     except FileProblem as exc:
         report.status, report.reason = "left_out", str(exc)
@@ -287,7 +291,8 @@ def _newer(a: tuple, b: tuple) -> bool:
     return a[1:] > b[1:]
 
 
-def _original(block: Block, i: int) -> str:
+def original_cells(block: Block, i: int) -> str:
+    """The cells of row ``i`` as written, header -> text, as JSON (the `original` column of rejected rows)."""
     row = block.rows[i]
     out: dict[str, str] = {}
     for j, h in block.headers.items():
@@ -534,7 +539,7 @@ def ingest(raw: Path, codebook: Codebook | None = None, corrections_path: Path |
     rej_rows = []
     for r, reason, message in rejected:
         b = blocks[r["block"]]
-        original = "{}" if reason == "excluded" else _original(b, r["i"])
+        original = "{}" if reason == "excluded" else original_cells(b, r["i"])
         rej_rows.append((b.file, b.sheet, b.source_rows[r["i"]], reason, message, original))
     rejected_df = pd.DataFrame(rej_rows, columns=REJECTED_COLUMNS).sort_values(
         ["source_file", "source_sheet", "source_row"], kind="stable").reset_index(drop=True)

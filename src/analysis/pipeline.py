@@ -101,6 +101,16 @@ def plan_run(args) -> RunPlan:
     return RunPlan(raw.resolve(), processed.resolve(), reports.resolve(), wave, sample_run)
 
 
+def startup_source(given: Path | None, sample_run: bool) -> Path | None:
+    """The startup list a run uses: the one given, else the bundled synthetic list when the run uses the
+    sample survey, else ``data/startups/`` when it holds a spreadsheet (None: no startup scouting)."""
+    if given is not None:
+        return Path(given)
+    if sample_run:
+        return paths.SAMPLE_STARTUPS_DIR
+    return paths.STARTUPS if paths.STARTUPS.is_dir() and discover(paths.STARTUPS).files else None
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -195,8 +205,8 @@ def run_pipeline(args) -> int:
         "wave": str(plan.wave), "sample_run": plan.sample_run, "audience": "board",
         "codebook_path": str(Path(args.codebook).resolve()) if args.codebook else "",
     }
-    extra = {"members_path": args.members, "startups_path": args.startups, "compare_to": args.compare_to,
-             "corrections_path": args.corrections}
+    extra = {"members_path": args.members, "startups_path": startup_source(args.startups, plan.sample_run),
+             "compare_to": args.compare_to, "corrections_path": args.corrections}
     base.update({k: str(Path(v).resolve()) for k, v in extra.items() if v is not None and k in known})
     failed = None
     executed_files = []

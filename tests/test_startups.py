@@ -1,0 +1,110 @@
+"""Startup scouting: reading the list with the survey's rules, tag and text matching, precision on the bundled
+data, explanations that never quote a challenge without consent, pilots."""
+
+import pandas as pd
+import pytest
+
+from analysis import paths, startups
+from analysis.ingest import ingest
+from analysis.startup_sample import write_startups
+from conftest import write_csv_file, write_xlsx
+
+
+@pytest.fixture(scope="module")
+def bundled(cb):
+    return startups.read_startups(paths.SAMPLE_STARTUPS_DIR, cb)
+
+
+def test_bundled_list_is_accounted_row_by_row(bundled):
+    totals = bundled.summary()["totals"]
+    assert totals == {"read": 82, "accepted": 80, "rejected": 2, "empty": 0}
+    assert sorted(bundled.rejected["reason"]) == ["duplicate", "missing_name"]
+    dup = bundled.rejected[bundled.rejected["reason"] == "duplicate"].iloc[0]
+    assert "vale la riga" in dup["message"] and dup["source_row"] < 83
+    assert set(bundled.cell_issues["field"]) == {"trl"} and len(bundled.cell_issues) == 2  # "TRL 8", "n.d."
+    assert bundled.startups["nome_startup"].is_unique and (bundled.startups["source_row"] >= 3).all()
+
+
+def test_english_csv_with_semicolons_and_cp1252(cb, tmp_path):
+    path = write_csv_file(tmp_path / "list.csv", [
+        ["Startup name", "Country", "Technologies", "TRL", "Description", "Website"],
+        ["Acciaio Verde", "Italia", "decarbonizzazione; idrogeno", "7", "Forni elettrici per fonderie", ""],
+        ["", "", "", "", "", ""],
+        ["Robò", "Francia", "cobot", "11", "Cobot per asservimento macchine", "https://robo.example"],
+    ], delimiter=";", encoding="cp1252")
+    s = startups.read_startups(path, cb)
+    assert s.startups["nome_startup"].tolist() == ["Acciaio Verde", "Robò"]
+    assert s.startups["tecnologie"].iloc[0] == ["decarbonizzazione", "idrogeno"]
+    assert pd.isna(s.startups["trl"].iloc[1]) and s.cell_issues["reason"].tolist() == ["out_of_range"]
+    assert s.summary()["totals"] == {"read": 3, "accepted": 2, "rejected": 0, "empty": 1}
+
+
+def test_a_file_without_the_list_header_is_left_out(cb, tmp_path):
+    write_xlsx(tmp_path / "other.xlsx", {"Foglio": [["Nome", "Cognome"], ["Mario", "Rossi"]]})
+    s = startups.read_startups(tmp_path, cb)
+    assert s.startups.empty and "elenco startup" in s.left_out[0]["reason"]
+
+
+def test_the_startup_list_is_never_read_as_a_survey(cb, tmp_path):
+    write_startups(tmp_path / "raw" / "startups.xlsx")
+    result = ingest(tmp_path / "raw", cb)
+    assert result.accepted == 0
+    assert result.summary["files"][0]["status"] == "left_out"
+
+
+def test_tag_overlap(cb):
+    terms = startups.need_terms(cb.by_key["bisogno_robotica"])
+    assert startups.tag_overlap(["Cobot", "blockchain"], terms) == (1.0, ["Cobot"])
+    score, matched = startups.tag_overlap(["robotica industriale"], terms)
+    assert score == pytest.approx(0.5) and matched == ["robotica industriale"]
+    assert startups.tag_overlap(["agritech"], terms) == (0.0, [])
+
+
+def test_planted_startups_top_their_need_precision_at_5(cb, bundled, sample_processed):
+    _, responses, _ = sample_processed
+    truth = pd.read_csv(paths.SAMPLE_STARTUPS_TRUTH, keep_default_na=False)
+    m = startups.match(bundled.startups, cb, responses, None)
+    ready = set(bundled.startups.loc[bundled.startups["trl"].ge(5).fillna(False), "nome_startup"])
+    precision = []
+    for f in cb.needs:
+        relevant = set(truth.loc[truth["need"] == f.key, "startup"]) & ready
+        top = set(startups.shortlist(m, f.key, top=5)["startup"])
+        precision.append(len(relevant & top) / min(5, len(relevant)))
+    assert sum(precision) / len(precision) >= 0.9
+    assert (m.table["explanation"].str.len() > 0).all()
+    assert m.table["trl"].min() >= 5 and set(m.below_trl["nome_startup"]) == set(bundled.startups["nome_startup"]) - ready
+
+
+def test_explanations_never_quote_a_challenge_without_consent(cb):
+    need = "bisogno_decarbonizzazione"
+    responses = pd.DataFrame({
+        "company_id": ["IT1", "IT2"], "consenso_nominativo": [False, True],
+        "sfida_principale": ["Il dottor Zorblax vuole forni elettrici", "Serve un forno a induzione Quintex"]})
+    for f in cb.needs:
+        responses[f.key] = pd.array([5 if f.key == need else 1] * 2, dtype="Int64")
+    s = pd.DataFrame({"nome_startup": ["A", "B"], "tecnologie": [[], []], "trl": pd.array([7, 7], dtype="Int64"),
+                      "descrizione": ["Zorblax forni elettrici", "Quintex induzione"]})
+    m = startups.match(s, cb, responses, None, min_score=0)
+    text = " ".join(m.table.loc[m.table["need"] == need, "explanation"])
+    assert "zorblax" not in text.lower()
+    assert "quintex" in text.lower()
+
+
+def test_pilots_follow_willingness(cb, bundled, sample_processed):
+    _, responses, _ = sample_processed
+    m = startups.match(bundled.startups, cb, responses, None)
+    prio = pd.DataFrame({"scope": startups.ALL_SCOPE, "need": cb.need_keys, "rank": range(1, 18)})
+    yes = responses[responses["disponibilita_startup"] == "Sì"].iloc[0]
+    no = responses[responses["disponibilita_startup"] == "No"].iloc[0]
+    champs = pd.DataFrame({"company_id": [yes["company_id"], no["company_id"]], "segment": startups.ALL_SCOPE})
+    pilots = startups.pilot_proposals(champs, responses, m, prio, 2)
+    assert pilots.loc[pilots["company_id"] == no["company_id"], "note"].item().startswith("non disponibile")
+    mine = pilots[pilots["company_id"] == yes["company_id"]]
+    assert len(mine) >= 1 and mine["startup"].notna().all()
+    assert all(int(yes[k]) >= 4 for k in mine["need"])
+
+
+def test_generator_is_deterministic(tmp_path):
+    write_startups(tmp_path / "a.xlsx", seed=3)
+    write_startups(tmp_path / "b.xlsx", seed=3)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
