@@ -465,3 +465,18 @@ def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope:
     ax.set_title("Quante startup rispondono a ogni priorità (in ordine di priorità)")
     ax.legend(loc="lower right")
     return fig
+
+
+def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "tutte"):
+    """The ``n`` highest priority scores of a scope, highest on top."""
+    t = prio[prio["scope"] == scope].nsmallest(n, "rank")
+    fig, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.3))
+    ax.barh([f"{r}. {cb.by_key[k].short}" for r, k in zip(t["rank"], t["need"], strict=True)], t["score"],
+            color=["#1F4E79" if r <= 5 else "#9DC3E6" for r in t["rank"]])
+    for y, v in enumerate(t["score"]):
+        ax.text(v + 0.5, y, fmt_num(v, 0), va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(10.0, float(t["score"].max()) * 1.15) if len(t) else 100)
+    ax.set_xlabel("Punteggio di priorità (0-100)")
+    ax.set_title("Le priorità della filiera (tutte le imprese)")
+    return fig

@@ -233,6 +233,9 @@ def run_pipeline(args) -> int:
         timings[nb.name] = round(time.perf_counter() - t, 2)
         print(f"      done in {timings[nb.name]:.1f} s -> {html}", flush=True)
 
+    if not failed and executed_files:
+        board_html = build_board_report(executed_files, plan)
+        print(f"Board report: {board_html}", flush=True)
     timings["total"] = round(time.perf_counter() - t0, 2)
     _write_manifest(plan, result, overrides, timings, executed_files, failed)
     if failed:
@@ -240,6 +243,17 @@ def run_pipeline(args) -> int:
         return 1
     print(f"Reports in {plan.reports}  ({timings['total']:.1f} s)")
     return 0
+
+
+def build_board_report(executed: list[Path], plan: RunPlan) -> Path:
+    """One HTML file for the board: the executive summary first, then every section in pipeline order."""
+    from analysis.board import BOARD_REPORT, SUMMARY_NOTEBOOK, combine
+
+    htmls = [p.with_suffix(".html") for p in executed]
+    summary = [h for h in htmls if h.stem == SUMMARY_NOTEBOOK]
+    ordered = summary + [h for h in htmls if h.stem != SUMMARY_NOTEBOOK]
+    return combine(ordered, plan.reports / BOARD_REPORT, "Rapporto per il Consiglio - Programma filiere "
+                   "metalmeccaniche", plan.wave)
 
 
 def _write_manifest(plan: RunPlan, result, overrides: dict, timings: dict, executed: list[Path],

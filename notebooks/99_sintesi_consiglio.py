@@ -1,0 +1,90 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (analysis)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+processed_dir = ""  # folder with every output of the analysis steps
+wave = ""  # survey wave shown in the header
+sample_run = False  # True when the run used the bundled sample survey
+audience = "board"  # board for exports, analyst for real names (never exported)
+codebook_path = ""  # project codebook file; empty means the package codebook only
+priorities_shown = 5  # supply-chain priorities in the summary
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from analysis import board, champions, figures, paths, priorities, segmentation
+from analysis.confidentiality import check_audience, pseudonym_key
+from analysis.reporting import load_processed, report_header, setup_plots
+
+check_audience(audience)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
+cb, folder = data.codebook, data.folder
+report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, sample_run, audience)
+
+# %% [markdown]
+# ## In breve
+#
+# Programma filiere metalmeccaniche di Confindustria Varese e PoliHub: che cosa chiedono le imprese Meccaniche e
+# Metallurgiche, Siderurgiche e Fonderie della provincia, quali sono le priorità della filiera, quali imprese le
+# porteranno avanti come Champion e con quali startup. Le sezioni che seguono questa sintesi riportano il dettaglio
+# e il metodo.
+
+# %%
+display(Markdown("\n".join(f"- {line}" for line in board.reading_lines(data.summary))))
+
+# %%
+prio = priorities.load_priorities(folder)
+display(Markdown("### Le priorità della filiera\n\n" + "\n".join(board.top_priorities(prio, cb, priorities_shown))))
+setup_plots()
+fig = figures.priority_bars(prio, cb, 10)
+plt.show()
+
+# %%
+segments = pd.read_csv(folder / "segments.csv", dtype=str)
+order = segmentation.segment_order(folder)
+display(Markdown("### I segmenti di imprese\n\n" + "\n".join(board.segment_lines(segments, order, prio, cb))))
+
+# %%
+names = champions.board_names(data.responses, pseudonym_key(folder), audience)
+champs = champions.load_champions(folder)
+candidates = pd.read_csv(folder / "champion_candidates.csv", dtype={"company_id": str}) \
+    if (folder / "champion_candidates.csv").is_file() else None
+display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))))
+
+# %%
+matches_file = folder / "startup_matches.csv"
+pilots = 0
+if matches_file.is_file():
+    matches = pd.read_csv(matches_file, dtype={"startup": str})
+    top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(priorities_shown, "rank")["need"]
+    lines = []
+    for need in top:
+        best = matches[(matches["need"] == need) & (matches["scope"] == priorities.ALL_SCOPE)].nsmallest(2, "rank")
+        lines.append(f"- {cb.by_key[need].short}: " + (", ".join(f"{s} (TRL {t})" for s, t in
+                                                                 zip(best["startup"], best["trl"], strict=True))
+                                                       or "nessuna startup pertinente sopra la soglia di TRL"))
+    champs_willing = data.responses.set_index("company_id").reindex(champs["company_id"])["disponibilita_startup"]
+    pilots = int((champs_willing != "No").sum())
+    display(Markdown("### Startup per le prime priorità\n\n" + "\n".join(lines)))
+else:
+    display(Markdown("### Startup\n\nNessun elenco di startup in questa rilevazione."))
+
+# %%
+steps = board.next_steps(champs, candidates, names, pilots, int(data.summary["totals"]["flagged_cells"]))
+display(Markdown("### Prossimi passi\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, start=1))))
+
+# %%
+Markdown(board.choices_line(segmentation.load_settings(folder)))

@@ -1,0 +1,149 @@
+"""The board report: an executive summary first, then every section, in one offline HTML file.
+
+The summary (notebook ``99_sintesi_consiglio``) reads what the analysis
+steps wrote to the processed folder; every name in it goes through the
+naming rule of :mod:`analysis.champions` / :mod:`analysis.confidentiality`.
+:func:`combine` then joins the exported HTML of the summary and of every
+section into ``rapporto_consiglio.html`` with a table of contents.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.codebook import Codebook
+from analysis.confidentiality import CONSENT_TO_REQUEST
+from analysis.reporting import fmt_int, fmt_num, fmt_pct
+
+BOARD_REPORT = "rapporto_consiglio.html"
+SUMMARY_NOTEBOOK = "99_sintesi_consiglio"
+
+
+def reading_lines(summary: dict) -> list[str]:
+    """What was read: files, rows accepted and rejected, files left out with their reason."""
+    t = summary["totals"]
+    lines = [f"{fmt_int(t['accepted'])} imprese con una risposta valida, da {fmt_int(t['files_read'])} file "
+             f"({fmt_int(t['rows_read'])} righe lette, "
+             f"{fmt_int(t['rejected'])} scartate con un motivo, elencate nella sezione sulla qualità dei dati)."]
+    left = [f for f in summary.get("files", []) if f.get("status") == "left_out"]
+    if left:
+        lines.append(f"{fmt_int(len(left))} file esclusi: " + "; ".join(f"{f['file']} ({f['reason']})" for f in left)
+                     + ".")
+    return lines
+
+
+def top_priorities(prio: pd.DataFrame, cb: Codebook, n: int = 5) -> list[str]:
+    overall = prio[prio["scope"] == "tutte"].nsmallest(n, "rank")
+    return [f"{r}. **{cb.by_key[k].it}** (punteggio {fmt_num(s, 0)})"
+            for r, k, s in zip(overall["rank"], overall["need"], overall["score"], strict=True)]
+
+
+def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, cb: Codebook) -> list[str]:
+    """One line per segment: name, companies (share) and its three top priorities. Segments under 3
+    companies show no count."""
+    counts = segments["segment"].value_counts()
+    total = len(segments)
+    lines = []
+    for i, name in enumerate(order, start=1):
+        n = int(counts.get(name, 0))
+        size = f"{fmt_int(n)} imprese, {fmt_pct(n / total, 0)}" if n >= 3 else "meno di 3 imprese"
+        top = prio[prio["scope"] == name].nsmallest(3, "rank")["need"]
+        lines.append(f"{i}. **{name}** ({size}): " + ", ".join(cb.by_key[k].short for k in top) + ".")
+    return lines
+
+
+def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
+    """One line per Champion, by the naming rule, with its segment and the first reason."""
+    lines = []
+    for row in champions.itertuples(index=False):
+        why = row.reasons.split(". ", 2)
+        reason = why[1] if len(why) > 1 else row.reasons
+        lines.append(f"- **{names[row.company_id]}** ({row.segment}): {reason.rstrip('.')}.")
+    return lines
+
+
+def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: pd.Series,
+               pilots: int, issues: int) -> list[str]:
+    steps = []
+    if candidates is not None and len(champions):
+        chosen = candidates[candidates["company_id"].isin(champions["company_id"])]
+        to_confirm = int((chosen["disponibilita_champion"] != "Sì").sum())
+        if to_confirm:
+            steps.append(f"Confermare la disponibilità dei {to_confirm} Champion che hanno risposto \"Da valutare\".")
+    no_consent = int(names[champions["company_id"]].str.contains(CONSENT_TO_REQUEST, regex=False).sum()) \
+        if len(champions) else 0
+    if no_consent:
+        steps.append(f"Chiedere il consenso a essere citati ai {no_consent} Champion indicati con uno pseudonimo.")
+    if pilots:
+        steps.append(f"Organizzare gli incontri per le {pilots} proposte di sperimentazione tra Champion e startup.")
+    if issues:
+        steps.append(f"Verificare con le imprese le {fmt_int(issues)} risposte segnalate come illeggibili "
+                     "(elenco per gli analisti in cell_issues.csv).")
+    steps.append("Condividere le priorità di filiera con i gruppi merceologici e pianificare la prossima "
+                 "rilevazione.")
+    return steps
+
+
+def choices_line(settings: dict, champions_params: dict | None = None) -> str:
+    """The analysis choices every report states (spec section 8)."""
+    from analysis.segmentation import METHOD_LABELS
+
+    parts = [f"segmentazione {METHOD_LABELS.get(settings['method'], settings['method'])} con {settings['k']} "
+             f"segmenti", f"seme casuale {settings['seed']}",
+             f"valori mancanti: {'mediana nel gruppo merceologico' if settings['imputation'] == 'sector_median' else 'media dell impresa'}"]
+    if settings.get("with_maturity"):
+        parts.append("con le risposte sulla maturità")
+    if champions_params:
+        parts.append("Champion: " + ", ".join(f"{k} {v}" for k, v in champions_params.items()))
+    return "Scelte dell'analisi: " + "; ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------
+# One HTML file
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL | re.IGNORECASE)
+_HEAD = re.compile(r"<head[^>]*>(.*)</head>", re.DOTALL | re.IGNORECASE)
+_TITLE = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL | re.IGNORECASE)
+
+_EXTRA_CSS = """
+<style>
+.board-toc {border:1px solid #BFBFBF; padding:10px 18px; margin:12px 0 24px 0; background:#F7F9FC;
+             font-family: system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 15px}
+.board-toc li {margin:3px 0}
+.board-section {border-top:4px solid #1F4E79; margin-top:36px; padding-top:8px}
+@media print { .board-section {break-before: page; border-top:none} .board-toc {break-after: page} }
+</style>
+"""
+
+
+def combine(parts: list[Path], out: Path, title: str, wave: str) -> Path:
+    """Join exported notebooks (summary first) into one offline HTML page with a table of contents."""
+    from analysis.outputs import atomic_write_text
+
+    texts = [p.read_text("utf-8") for p in parts]
+    head = _HEAD.search(texts[0])
+    bodies, toc = [], []
+    for i, (path, text) in enumerate(zip(parts, texts, strict=True)):
+        body = _BODY.search(text)
+        content = body.group(1) if body else text
+        h1 = _TITLE.search(content)
+        name = re.sub(r"<[^>]+>", "", h1.group(1)).strip() if h1 else path.stem
+        anchor = f"sezione-{i}"
+        toc.append(f"<li><a href='#{anchor}'>{html.escape(name)}</a></li>")
+        bodies.append(f"<section class='board-section' id='{anchor}'>{content}</section>")
+    head_text = re.sub(r"<title>.*?</title>", "", head.group(1), flags=re.DOTALL) if head else \
+        "<meta charset='utf-8'>"
+    page = ["<!DOCTYPE html><html lang='it'><head>", head_text,
+            f"<title>{html.escape(title)} - {html.escape(wave)}</title>", _EXTRA_CSS, "</head><body>",
+            f"<nav class='board-toc'><b>{html.escape(title)} - rilevazione {html.escape(wave)}</b><ol>",
+            *toc, "</ol></nav>", *bodies, "</body></html>"]
+    return atomic_write_text(out, "".join(page))
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text("utf-8")) if path.is_file() else {}
