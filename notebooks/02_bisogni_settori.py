@@ -18,6 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
+figure_format = "png"  # png, or svg so that the text inside figures can be searched
 members_path = ""  # member register (VAT or name, sector group, employees or size class); empty means none
 weights_path = ""  # weights table (sector group, size class, weight), used when there is no register
 min_respondents_per_cell = 3  # fewer respondents than this in a weighting cell: merged with the next size class
@@ -35,7 +36,7 @@ from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report
 check_audience(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb, responses = data.codebook, data.responses
-setup_plots()
+setup_plots(figure_format)
 weighting, register = weights.load_weighting(responses, cb, members_path, weights_path, min_respondents_per_cell)
 report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
               audience)

@@ -18,6 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
+figure_format = "png"  # png, or svg so that the text inside figures can be searched
 seed = 42  # random seed: the same input and seed give the same segments
 method = "kmeans"  # kmeans, ward or kmodes
 k_min = 2  # smallest number of segments tried
@@ -47,7 +48,7 @@ from analysis.reporting import fmt_int, fmt_pct, fmt_num, load_processed, report
 check_audience(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb, responses = data.codebook, data.responses
-setup_plots()
+setup_plots(figure_format)
 report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, audience)
 
 # %% [markdown]

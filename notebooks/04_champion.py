@@ -18,6 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
+figure_format = "png"  # png, or svg so that the text inside figures can be searched
 seed = 42  # random seed of the robustness draws and of the network layout
 max_champions = 12  # at most this many Champions
 max_per_segment = 4  # at most this many Champions in one segment
@@ -44,7 +45,7 @@ from analysis.reporting import fmt_int, load_processed, report_header, setup_plo
 check_audience(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb, responses = data.codebook, data.responses
-setup_plots()
+setup_plots(figure_format)
 report_header("Le imprese Champion", wave or "non indicata", data.summary, sample_run, audience)
 
 # %% [markdown]

@@ -18,6 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
+figure_format = "png"  # png, or svg so that the text inside figures can be searched
 startups_path = ""  # startup spreadsheet or folder; empty means data/startups
 trl_threshold = 5  # startups below this technology readiness level are listed apart
 weight_tag = 0.5  # weight of the overlap between technology tags and the need
@@ -96,7 +97,7 @@ if slist is not None:
 
 # %%
 if slist is not None:
-    setup_plots()
+    setup_plots(figure_format)
     ordered = prio[prio["scope"] == priorities.ALL_SCOPE].sort_values("rank")["need"].tolist()
     fig = figures.startup_coverage(matches.table, cb, ordered, priorities.ALL_SCOPE)
     plt.show()

@@ -18,6 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
+figure_format = "png"  # png, or svg so that the text inside figures can be searched
 priorities_shown = 5  # supply-chain priorities in the summary
 
 # %%
@@ -48,7 +49,7 @@ display(Markdown("\n".join(f"- {line}" for line in board.reading_lines(data.summ
 # %%
 prio = priorities.load_priorities(folder)
 display(Markdown("### Le priorità della filiera\n\n" + "\n".join(board.top_priorities(prio, cb, priorities_shown))))
-setup_plots()
+setup_plots(figure_format)
 fig = figures.priority_bars(prio, cb, 10)
 plt.show()
 

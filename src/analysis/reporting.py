@@ -48,10 +48,16 @@ def fmt_pct(share: float | None, decimals: int = 1) -> str:
     return fmt_num(share * 100, decimals) + "%"
 
 
-def setup_plots() -> None:
-    """Static, readable figures: seaborn theme, larger fonts, tight layout."""
+def setup_plots(figure_format: str = "png") -> None:
+    """Static, readable figures: seaborn theme, larger fonts, tight layout; shown as ``png`` or ``svg`` (text
+    kept as text, so tests can search it)."""
     import matplotlib as mpl
     import seaborn as sns
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    if figure_format not in ("png", "svg"):
+        raise ValueError(f"figure_format must be png or svg, not {figure_format!r}")
+    set_matplotlib_formats(figure_format)
 
     sns.set_theme(style="whitegrid", context="notebook")
     mpl.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold",
