@@ -64,6 +64,9 @@ def test_run_executes_every_notebook_and_exports_html_without_code(small_run):
     manifest = json.loads((reports / "manifest.json").read_text())
     assert manifest["inputs"][0]["file"] == "wave.xlsx" and len(manifest["inputs"][0]["sha256"]) == 64
     assert (root / "out" / "processed" / "responses.parquet").is_file()
+    for name in ("segments.csv", "priorities.csv", "champions.csv", "startup_matches.csv", "results.xlsx"):
+        assert (root / "out" / "processed" / name).is_file(), name
+    assert (reports / "rapporto_consiglio.html").is_file()
     assert "DATI DI ESEMPIO" not in (reports / NOTEBOOK_FILES[0].name).with_suffix(".html").read_text()
 
 

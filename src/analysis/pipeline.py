@@ -236,6 +236,11 @@ def run_pipeline(args) -> int:
     if not failed and executed_files:
         board_html = build_board_report(executed_files, plan)
         print(f"Board report: {board_html}", flush=True)
+        from analysis import results_workbook
+        from analysis.codebook import load_codebook
+
+        xlsx = results_workbook.build(plan.processed, load_codebook(args.codebook))
+        print(f"Analyst workbook (real names, keep outside reports/): {xlsx}", flush=True)
     timings["total"] = round(time.perf_counter() - t0, 2)
     _write_manifest(plan, result, overrides, timings, executed_files, failed)
     if failed:
