@@ -111,3 +111,21 @@ def sample_processed(tmp_path_factory):
     run_ingest(paths.SAMPLE_SURVEY_DIR, processed, quiet=True)
     truth = pd.read_csv(paths.SAMPLE_TRUTH, dtype={"partita_iva": str})
     return processed, pd.read_parquet(processed / "responses.parquet"), truth
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """`python -m analysis run` on a small generated survey, as a separate process."""
+    import subprocess
+    import sys
+
+    from analysis.paths import PROJECT_ROOT, SAMPLE_STARTUPS_DIR
+    from analysis.sample import write_sample
+
+    root = tmp_path_factory.mktemp("run")
+    write_sample(root / "raw" / "wave.xlsx", companies=80, seed=9)
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw"), "--out",
+                           str(root / "out"), "--wave", "test-wave", "--startups", str(SAMPLE_STARTUPS_DIR)],
+                          capture_output=True, text=True,
+                          cwd=PROJECT_ROOT, timeout=900)
+    return root, proc

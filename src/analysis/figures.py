@@ -480,3 +480,26 @@ def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "t
     ax.set_xlabel("Punteggio di priorità (0-100)")
     ax.set_title("Le priorità della filiera (tutte le imprese)")
     return fig
+
+
+# --------------------------------------------------------------------------
+# Waves (notebook 06)
+
+def needs_change(table: pd.DataFrame, cb: Codebook, label_before: str, label_now: str):
+    """Share rating each need 4-5, previous wave against this one (grey dot to blue dot), sorted by now."""
+    t = table.sort_values("share_now", ascending=True)
+    y = np.arange(len(t))
+    fig, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.5))
+    ax.hlines(y, t["share_before"] * 100, t["share_now"] * 100, color="#BFBFBF", lw=2)
+    ax.scatter(t["share_before"] * 100, y, color="#7F7F7F", label=label_before, zorder=3)
+    ax.scatter(t["share_now"] * 100, y, color="#1F4E79", label=label_now, zorder=3)
+    for yy, (b, n) in enumerate(zip(t["share_before"], t["share_now"], strict=True)):
+        if b == b and n == n:
+            ax.text(max(b, n) * 100 + 1, yy, f"{'+' if n >= b else ''}{fmt_num((n - b) * 100, 0)} punti",
+                    va="center", fontsize=8)
+    ax.set_yticks(y, [cb.by_key[k].short for k in t["need"]])
+    ax.set_xlim(0, min(100, float(np.nanmax(t[["share_before", "share_now"]].to_numpy())) * 100 + 15))
+    ax.set_xlabel("Imprese che lo giudicano 4-5 (%)")
+    ax.set_title("Bisogni: rilevazione precedente e attuale")
+    ax.legend(loc="lower right")
+    return fig

@@ -186,6 +186,15 @@ def run_pipeline(args) -> int:
         raise UsageError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(set(known) - set(RUN_PARAMETERS)))}")
     if fixed:
         raise UsageError(f"parameter(s) {', '.join(fixed)} are set by the command line options, not by -p")
+    if args.compare_to is not None:
+        from analysis.waves import processed_folder
+
+        try:
+            processed_folder(args.compare_to)
+        except FileNotFoundError as exc:
+            raise UsageError(f"--compare-to: {exc}") from exc
+    # A notebook that needs a previous wave runs only when one is given.
+    notebooks = [nb for nb in notebooks if args.compare_to is not None or "compare_to" not in known_parameters([nb])]
 
     t0 = time.perf_counter()
     if plan.sample_run:

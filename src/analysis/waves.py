@@ -1,0 +1,104 @@
+"""Comparing two survey waves (``analysis run --compare-to DIR``, notebook 06).
+
+``DIR`` is a previous run's output folder (``DIR/processed/``) or its
+processed folder itself. Companies are matched across waves by
+``company_id`` (VAT number, else normalised name), the same identity as
+reading; the pseudonym key is carried over from the previous wave, so a
+company keeps its pseudonym.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.codebook import Codebook
+from analysis.confidentiality import MIN_COMPANIES, suppress_counts
+
+
+@dataclass
+class Wave:
+    folder: Path
+    responses: pd.DataFrame
+    priorities: pd.DataFrame | None
+    segments: pd.Series | None  # segment name per company_id
+    champions: pd.DataFrame | None
+    wave: str
+
+
+def processed_folder(path: str | Path) -> Path:
+    p = Path(path)
+    for candidate in (p / "processed", p):
+        if (candidate / "responses.parquet").is_file():
+            return candidate
+    raise FileNotFoundError(f"{p}: no responses.parquet in it or in {p / 'processed'}: not a previous run's output")
+
+
+def load_wave(path: str | Path) -> Wave:
+    """What a run left in its processed folder (missing steps are None)."""
+    import json
+
+    folder = processed_folder(path)
+    summary = json.loads((folder / "ingest_summary.json").read_text("utf-8")) \
+        if (folder / "ingest_summary.json").is_file() else {}
+    read = {n: folder / n for n in ("priorities.csv", "segments.csv", "champions.csv")}
+    seg = pd.read_csv(read["segments.csv"], dtype=str).set_index("company_id")["segment"] \
+        if read["segments.csv"].is_file() else None
+    return Wave(folder, pd.read_parquet(folder / "responses.parquet"),
+                pd.read_csv(read["priorities.csv"], dtype={"scope": str, "need": str})
+                if read["priorities.csv"].is_file() else None, seg,
+                pd.read_csv(read["champions.csv"], dtype={"company_id": str}) if read["champions.csv"].is_file()
+                else None, str(summary.get("generated", ""))[:10])
+
+
+def needs_then_and_now(before: pd.DataFrame, now: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """Per need: share rating it 4-5 in each wave (of the companies that answered it) and the change."""
+    rows = []
+    for k in cb.need_keys:
+        shares = []
+        for frame in (before, now):
+            v = frame[k].astype("Float64").astype(float).dropna() if k in frame else pd.Series(dtype=float)
+            shares.append((float((v >= 4).mean()) if len(v) else np.nan, len(v)))
+        rows.append({"need": k, "share_before": shares[0][0], "n_before": shares[0][1],
+                     "share_now": shares[1][0], "n_now": shares[1][1]})
+    out = pd.DataFrame(rows)
+    out["change"] = out["share_now"] - out["share_before"]
+    return out
+
+
+def priorities_then_and_now(before: pd.DataFrame, now: pd.DataFrame, scope: str = "tutte") -> pd.DataFrame:
+    """Per need: score and rank in each wave (all companies) and how many places it moved (positive: up)."""
+    b = before[before["scope"] == scope].set_index("need")[["score", "rank"]].add_suffix("_before")
+    n = now[now["scope"] == scope].set_index("need")[["score", "rank"]].add_suffix("_now")
+    out = n.join(b, how="outer")
+    out["moved"] = out["rank_before"] - out["rank_now"]
+    return out.sort_values("rank_now").reset_index()
+
+
+def companies_in_both(before: pd.DataFrame, now: pd.DataFrame) -> dict[str, int]:
+    b, n = set(before["company_id"]), set(now["company_id"])
+    return {"both": len(b & n), "new": len(n - b), "gone": len(b - n)}
+
+
+def segment_moves(before: pd.Series, now: pd.Series, audience: str = "board") -> pd.DataFrame:
+    """Companies in both waves: previous segment (rows) x current segment (columns), counts under 3
+    suppressed (row and column totals can be known)."""
+    common = before.index.intersection(now.index)
+    table = pd.crosstab(before.loc[common].rename("prima"), now.loc[common].rename("ora"))
+    return suppress_counts(table, audience) if len(table) else table
+
+
+def champion_changes(before: pd.DataFrame | None, now: pd.DataFrame | None) -> pd.DataFrame:
+    """Every Champion of either wave: ``kept``, ``new`` or ``no longer``."""
+    b = set(before["company_id"]) if before is not None else set()
+    n = set(now["company_id"]) if now is not None else set()
+    rows = [{"company_id": c, "status": "confermato" if c in b else "nuovo"} for c in sorted(n)]
+    rows += [{"company_id": c, "status": "non più Champion"} for c in sorted(b - n)]
+    return pd.DataFrame(rows, columns=["company_id", "status"])
+
+
+def small_base(n: int) -> bool:
+    return n < MIN_COMPANIES
