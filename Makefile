@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test lint sample template bench clean
+.PHONY: help setup report test browser lint sample template bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,8 +25,18 @@ setup: $(STAMP) ## Create .venv, install the project (editable) and its Jupyter 
 report: $(STAMP) ## Run the whole pipeline on data/raw/ (the bundled sample when empty): reports/ and data/processed/
 	$(PY) -m analysis run $(ARGS)
 
-test: $(STAMP) ## Run the whole test suite (unit, integration, notebooks)
+test: $(STAMP) browser ## Run the whole test suite (unit, integration, notebooks, the report in a browser)
 	$(PY) -m pytest $(ARGS)
+
+browser: ## Install Debian's chromium for the browser test when it is missing (skipped with a reason otherwise)
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "chromium missing and cannot be installed here: the browser test will be skipped"; exit 0; fi; \
+	  echo "installing chromium (Debian package) for the browser test..."; \
+	  $$SUDO apt-get update -qq >/dev/null 2>&1; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	    || echo "chromium could not be installed: the browser test will be skipped"; }
 
 lint: $(STAMP) ## Check the code style with ruff
 	$(PY) -m ruff check src tests benchmarks
