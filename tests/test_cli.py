@@ -7,7 +7,7 @@ from analysis.cli import main
 from analysis.paths import PROJECT_ROOT
 
 
-@pytest.mark.parametrize("command", ["run", "ingest", "sample", "template"])
+@pytest.mark.parametrize("command", ["run", "ingest", "sample", "startups-sample", "template"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
@@ -50,3 +50,23 @@ def test_run_refuses_unknown_parameters_listing_the_known_ones(tmp_path, capsys)
     assert code == 2
     err = capsys.readouterr().err
     assert "numero_segmenti_sbagliato" in err and "known:" in err
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_is_named_with_its_error_and_kept(tmp_path):
+    """A parameters file sets a whole configuration; a bad value makes notebook 03 fail: the run says which
+    notebook and cell failed and why, keeps the executed notebook, and exits non-zero."""
+    from analysis.sample import write_sample
+
+    write_sample(tmp_path / "raw" / "w.xlsx", companies=40, seed=2)
+    params = tmp_path / "params.yaml"
+    params.write_text('seed: 3\nmethod: dbscan\nsegment_names: {1: "Primo"}\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(tmp_path / "raw"), "--out",
+                           str(tmp_path / "out"), "--wave", "w", "--params", str(params)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
+    assert proc.returncode == 1
+    err = proc.stderr.strip().splitlines()[-1]
+    assert "03_segmenti_priorita.ipynb failed in cell" in err and "ValueError" in err and "dbscan" in err
+    kept = tmp_path / "out" / "reports" / "w" / "03_segmenti_priorita.ipynb"
+    assert kept.is_file() and "dbscan" in kept.read_text()
+    assert (tmp_path / "out" / "reports" / "w" / "02_bisogni_settori.html").is_file()
