@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup report test browser lint sample template bench clean
+.PHONY: help setup compile report test browser lint sample template bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,12 +20,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (analysis)" > /dev/null
 	@touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv, install the project (editable) and its Jupyter kernel
+# Byte-compile the package: an editable install does not, and without .pyc every command compiles it anew.
+compile: $(STAMP)
+	@$(PY) -m compileall -q src > /dev/null
 
-report: $(STAMP) ## Run the whole pipeline on data/raw/ (the bundled sample when empty): reports/ and data/processed/
+setup: compile ## Create .venv, install the project (editable) and its Jupyter kernel
+
+report: compile ## Run the whole pipeline on data/raw/ (the bundled sample when empty): reports/ and data/processed/
 	$(PY) -m analysis run $(ARGS)
 
-test: $(STAMP) browser ## Run the whole test suite (unit, integration, notebooks, the report in a browser)
+test: compile browser ## Run the whole test suite (unit, integration, notebooks, the report in a browser)
 	$(PY) -m pytest $(ARGS)
 
 browser: ## Install Debian's chromium for the browser test when it is missing (skipped with a reason otherwise)
@@ -48,7 +52,7 @@ sample: $(STAMP) ## Regenerate the bundled synthetic survey and startup list und
 template: $(STAMP) ## Write the blank survey workbook to reports/template/questionario.xlsx
 	$(PY) -m analysis template --out reports/template/questionario.xlsx
 
-bench: $(STAMP) ## Run the benchmarks (figures printed, inputs built by the scripts)
+bench: compile ## Run the benchmarks (figures printed, inputs built by the scripts)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean: ## Remove generated reports and processed outputs (never data/raw/)

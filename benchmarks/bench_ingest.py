@@ -64,6 +64,8 @@ def main() -> None:
     path = build_input(args.rows)
     processed = OUT / f"ingest_{args.rows}" / "processed"
     py = sys.executable
+    # As installed by `make setup`: the package byte-compiled (an editable install is not).
+    subprocess.run([py, "-m", "compileall", "-q", str(HERE.parent / "src")], check=True, capture_output=True)
     commands = {
         "analysis ingest": [py, "-m", "analysis", "ingest", "--raw", str(path.parent), "--processed", str(processed)],
         "read_excel calamine": [py, "-c", f"import pandas as pd; pd.read_excel({str(path)!r}, sheet_name='Risposte', engine='calamine')"],

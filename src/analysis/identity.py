@@ -43,6 +43,8 @@ def parse_vat(raw: object) -> tuple[str | None, str | None]:
     """
     if raw is None:
         return None, None
+    if raw.__class__ is str and len(raw) == 11 and raw.isdigit() and raw.isascii():  # already clean: the usual
+        return (raw, None) if vat_is_valid(raw) else (None, "vat_check_digit")
     if isinstance(raw, float):
         if raw != raw:
             return None, None

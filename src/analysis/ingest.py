@@ -26,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -44,7 +45,6 @@ from analysis.values import (
     ateco_division,
     cell_text,
     is_blank,
-    is_blank_result,
     parse_column,
     yes_no_answer,
 )
@@ -110,30 +110,24 @@ def _percent_masks(sheet: Sheet, data_start: int, cols: list[int], raw: dict[int
 
 def _fold_options(f: Field, option_cols: list[tuple[int, str]], rows: list[list], cb: Codebook,
                   block_issues: list, headers: dict[int, str]) -> list:
-    """One yes/no column per option, folded back into the several-choice field."""
-    out: list = [None] * len(rows)
-    answers: dict = {}
-    for i, row in enumerate(rows):
-        chosen: set[str] = set()
-        answered = False
-        for j, option in option_cols:
-            v = row[j] if j < len(row) else None
-            if v is None or v == "" or is_blank(v):
+    """One yes/no column per option, folded back into the several-choice field (column by column, each
+    distinct cell read once)."""
+    chosen: list[set | None] = [None] * len(rows)  # None: no option column answered
+    for j, option in option_cols:
+        cells = [r[j] if j < len(r) else None for r in rows]
+        answers = {v: yes_no_answer(v, cb) for v in dict.fromkeys(cells) if not is_blank(v)}
+        for i, v in enumerate(cells):
+            if v is None or v not in answers:  # blank
                 continue
-            key = v if v.__class__ is str else (v.__class__, v)
-            if key not in answers:
-                answers[key] = yes_no_answer(v, cb)
-            ans = answers[key]
-            if ans == "yes":
-                chosen.add(option)
-                answered = True
-            elif ans == "no":
-                answered = True
-            else:
+            ans = answers[v]
+            if ans != "yes" and ans != "no":  # filled, but neither yes nor no
                 block_issues.append((i, headers[j], f.key, cell_text(v), "unknown_answer", DROPPED))
-        if answered:
-            out[i] = tuple(o for o in f.options if o in chosen)
-    return out
+                continue
+            if chosen[i] is None:
+                chosen[i] = set()
+            if ans == "yes":
+                chosen[i].add(option)
+    return [None if c is None else tuple(o for o in f.options if o in c) for c in chosen]
 
 
 def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
@@ -157,7 +151,8 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
         source_rows=[sheet.row0 + start + i + 1 for i in range(len(rows))], empty=[], values={}, raw={},
         unmatched=list(header.unmatched),
     )
-    filled = [False] * len(rows)  # a row is empty when every matched cell is blank
+    # A row is empty when every matched cell is blank (checked once, stopping at the first filled cell).
+    filled = [any(j < len(r) and not is_blank(r[j]) for j in matched_cols) for r in rows]
 
     options: dict[str, list[tuple[int, str]]] = {}
     percent_cols = [j for j in matched_cols
@@ -168,13 +163,11 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
         if m.option is not None:
             options.setdefault(m.key, []).append((j, m.option))
             block.field_headers.setdefault(m.key, header.headers[j])
-            filled = [a or not is_blank(v) for a, v in zip(filled, column(j), strict=True)]
             continue
         f = cb.by_key[m.key]
         raw = column(j)
         parsed = parse_column(raw, f, cb, masks.get(j))
         block.values[f.key] = [p.value for p in parsed]
-        filled = [a or not is_blank_result(p) for a, p in zip(filled, parsed, strict=True)]
         block.raw[f.key] = raw
         block.field_headers[f.key] = header.headers[j]
         for i, p in enumerate(parsed):
@@ -455,10 +448,23 @@ def responses_frame(accepted: list[dict], blocks: list[Block], cb: Codebook) -> 
     from analysis.values import PARSERS
 
     data: dict[str, list] = {"company_id": [r["company_id"] for r in accepted]}
-    where = [(r["block"], r["i"]) for r in accepted]
+    # Positions of the accepted rows, grouped by block: each column is then gathered in C (itemgetter).
+    by_block: dict[int, tuple[list[int], list[int]]] = {}
+    for n, r in enumerate(accepted):
+        pos, rows = by_block.setdefault(r["block"], ([], []))
+        pos.append(n)
+        rows.append(r["i"])
     for f in cb.fields:
-        columns = {b: blocks[b].get(f.key) for b in {b for b, _ in where}}
-        data[f.key] = [columns[b][i] for b, i in where]
+        out: list = [None] * len(accepted)
+        for b, (pos, rows) in by_block.items():
+            col = blocks[b].get(f.key)
+            picked = [col[rows[0]]] if len(rows) == 1 else itemgetter(*rows)(col)
+            if len(by_block) == 1:
+                out = list(picked)
+            else:
+                for n, v in zip(pos, picked, strict=True):
+                    out[n] = v
+        data[f.key] = out
     for n, r in enumerate(accepted):
         for c in r.get("fixes", []):
             f = cb.by_key[c.field]
@@ -486,6 +492,20 @@ def resolve_corrections(path: Path | None) -> Path | None:
     return next((p for p in DEFAULT_CORRECTIONS if p.is_file()), None)
 
 
+def _preload_schema() -> None:
+    """Import the schema (pandera, about 0.3 s) in the background while the files are parsed:
+    python-calamine releases the GIL, so on two cores the import costs no wall time."""
+    import threading
+
+    def load() -> None:
+        try:
+            import analysis.schema  # noqa: F401
+        except Exception:  # the import is retried, and reported, where the schema is used
+            pass
+
+    threading.Thread(target=load, daemon=True, name="preload-schema").start()
+
+
 def ingest(raw: Path, codebook: Codebook | None = None, corrections_path: Path | None = None,
            progress: bool | None = None) -> IngestResult:
     """Read every survey under ``raw`` and decide every row (no files written)."""
@@ -494,6 +514,7 @@ def ingest(raw: Path, codebook: Codebook | None = None, corrections_path: Path |
     if not raw.is_dir():
         raise FileNotFoundError(f"raw folder not found: {raw}")
     t0 = time.perf_counter()
+    _preload_schema()
     found = discover(raw)
     blocks: list[Block] = []
     reports: list[FileReport] = []

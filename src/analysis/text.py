@@ -21,7 +21,9 @@ def normalise(value: object) -> str:
     """Normalised form of a header or a closed answer (``""`` for None)."""
     if value is None:
         return ""
-    text = unicodedata.normalize("NFKD", str(value))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = str(value)
+    if not text.isascii():  # ASCII has no accents to drop: skip the per-character work
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().translate(_APOSTROPHES)
     return _NON_ALNUM.sub(" ", text).strip()

@@ -133,10 +133,13 @@ def workbook_sheets(path: Path) -> tuple[list[tuple[str, object]], list[SkippedS
 
 def _loader(wb: pc.CalamineWorkbook, path: Path, name: str):
     loaded: list = []  # calamine parses a sheet on get_sheet_by_name: do it once
+    percent = _percent_reader(path, name)
 
     def load(nrows: int | None = None) -> Sheet:
         try:
             if not loaded:
+                if hasattr(percent, "prefetch"):
+                    percent.prefetch()  # scan the cell styles while calamine parses (it releases the GIL)
                 loaded.append(wb.get_sheet_by_name(name))
             sh = loaded[0]
             rows = sh.to_python(nrows=nrows) if nrows else sh.to_python()
@@ -144,7 +147,7 @@ def _loader(wb: pc.CalamineWorkbook, path: Path, name: str):
             raise _calamine_error(path, exc) from exc
         row0, col0 = sh.start if sh.start else (0, 0)
         rows = [[None if c == "" else c for c in r] for r in rows] if nrows else rows
-        return Sheet(name, rows, row0, col0, _percent_reader(path, name))
+        return Sheet(name, rows, row0, col0, percent)
 
     return load
 
@@ -166,10 +169,46 @@ def _is_percent_code(code: str) -> bool:
     return "%" in re.sub(r'"[^"]*"|\\.', "", code)
 
 
+class _XlsxPercent:
+    """Percent-styled cells of one xlsx sheet, scanned once, optionally in a background thread."""
+
+    def __init__(self, path: Path, sheet_name: str) -> None:
+        self.path, self.sheet_name = path, sheet_name
+        self._thread = None
+        self._result: list = []
+
+    def prefetch(self) -> None:
+        import threading
+
+        if self._thread is None and not self._result:
+            self._thread = threading.Thread(target=self._scan, daemon=True)
+            self._thread.start()
+
+    def _scan(self) -> None:
+        try:
+            self._result.append(_xlsx_percent_map(self.path, self.sheet_name))
+        except Exception as exc:  # reported where the cells are asked for
+            self._result.append(exc)
+
+    def __call__(self, cols: set[int]) -> set[tuple[int, int]]:
+        if self._thread is not None:
+            self._thread.join()
+        if not self._result:
+            self._scan()
+        found = self._result[0]
+        if isinstance(found, Exception):
+            raise found
+        by_col, styled_default = found
+        out = {(r, c) for c in cols for r in by_col.get(c, ())}
+        if styled_default:  # cells without a style attribute use style 0, which is a percent style here
+            out |= _xlsx_default_style_cells(self.path, self.sheet_name, cols)
+        return out
+
+
 def _percent_reader(path: Path, sheet_name: str):
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return lambda cols: _xlsx_percent_cells(path, sheet_name, cols)
+        return _XlsxPercent(path, sheet_name)
     if suffix == ".ods":
         return lambda cols: _ods_percent_cells(path, sheet_name, cols)
     if suffix == ".xls":
@@ -210,18 +249,30 @@ def _xlsx_percent_styles(z: zipfile.ZipFile) -> set[int]:
     return {i for i, xf in enumerate(xfs) if int(xf.get("numFmtId", 0)) in percent_ids}
 
 
-def _xlsx_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple[int, int]]:
+def _letters_col(letters: bytes) -> int:
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ch - 64)
+    return col - 1
+
+
+def _xlsx_sheet_xml(path: Path, sheet_name: str) -> tuple[set[int], bytes | None]:
     with zipfile.ZipFile(path) as z:
         percent_xf = _xlsx_percent_styles(z)
         part = _xlsx_sheet_part(z, sheet_name) if percent_xf else None
-        if not part:
-            return set()
-        xml = z.read(part)
-    letters = {_col_letters(c): c for c in cols}
+        return percent_xf, (z.read(part) if part else None)
+
+
+def _xlsx_percent_map(path: Path, sheet_name: str) -> tuple[dict[int, set[int]], bool]:
+    """Absolute rows of the percent-styled cells per absolute column, and whether style 0 is a percent
+    style (then cells without a style attribute count too, see :func:`_xlsx_default_style_cells`)."""
+    percent_xf, xml = _xlsx_sheet_xml(path, sheet_name)
+    by_col: dict[int, set[int]] = {}
+    if xml is None:
+        return by_col, False
     # Percent-styled cells are few: find each ` s="N"` by literal search (fast), then read the
     # cell reference of the tag it sits in, instead of matching every cell of the sheet.
     ref = re.compile(rb'\sr="([A-Z]+)(\d+)"')
-    out = set()
     for xf in percent_xf:
         needle = b' s="%d"' % xf
         pos = xml.find(needle)
@@ -230,15 +281,21 @@ def _xlsx_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tupl
             tag = xml[start:pos]
             if tag[1:2] == b"c" or tag[1:].split(b" ", 1)[0].endswith(b":c"):
                 m = ref.search(tag)
-                if m and m.group(1).decode() in letters:
-                    out.add((int(m.group(2)) - 1, letters[m.group(1).decode()]))
+                if m:
+                    by_col.setdefault(_letters_col(m.group(1)), set()).add(int(m.group(2)) - 1)
             pos = xml.find(needle, pos + 1)
-    if 0 in percent_xf:  # cells without an `s` attribute use style 0
-        pattern = re.compile(rb'<(?:\w+:)?c r="(' + b"|".join(k.encode() for k in letters) + rb')(\d+)"([^>]*)>')
-        for m in pattern.finditer(xml):
-            if b' s="' not in m.group(3):
-                out.add((int(m.group(2)) - 1, letters[m.group(1).decode()]))
-    return out
+    return by_col, 0 in percent_xf
+
+
+def _xlsx_default_style_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple[int, int]]:
+    """Cells of ``cols`` without a style attribute, when style 0 is a percent style (rare)."""
+    _, xml = _xlsx_sheet_xml(path, sheet_name)
+    if xml is None or not cols:
+        return set()
+    letters = {_col_letters(c): c for c in cols}
+    pattern = re.compile(rb'<(?:\w+:)?c r="(' + b"|".join(k.encode() for k in letters) + rb')(\d+)"([^>]*)>')
+    return {(int(m.group(2)) - 1, letters[m.group(1).decode()]) for m in pattern.finditer(xml)
+            if b' s="' not in m.group(3)}
 
 
 _NS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
