@@ -207,3 +207,18 @@ def test_an_xlsx_zip_without_workbook_part_is_left_out(tmp_path):
         z.writestr("hello.txt", "hi")
     result = ingest(raw)
     assert result.summary["files"][0]["status"] == "left_out"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=12), st.integers(-5, 300), st.floats(allow_nan=True),
+                          st.booleans(), st.sampled_from(["Sì", "no", "4 - Molto rilevante", "25.62", "1.250",
+                                                          "35%", "12/03/2026", "IT01234567897"])), max_size=30))
+def test_column_values_match_the_per_cell_results(cb, column):
+    """The fast path (values and flagged cells only) says exactly what the per-cell results say."""
+    from analysis.values import parse_column, parse_column_values
+
+    for f in cb.fields:
+        parsed = parse_column(column, f, cb)
+        values, flagged = parse_column_values(column, f, cb)
+        assert values == [p.value for p in parsed], f.key
+        assert flagged == [(i, p) for i, p in enumerate(parsed) if p.reason is not None], f.key

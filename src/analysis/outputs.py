@@ -57,10 +57,11 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
-def write_parquet(path: str | Path, frame: pd.DataFrame) -> Path:
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
-    return atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
+
 
 
 def normalise_zip(data: bytes) -> bytes:

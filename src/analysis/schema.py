@@ -20,8 +20,14 @@ class SchemaError(ValueError):
 
 def _list_check(allowed: set[str]) -> pa.Check:
     def ok(series: pd.Series) -> pd.Series:
-        return series.map(lambda v: v is None or (isinstance(v, (list, tuple)) or hasattr(v, "__len__"))
-                          and all(isinstance(x, str) and (not allowed or x in allowed) for x in v))
+        # Vectorised: every cell missing or a list, and every element (exploded) a string among the options.
+        listlike = series.map(lambda v: v is None or (hasattr(v, "__len__") and not isinstance(v, str)))
+        filled = listlike & series.map(lambda v: v is not None and len(v) > 0)
+        elements = series[filled].explode()
+        strings = elements.map(lambda x: isinstance(x, str))
+        good = strings & elements.isin(allowed) if allowed else strings
+        bad_rows = good.index[~good.to_numpy(dtype=bool)]
+        return listlike & ~series.index.isin(bad_rows)
 
     return pa.Check(ok, element_wise=False, error="lists of allowed option strings")
 

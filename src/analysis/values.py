@@ -12,6 +12,7 @@ Parsing runs once per distinct value of a column (:func:`parse_column`), so a
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -446,9 +447,9 @@ def parse_column(values: list[Any], f: Field, cb: Codebook,
     if f.type == "date":
         extra["month_first"] = column_is_month_first(values)
     if percent_format is None:
-        fast = _parse_distinct(values, f, cb, parser, blank_result, extra)
-        if fast is not None:
-            return fast
+        results = _parse_distinct(values, f, cb, parser, blank_result, extra)
+        if results is not None:
+            return list(map(results.__getitem__, values))
     # Slow path (percent formats, booleans): cache per (type, value, percent format).
     cache: dict = {}
     out: list[Parsed] = []
@@ -477,9 +478,27 @@ def _parse_one(v: Any, f: Field, cb: Codebook, parser, blank_result: Parsed, ext
         return _flag("unreadable_cell")
 
 
+def parse_column_values(values: list[Any], f: Field, cb: Codebook,
+                        percent_format: list[bool] | None = None) -> tuple[list, list[tuple[int, Parsed]]]:
+    """What reading keeps of a column: the parsed values, and ``(row, result)`` for the flagged cells only
+    (no result object per row: the column is parsed per distinct value and mapped back in C)."""
+    if percent_format is None:
+        extra = {"month_first": column_is_month_first(values)} if f.type == "date" else {}
+        blank_result = BLANK_NO if f.type == "consent" else BLANK
+        results = _parse_distinct(values, f, cb, PARSERS[f.type], blank_result, extra)
+        if results is not None:
+            value_of = {k: p.value for k, p in results.items()}
+            flagged = {k for k, p in results.items() if p.reason is not None}
+            rows = itertools.compress(range(len(values)), map(flagged.__contains__, values)) if flagged else ()
+            issues = [(i, results[values[i]]) for i in rows]
+            return list(map(value_of.__getitem__, values)), issues
+    parsed = parse_column(values, f, cb, percent_format)
+    return [p.value for p in parsed], [(i, p) for i, p in enumerate(parsed) if p.reason is not None]
+
+
 def _parse_distinct(values: list[Any], f: Field, cb: Codebook, parser, blank_result: Parsed,
-                    extra: dict) -> list[Parsed] | None:
-    """Dedupe the column in C (``dict.fromkeys``), parse each distinct value, map back.
+                    extra: dict) -> dict | None:
+    """Dedupe the column in C (``dict.fromkeys``) and parse each distinct value once.
 
     Equal numbers of different types (1 and 1.0) parse alike, but True == 1
     does not: columns holding booleans go the slow way (None is returned).
@@ -490,5 +509,7 @@ def _parse_distinct(values: list[Any], f: Field, cb: Codebook, parser, blank_res
         return None
     if any(k.__class__ is bool for k in distinct):
         return None
-    results = {k: _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
-    return list(map(results.__getitem__, values))
+    if parser is parse_text:  # free text, the most distinct values: no per-value function calls
+        return {k: (Parsed(t) if (t := k.strip()) else blank_result) if k.__class__ is str
+                else _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
+    return {k: _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
