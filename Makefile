@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Byte-compile the package: an editable install does not, and without .pyc every command compiles it anew.
-compile: $(STAMP)
+compile: $(STAMP) ## Byte-compile the package (setup, report, test and bench do it)
 	@$(PY) -m compileall -q src > /dev/null
 
 setup: compile ## Create .venv, install the project (editable) and its Jupyter kernel

@@ -222,3 +222,14 @@ def test_column_values_match_the_per_cell_results(cb, column):
         values, flagged = parse_column_values(column, f, cb)
         assert values == [p.value for p in parsed], f.key
         assert flagged == [(i, p) for i, p in enumerate(parsed) if p.reason is not None], f.key
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(cb, tmp_path, capsys):
+    from analysis.sample import write_sample
+
+    for k in range(4):
+        write_sample(tmp_path / "raw" / f"f{k}.xlsx", companies=8, seed=k)
+    ingest(tmp_path / "raw", cb, progress=True)
+    assert "Lettura file" in capsys.readouterr().err
+    ingest(tmp_path / "raw", cb)  # stderr is not a terminal under pytest: no bar
+    assert "Lettura file" not in capsys.readouterr().err
