@@ -153,3 +153,12 @@ def test_needs_notebook_weighted_by_a_member_register(cb, sample_processed, tmp_
     text = out.read_text()
     assert "Dati ponderati" in text and "Tasso di risposta" in text and "Pesi di post-stratificazione" in text
     assert not any(name in text for name in truth["ragione_sociale"])
+
+
+def test_register_tables_suppress_small_member_and_respondent_counts(cb):
+    rates = pd.DataFrame({"gruppo_merceologico": [MECC, MECC, METAL], "size_class": ["micro", "grande", "media"],
+                          "members": [40, 2, 10], "respondents": [10, 1, 4], "rate": [0.25, 0.5, 0.4]})
+    t = weights.rates_table(rates, cb)
+    assert t["Soci"].tolist()[1] == "<3" and t["Rispondenti"].tolist()[1] == "<3"
+    assert t["Tasso di risposta"].tolist()[1] == "n.p." and "1" not in t["Rispondenti"].tolist()
+    assert weights.rates_table(rates, cb, "analyst")["Soci"].tolist() == ["40", "2", "10"]

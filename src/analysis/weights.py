@@ -303,20 +303,29 @@ def _count_text(values: pd.Series) -> list[str]:
     return [v if isinstance(v, str) else fmt_int(v) for v in values]
 
 
+def _shown_counts(frame: pd.DataFrame, audience: str) -> pd.DataFrame:
+    """Member and respondent counts of a table for the report: each column suppressed under 3 (with one
+    more cell per column, since its total can be known)."""
+    return pd.concat([suppress_counts(frame[[c]], audience, totals="columns") for c in ("members", "respondents")],
+                     axis=1)
+
+
 def rates_table(rates: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """:func:`response_rates` for the report; respondent counts under 3 suppressed (with their rate)."""
-    shown = suppress_counts(rates[["respondents"]], audience, totals="columns")["respondents"]
+    """:func:`response_rates` for the report; member and respondent counts under 3 suppressed, and a rate
+    wherever either count is."""
+    shown = _shown_counts(rates, audience)
+    hidden = shown.map(lambda v: isinstance(v, str)).any(axis=1)
     return pd.DataFrame({
         "Gruppo": rates["gruppo_merceologico"].map(cb.sector_short), "Classe": rates[SIZE].map(cb.size_labels),
-        "Soci": rates["members"].map(fmt_int), "Rispondenti": _count_text(shown),
-        "Tasso di risposta": [s if isinstance(s, str) else fmt_pct(r) for s, r in zip(shown, rates["rate"],
-                                                                                      strict=True)]})
+        "Soci": _count_text(shown["members"]), "Rispondenti": _count_text(shown["respondents"]),
+        "Tasso di risposta": ["n.p." if h else fmt_pct(r) for h, r in zip(hidden, rates["rate"], strict=True)]})
 
 
 def cells_table(weighting: Weighting, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """The weighting cells for the report (respondent counts under 3 suppressed)."""
+    """The weighting cells for the report (member and respondent counts under 3 suppressed)."""
     c = weighting.cells
-    shown = suppress_counts(c[["respondents"]], audience, totals="columns")["respondents"]
+    shown = _shown_counts(c.fillna({"members": 0}), audience)
     return pd.DataFrame({"Gruppo": c["gruppo_merceologico"].map(cb.sector_short), "Classi": c["cell"],
-                         "Soci": c["members"].map(fmt_int), "Rispondenti": _count_text(shown),
+                         "Soci": _count_text(shown["members"]) if c["members"].notna().any() else "–",
+                         "Rispondenti": _count_text(shown["respondents"]),
                          "Peso": c["weight"].map(lambda v: fmt_num(v, 2))})
