@@ -31,6 +31,8 @@ from analysis.workbooks import discover
 
 EXECUTION_TIMEOUT = 900  # seconds per cell
 KERNEL = "python3"
+# The kernel's own start-up warnings (transport notices) would drown the per-notebook progress lines.
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 # Parameters set by the pipeline itself, never by -p.
 RUN_PARAMETERS = ("processed_dir", "raw_dir", "wave", "sample_run", "codebook_path", "audience", "reports_dir")
 
@@ -228,7 +230,7 @@ def run_pipeline(args) -> int:
         try:
             papermill.execute_notebook(str(nb), str(out_nb), parameters=params, kernel_name=KERNEL,
                                        cwd=str(paths.PROJECT_ROOT), execution_timeout=EXECUTION_TIMEOUT,
-                                       progress_bar=False, log_output=False)
+                                       progress_bar=False, log_output=False, extra_arguments=KERNEL_QUIET)
         except PapermillExecutionError as exc:
             failed = f"notebook {nb.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
             timings[nb.name] = round(time.perf_counter() - t, 2)
