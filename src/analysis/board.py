@@ -10,7 +10,6 @@ section into ``rapporto_consiglio.html`` with a table of contents.
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: 
     return steps
 
 
-def choices_line(settings: dict, champions_params: dict | None = None) -> str:
+def choices_line(settings: dict) -> str:
     """The analysis choices every report states (spec section 8)."""
     from analysis.segmentation import METHOD_LABELS
 
@@ -98,8 +97,6 @@ def choices_line(settings: dict, champions_params: dict | None = None) -> str:
              f"valori mancanti: {'mediana nel gruppo merceologico' if settings['imputation'] == 'sector_median' else 'media dell impresa'}"]
     if settings.get("with_maturity"):
         parts.append("con le risposte sulla maturità")
-    if champions_params:
-        parts.append("Champion: " + ", ".join(f"{k} {v}" for k, v in champions_params.items()))
     return "Scelte dell'analisi: " + "; ".join(parts) + "."
 
 
@@ -143,7 +140,3 @@ def combine(parts: list[Path], out: Path, title: str, wave: str) -> Path:
             f"<nav class='board-toc'><b>{html.escape(title)} - rilevazione {html.escape(wave)}</b><ol>",
             *toc, "</ol></nav>", *bodies, "</body></html>"]
     return atomic_write_text(out, "".join(page))
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(path.read_text("utf-8")) if path.is_file() else {}

@@ -66,7 +66,6 @@ CRITERIA_LABELS = {"rappresentativita": "Rappresentatività", "copertura": "Cope
 DEFAULT_WEIGHTS = {"rappresentativita": 0.25, "copertura": 0.25, "prontezza": 0.20, "influenza": 0.20,
                    "disponibilita": 0.10}
 YES, MAYBE = STORED_ANSWER["yes"], STORED_ANSWER["maybe"]
-TO_CONFIRM = "da confermare"
 
 
 def check_weights(weights: dict) -> dict[str, float]:

@@ -107,10 +107,8 @@ def need_families(families: NeedFamilies, cb: Codebook):
     fig = plt.figure(figsize=(13, 0.42 * len(labels) + 2.5), layout="none")
     grid = fig.add_gridspec(1, 2, width_ratios=[1, 3.2], wspace=0.02, left=0.02, right=0.8, bottom=0.2, top=0.92)
     ax_d = fig.add_subplot(grid[0])
-    keys = list(families.family.index)
     hierarchy.dendrogram(families.linkage, orientation="left", ax=ax_d, no_labels=True,
-                         color_threshold=1 - families.threshold, above_threshold_color="#7F7F7F",
-                         labels=keys)
+                         color_threshold=1 - families.threshold, above_threshold_color="#7F7F7F")
     ax_d.set_ylim(10 * len(labels), 0)  # leaf i sits at 10 i + 5: row i of the heatmap
     ax_d.set_xlabel("1 - correlazione")
     ax_d.axvline(1 - families.threshold, color="#C00000", ls="--", lw=1)

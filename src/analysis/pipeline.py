@@ -196,7 +196,7 @@ def run_pipeline(args) -> int:
         except FileNotFoundError as exc:
             raise UsageError(f"--compare-to: {exc}") from exc
     # A notebook that needs a previous wave runs only when one is given.
-    notebooks = [nb for nb in notebooks if args.compare_to is not None or "compare_to" not in known_parameters([nb])]
+    notebooks = [nb for nb in notebooks if args.compare_to is not None or nb.name not in known.get("compare_to", [])]
 
     t0 = time.perf_counter()
     if plan.sample_run:
@@ -222,7 +222,7 @@ def run_pipeline(args) -> int:
     failed = None
     executed_files = []
     for nb in notebooks:
-        declared = declared_parameters(nb)
+        declared = {name for name, where in known.items() if nb.name in where}
         params = {k: v for k, v in {**base, **overrides}.items() if k in declared}
         out_nb = plan.reports / nb.name
         print(f"[{len(executed_files) + 1}/{len(notebooks)}] {nb.name} ...", flush=True)

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from analysis import scoring
 from analysis.codebook import Codebook, Field
 from analysis.ingest import REJECTED_COLUMNS, original_cells, read_file
 from analysis.outputs import write_csv, write_json
@@ -187,9 +188,7 @@ def match(startups: pd.DataFrame, cb: Codebook, responses: pd.DataFrame, segment
     ``min_score`` (weaker matches are noise, not suggestions), ranked 1 (best) down. Startups under the
     threshold are returned apart, each with the need it fits best.
     """
-    w = {**DEFAULT_WEIGHTS, **(weights or {})}
-    if set(w) != set(DEFAULT_WEIGHTS) or min(w.values()) < 0 or sum(w.values()) <= 0:
-        raise ValueError(f"matching weights are {sorted(DEFAULT_WEIGHTS)}, >= 0 and not all 0")
+    w = scoring.check_weights({**DEFAULT_WEIGHTS, **(weights or {})}, tuple(DEFAULT_WEIGHTS), "matching")
     ok = (startups["trl"].astype("Float64") >= trl_threshold).fillna(False).to_numpy()
     eligible = startups.reset_index(drop=True)  # every startup is scored; only the eligible enter the lists
     scopes = [(ALL_SCOPE, np.ones(len(responses), bool))]

@@ -433,6 +433,13 @@ PARSERS = {
 }
 
 
+def _column_setup(values: list[Any], f: Field) -> tuple[Any, Parsed, dict[str, Any]]:
+    """The parser of a field, what its blank cells parse to (consent: blank means no), and the column-wide
+    reading (dates: day or month first)."""
+    extra = {"month_first": column_is_month_first(values)} if f.type == "date" else {}
+    return PARSERS[f.type], BLANK_NO if f.type == "consent" else BLANK, extra
+
+
 def parse_column(values: list[Any], f: Field, cb: Codebook,
                  percent_format: list[bool] | None = None) -> list[Parsed]:
     """Parse a whole column, once per distinct (type, value).
@@ -441,11 +448,7 @@ def parse_column(values: list[Any], f: Field, cb: Codebook,
     format (percent fields only). Blank cells are missing, never zero
     (consent: blank means no, unflagged).
     """
-    parser = PARSERS[f.type]
-    blank_result = BLANK_NO if f.type == "consent" else BLANK
-    extra: dict[str, Any] = {}
-    if f.type == "date":
-        extra["month_first"] = column_is_month_first(values)
+    parser, blank_result, extra = _column_setup(values, f)
     if percent_format is None:
         results = _parse_distinct(values, f, cb, parser, blank_result, extra)
         if results is not None:
@@ -483,9 +486,7 @@ def parse_column_values(values: list[Any], f: Field, cb: Codebook,
     """What reading keeps of a column: the parsed values, and ``(row, result)`` for the flagged cells only
     (no result object per row: the column is parsed per distinct value and mapped back in C)."""
     if percent_format is None:
-        extra = {"month_first": column_is_month_first(values)} if f.type == "date" else {}
-        blank_result = BLANK_NO if f.type == "consent" else BLANK
-        results = _parse_distinct(values, f, cb, PARSERS[f.type], blank_result, extra)
+        results = _parse_distinct(values, f, cb, *_column_setup(values, f))
         if results is not None:
             value_of = {k: p.value for k, p in results.items()}
             flagged = {k for k, p in results.items() if p.reason is not None}

@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.champions import load_champions
 from analysis.codebook import Codebook
-from analysis.confidentiality import MIN_COMPANIES, suppress_counts
+from analysis.confidentiality import suppress_counts
+from analysis.priorities import load_priorities
 
 
 @dataclass
@@ -44,14 +46,12 @@ def load_wave(path: str | Path) -> Wave:
     folder = processed_folder(path)
     summary = json.loads((folder / "ingest_summary.json").read_text("utf-8")) \
         if (folder / "ingest_summary.json").is_file() else {}
-    read = {n: folder / n for n in ("priorities.csv", "segments.csv", "champions.csv")}
-    seg = pd.read_csv(read["segments.csv"], dtype=str).set_index("company_id")["segment"] \
-        if read["segments.csv"].is_file() else None
+    seg = pd.read_csv(folder / "segments.csv", dtype=str).set_index("company_id")["segment"] \
+        if (folder / "segments.csv").is_file() else None
     return Wave(folder, pd.read_parquet(folder / "responses.parquet"),
-                pd.read_csv(read["priorities.csv"], dtype={"scope": str, "need": str})
-                if read["priorities.csv"].is_file() else None, seg,
-                pd.read_csv(read["champions.csv"], dtype={"company_id": str}) if read["champions.csv"].is_file()
-                else None, str(summary.get("generated", ""))[:10])
+                load_priorities(folder) if (folder / "priorities.csv").is_file() else None, seg,
+                load_champions(folder) if (folder / "champions.csv").is_file() else None,
+                str(summary.get("generated", ""))[:10])
 
 
 def needs_then_and_now(before: pd.DataFrame, now: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -98,7 +98,3 @@ def champion_changes(before: pd.DataFrame | None, now: pd.DataFrame | None) -> p
     rows = [{"company_id": c, "status": "confermato" if c in b else "nuovo"} for c in sorted(n)]
     rows += [{"company_id": c, "status": "non più Champion"} for c in sorted(b - n)]
     return pd.DataFrame(rows, columns=["company_id", "status"])
-
-
-def small_base(n: int) -> bool:
-    return n < MIN_COMPANIES
