@@ -18,7 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
 
 # %%
 import matplotlib.pyplot as plt
@@ -31,7 +31,7 @@ from analysis.reporting import fmt_int, fmt_pct, load_processed, report_header, 
 check_audience(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb = data.codebook
-setup_plots(figure_format)
+setup_plots(report_formato_figure)
 report_header("Qualità dei dati del questionario", wave or "non indicata", data.summary, sample_run, audience)
 
 # %% [markdown]

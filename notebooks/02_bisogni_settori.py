@@ -18,12 +18,12 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
 members_path = ""  # member register (VAT or name, sector group, employees or size class); empty means none
-weights_path = ""  # weights table (sector group, size class, weight), used when there is no register
-min_respondents_per_cell = 3  # fewer respondents than this in a weighting cell: merged with the next size class
-family_min_correlation = 0.3  # needs join one family when their average correlation reaches this
-alpha = 0.05  # false discovery rate for the differences between the sector groups
+pesi_file_pesi = ""  # pesi.file_pesi: weights table (sector group, size class, weight), used when there is no register
+pesi_min_rispondenti_cella = 3  # pesi.min_rispondenti_cella: fewer respondents in a weighting cell: merged with the next size class
+bisogni_correlazione_famiglie = 0.3  # bisogni.correlazione_famiglie: needs join one family at this average correlation
+bisogni_alfa = 0.05  # bisogni.alfa: false discovery rate for the differences between the sector groups
 
 # %%
 import matplotlib.pyplot as plt
@@ -36,8 +36,8 @@ from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report
 check_audience(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb, responses = data.codebook, data.responses
-setup_plots(figure_format)
-weighting, register = weights.load_weighting(responses, cb, members_path, weights_path, min_respondents_per_cell)
+setup_plots(report_formato_figure)
+weighting, register = weights.load_weighting(responses, cb, members_path, pesi_file_pesi, pesi_min_rispondenti_cella)
 report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
               audience)
 
@@ -58,7 +58,7 @@ if weighting.weighted:
             "l'intera base associativa e non solo chi ha risposto.")
 else:
     text = ("**Dati non ponderati**: quote e medie descrivono le imprese che hanno risposto. Con il registro dei "
-            "soci (parametro `members_path`) le cifre diventano rappresentative dell'intera base associativa.")
+            "soci le cifre diventano rappresentative dell'intera base associativa.")
 Markdown(text)
 
 # %%
@@ -88,13 +88,13 @@ plt.show()
 # della prova.
 
 # %%
-comparison = needs.compare_sectors(long, cb, alpha)
+comparison = needs.compare_sectors(long, cb, bisogni_alfa)
 fig = figures.sector_differences(comparison, cb)
 plt.show()
 
 # %%
 table(needs.comparison_table(comparison, cb, audience),
-      f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})")
+      f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(bisogni_alfa, 2)})")
 
 # %%
 credible = comparison[comparison["credible"]]
@@ -116,7 +116,7 @@ Markdown(f"**In sintesi**: {len(credible)} bisogni su {len(comparison)} mostrano
 # stesso ordine, mostra le correlazioni, con le famiglie riquadrate.
 
 # %%
-families = needs.need_families(responses, cb, family_min_correlation)
+families = needs.need_families(responses, cb, bisogni_correlazione_famiglie)
 fig = figures.need_families(families, cb)
 plt.show()
 
@@ -126,7 +126,7 @@ table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].
                     "Voto 4-5 (media dei bisogni)": fam["share_high"].map(fmt_pct),
                     "Correlazione interna": fam["mean_correlation"].map(lambda v: fmt_num(v, 2))})
       [["Famiglia", "Bisogni", "Voto 4-5 (media dei bisogni)", "Correlazione interna"]],
-      f"Famiglie di bisogni (correlazione media almeno {fmt_num(family_min_correlation, 2)})")
+      f"Famiglie di bisogni (correlazione media almeno {fmt_num(bisogni_correlazione_famiglie, 2)})")
 
 # %% [markdown]
 # ## Maturità digitale

@@ -13,29 +13,13 @@
 # ---
 
 # %% tags=["parameters"]
-processed_dir = ""  # folder written by the ingest step; segments.csv and priorities.csv are written there too
+processed_dir = ""  # a run's processed folder (segments.csv, priorities.csv, ...); empty means data/processed
 wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
-seed = 42  # random seed: the same input and seed give the same segments
-method = "kmeans"  # kmeans, ward or kmodes
-k_min = 2  # smallest number of segments tried
-k_max = 8  # largest number of segments tried
-k = 0  # 0 chooses the number of segments automatically; any other value forces it
-with_maturity = False  # also cluster on the six maturity answers
-imputation = "sector_median"  # blank needs: sector_median or company_mean
-min_segment_share = 0.05  # segments smaller than this share of companies are merged or flagged
-small_segments = "merge"  # merge or flag
-bootstrap_samples = 20  # resamples for the stability of each k
-segment_names = {}  # names chosen by the analyst, for example {1: "Dati e filiera digitale"}
-weight_diffusione = 0.30  # priority weight: share of companies rating the need 4-5
-weight_intensita = 0.20  # priority weight: mean importance
-weight_divario = 0.15  # priority weight: maturity gap of the companies that need it
-weight_urgenza = 0.15  # priority weight: investment horizon of the companies that need it
-weight_filiera = 0.20  # priority weight: position and links in the supply chain of the companies that need it
-top_priorities = 5  # priorities named in the summary and highlighted in the figures
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
+priorita_mostrate = 5  # priorita.mostrate: priorities named in the summary and highlighted in the figures
 
 # %%
 import matplotlib.pyplot as plt
@@ -43,12 +27,14 @@ from IPython.display import Markdown, display
 
 from analysis import figures, network, paths, priorities, segmentation
 from analysis.confidentiality import check_audience
-from analysis.reporting import fmt_int, fmt_pct, fmt_num, load_processed, report_header, setup_plots, table
+from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
 check_audience(audience)
-data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
-cb, responses = data.codebook, data.responses
-setup_plots(figure_format)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path, need=("segmentation", "segments", "priorities"))
+cb, responses, cfg = data.codebook, data.responses, data.config
+seg = data.segmentation()
+prio = data.read("priorities")
+setup_plots(report_formato_figure)
 report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, audience)
 
 # %% [markdown]
@@ -65,16 +51,13 @@ report_header("Segmenti di imprese e priorità di filiera", wave or "non indicat
 # ripetiamo la segmentazione su 20 ricampionamenti delle imprese e misuriamo quanto le soluzioni concordano (indice di
 # Rand corretto: 1 identiche, 0 come il caso). Scegliamo la silhouette più alta tra le soluzioni stabili (almeno 0,75).
 #
-# Tre metodi sono disponibili (parametro `method`): **k-means** (predefinito), il **gerarchico di Ward** e
+# Tre metodi sono disponibili (parametro `segmentazione.metodo`): **k-means** (predefinito), il **gerarchico di Ward** e
 # **k-modes**, che tratta i voti come categorie (basso 1-2, rilevante 3, alto 4-5). Limiti misurati su una macchina
 # a 2 core: k-means elabora 1.000.000 di imprese in circa 30 secondi; Ward accetta fino a 15.000 imprese (2 GB di
 # memoria), k-modes fino a 50.000 (10.000 imprese richiedono circa 45 secondi); oltre, l'analisi si ferma con un
 # messaggio che indica di usare k-means.
 
 # %%
-seg = segmentation.segment(responses, cb, method=method, k_min=k_min, k_max=k_max, force_k=k or None, seed=seed,
-                           with_maturity=with_maturity, imputation=imputation, min_share=min_segment_share,
-                           small_policy=small_segments, n_boot=bootstrap_samples, names=segment_names)
 sel = seg.selection
 crit = sel.criteria
 table(crit.assign(**{"Segmenti (k)": crit["k"], "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
@@ -89,9 +72,10 @@ fig = figures.k_criteria(crit, sel.k, segmentation.STABLE)
 plt.show()
 
 # %%
+imputation = seg.features.imputation
 notes = [f"**Scelta**: {sel.reason}.",
-         f"Metodo: {segmentation.METHOD_LABELS[method]}; seme casuale {seed}; "
-         f"{'con' if with_maturity else 'senza'} le risposte sulla maturità.",
+         f"Metodo: {segmentation.METHOD_LABELS[seg.method]}; seme casuale {seg.seed}; "
+         f"{'con' if seg.features.with_maturity else 'senza'} le risposte sulla maturità.",
          f"Valori mancanti sostituiti: {fmt_int(int(seg.features.imputed.sum()))} voti di "
          f"{fmt_int(seg.features.imputed_companies)} imprese "
          f"({'mediana del bisogno nel gruppo merceologico' if imputation == 'sector_median' else 'media dell impresa'})."]
@@ -100,7 +84,8 @@ if not sel.stable:
                  "con cautela.")
 notes += [f"Nota: {m}." for m in seg.merged]
 if seg.small:
-    notes.append(f"Segmenti sotto la soglia del {fmt_pct(min_segment_share, 0)}: {', '.join(map(str, seg.small))}.")
+    notes.append(f"Segmenti sotto la soglia del {fmt_pct(cfg['segmentazione.quota_minima'], 0)}: "
+                 f"{', '.join(map(str, seg.small))}.")
 Markdown("\n\n".join(notes))
 
 # %% [markdown]
@@ -145,27 +130,23 @@ display(table(segmentation.segment_mix(responses, seg, "posizione_filiera",
 #   (produttore finale 1, primo livello 0,83, secondo livello 0,67, conto terzi 0,5) più quante altre imprese
 #   rispondenti la indicano o sono indicate da lei come cliente o fornitore (rispetto all'impresa più collegata).
 #
-# I pesi usati in questa analisi sono nella tabella seguente; si cambiano con i parametri `weight_...`.
+# I pesi usati in questa analisi sono nella tabella seguente; si cambiano con i parametri `priorita.peso_...`.
 
 # %%
-weights = {"diffusione": weight_diffusione, "intensita": weight_intensita, "divario": weight_divario,
-           "urgenza": weight_urgenza, "filiera": weight_filiera}
 edges, unmatched = network.supply_edges(responses, cb)
-linked = network.linked_companies(responses, edges)
-prio = priorities.priority_table(responses, cb, seg.labels, linked, weights, seg.names)
-table(priorities.weights_table(weights), "Pesi del punteggio di priorità")
+table(priorities.weights_table(cfg.weights("priorita")), "Pesi del punteggio di priorità")
 
 # %%
 Markdown(f"Rete di fornitura: {fmt_int(len(edges))} legami cliente-fornitore tra imprese rispondenti; "
          f"{fmt_int(unmatched)} citazioni riguardano imprese che non hanno risposto.")
 
 # %%
-table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, top_priorities),
+table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, priorita_mostrate),
       "Le priorità della filiera (tutte le imprese)")
 
 # %%
 fig = figures.priority_matrix(prio, cb, priorities.ALL_SCOPE, "Matrice delle priorità: tutte le imprese",
-                              top_priorities)
+                              priorita_mostrate)
 plt.show()
 
 # %%
@@ -175,9 +156,3 @@ plt.show()
 
 # %%
 Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, seg.names))
-
-# %%
-segmentation.write_segments(seg, data.folder)
-priorities.write_priorities(prio, data.folder)
-Markdown(f"File scritti nella cartella dei dati elaborati: `segments.csv` ({fmt_int(len(seg.labels))} imprese) e "
-         f"`priorities.csv` ({fmt_int(len(prio))} righe).")

@@ -13,39 +13,27 @@
 # ---
 
 # %% tags=["parameters"]
-processed_dir = ""  # folder with the ingest outputs, segments.csv and priorities.csv; champions.csv is written there
+processed_dir = ""  # a run's processed folder (champions.csv, champion_candidates.csv, ...); empty: data/processed
 wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
-seed = 42  # random seed of the robustness draws and of the network layout
-max_champions = 12  # at most this many Champions
-max_per_segment = 4  # at most this many Champions in one segment
-min_per_segment = 1  # at least this many Champions in every segment
-extra_per_share = 0.2  # one more Champion in a segment for every full share of companies it holds (0 for none)
-top_priorities = 3  # the priorities of its segment a candidate should rate 4-5 (coverage)
-weight_rappresentativita = 0.25  # weight: closeness of the company's needs to its segment's profile
-weight_copertura = 0.25  # weight: share of the segment's top priorities the company rates 4-5
-weight_prontezza = 0.20  # weight: maturity index, in-house R&D, innovation manager, open innovation
-weight_influenza = 0.20  # weight: centrality in the supply network and size
-weight_disponibilita = 0.10  # weight: yes above to be confirmed
-robustness_draws = 300  # weight draws for the robustness check
-robustness_spread = 0.25  # each weight varies by up to this share in the draws
-alternates_per_segment = 2  # alternates listed per segment
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
 
 # %%
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import champions, figures, network, paths, priorities, segmentation
-from analysis.confidentiality import check_audience, pseudonym_key
+from analysis import champions, figures, network, paths
+from analysis.confidentiality import check_audience
 from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
+from analysis.steps import champion_rules
 
 check_audience(audience)
-data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
-cb, responses = data.codebook, data.responses
-setup_plots(figure_format)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
+                      need=("segmentation", "segments", "champions", "champion_candidates", "champion_selection"))
+cb, responses, cfg = data.codebook, data.responses, data.config
+setup_plots(report_formato_figure)
 report_header("Le imprese Champion", wave or "non indicata", data.summary, sample_run, audience)
 
 # %% [markdown]
@@ -70,28 +58,21 @@ report_header("Le imprese Champion", wave or "non indicata", data.summary, sampl
 # per i segmenti più grandi), un massimo per segmento, entrambi i gruppi merceologici presenti.
 
 # %%
-names, feats = segmentation.load_segments(data.folder, responses, cb)
-prio = priorities.load_priorities(data.folder)
-edges, _ = network.supply_edges(responses, cb)
-linked = network.linked_companies(responses, edges)
-graph = network.supply_graph(responses, edges)
-weights = {"rappresentativita": weight_rappresentativita, "copertura": weight_copertura,
-           "prontezza": weight_prontezza, "influenza": weight_influenza, "disponibilita": weight_disponibilita}
-cands = champions.candidate_table(responses, cb, names, feats.X, prio, champions.influence_centrality(graph),
-                                  linked, top_priorities)
-scores = champions.score(cands, weights)
-rules = champions.Rules(max_champions, max_per_segment, min_per_segment, extra_per_share)
-shares = names.value_counts(normalize=True).to_dict()
-selection = champions.select(cands, scores, shares, cb.sector_labels, rules)
-table_ = champions.champions_table(cands, scores, selection, cb)
+seg = data.segmentation()
+table_ = data.read("champions")
+cands = data.read("champion_candidates")
+selection = data.read("champion_selection")
+frequency = cands.set_index("company_id")["frequenza_selezione"]
+chosen = table_["company_id"].tolist()
+weights = cfg.weights("champion")
 Markdown(f"Candidate: {fmt_int(len(cands))} imprese ({fmt_int((cands['disponibilita'] == 1).sum())} disponibili, "
-         f"{fmt_int((cands['disponibilita'] < 1).sum())} da confermare). Champion scelti: {len(selection.chosen)}.")
+         f"{fmt_int((cands['disponibilita'] < 1).sum())} da confermare). Champion scelti: {len(table_)}.")
 
 # %%
-if selection.messages:
+if selection["messages"]:
     display(Markdown("**Vincoli che non si possono rispettare** (la scelta li ha allentati):\n\n"
-                     + "\n".join(f"- {m}" for m in selection.messages)))
-table(champions.rules_table(rules, selection.minimum, weights), "Vincoli e pesi della scelta")
+                     + "\n".join(f"- {m}" for m in selection["messages"])))
+table(champions.rules_table(champion_rules(cfg), selection["minimum"], weights), "Vincoli e pesi della scelta")
 
 # %% [markdown]
 # ## I Champion
@@ -101,18 +82,18 @@ table(champions.rules_table(rules, selection.minimum, weights), "Vincoli e pesi 
 # quando i pesi dei criteri vengono cambiati a caso fino al ±25% (robustezza, sotto).
 
 # %%
-frequency = champions.robustness(cands, shares, cb.sector_labels, rules, weights, robustness_draws,
-                                 robustness_spread, seed)
-shown = champions.board_names(responses, pseudonym_key(data.folder), audience)
+shown = champions.board_names(responses, data.key(), audience)
 table(champions.champions_report(table_, frequency, shown, cb), "Le imprese Champion")
 
 # %%
-fig = figures.champion_criteria(cands, selection.chosen, shown.to_dict(), cb)
+fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb)
 plt.show()
 
 # %%
-fig = figures.supply_network(graph, dict(zip(responses["company_id"], names, strict=True)), selection.chosen,
-                             shown.to_dict(), segmentation.segment_order(data.folder), seed)
+edges, _ = network.supply_edges(responses, cb)
+graph = network.supply_graph(responses, edges)
+fig = figures.supply_network(graph, dict(zip(responses["company_id"], seg.named(), strict=True)), chosen,
+                             shown.to_dict(), [seg.names[s] for s in sorted(seg.names)], cfg["seed"])
 plt.show()
 
 # %% [markdown]
@@ -124,14 +105,9 @@ plt.show()
 # sorteggi.
 
 # %%
-fig = figures.selection_frequency(frequency[selection.chosen], shown.to_dict())
+fig = figures.selection_frequency(frequency[chosen], shown.to_dict())
 plt.show()
 
 # %%
-alt = champions.alternates(cands, scores, selection.chosen, frequency, alternates_per_segment)
+alt = champions.alternates(cands, cands["score"], chosen, frequency, cfg["champion.alternative_per_segmento"])
 table(champions.alternates_report(alt, shown, cb), "Alternative per segmento")
-
-# %%
-champions.write_outputs(table_, cands, scores, frequency, data.folder)
-Markdown(f"File scritti nella cartella dei dati elaborati: `champions.csv` ({len(table_)} Champion) e "
-         f"`champion_candidates.csv` ({fmt_int(len(cands))} candidate con tutti i criteri).")

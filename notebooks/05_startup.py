@@ -13,34 +13,29 @@
 # ---
 
 # %% tags=["parameters"]
-processed_dir = ""  # folder with the survey outputs, priorities.csv and champions.csv; startup_matches.csv goes there
+processed_dir = ""  # a run's processed folder (startup_matches.csv, ...); empty means data/processed
 wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
-startups_path = ""  # startup spreadsheet or folder; empty means data/startups
-trl_threshold = 5  # startups below this technology readiness level are listed apart
-weight_tag = 0.5  # weight of the overlap between technology tags and the need
-weight_testo = 0.5  # weight of the text similarity between description and need
-top_startups = 5  # startups per shortlist
-priorities_shown = 5  # supply-chain priorities (all companies) with a shortlist
-segment_priorities = 2  # priorities per segment with a shortlist
-needs_per_champion = 2  # pilot proposals per Champion
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
+startup_per_lista = 5  # startup.per_lista: startups per shortlist
+startup_priorita_con_lista = 5  # startup.priorita_con_lista: supply-chain priorities (all companies) with a shortlist
+startup_priorita_per_segmento = 2  # startup.priorita_per_segmento: priorities per segment with a shortlist
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import champions, figures, paths, priorities, segmentation, startups
-from analysis.confidentiality import check_audience, pseudonym_key
+import pandas as pd
+
+from analysis import champions, figures, paths, priorities, startups
+from analysis.confidentiality import check_audience
 from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
 
 check_audience(audience)
-data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
-cb, responses = data.codebook, data.responses
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path, need=("segmentation", "segments", "priorities"))
+cb, responses, cfg = data.codebook, data.responses, data.config
 report_header("Scouting di startup per le priorità di filiera", wave or "non indicata", data.summary, sample_run,
               audience)
 
@@ -61,33 +56,27 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # bisogni e descrizioni delle startup, mai la sfida scritta da un'impresa che non ha dato il consenso a essere citata.
 
 # %%
-source = Path(startups_path) if startups_path else paths.STARTUPS
-has_list = source.is_file() or (source.is_dir() and any(p.is_file() and not p.name.startswith(".")
-                                                        for p in source.rglob("*")))
+has_list = data.has("startup_matches")
 if has_list:
-    slist = startups.read_startups(source, cb)
-    totals = slist.summary()["totals"]
+    found = data.read("startups_summary")
+    totals = found["totals"]
+    matches = startups.Matches(data.read("startup_matches"), data.read("startups_below_trl"), found["trl_threshold"])
+    prio = data.read("priorities")
     display(Markdown(f"Elenco startup: {fmt_int(totals['read'])} righe lette, {fmt_int(totals['accepted'])} startup "
                      f"accettate, {fmt_int(totals['rejected'])} scartate, {fmt_int(totals['empty'])} vuote; "
-                     f"{fmt_int(len(slist.cell_issues))} celle segnalate."
-                     + "".join(f"\n\nFile escluso: {x['file']} ({x['reason']})." for x in slist.left_out)))
+                     f"{fmt_int(len(found['cell_issues']))} celle segnalate."
+                     + "".join(f"\n\nFile escluso: {x['file']} ({x['reason']})." for x in found["left_out"])))
 else:
-    slist = None
-    display(Markdown(f"**Nessun elenco di startup** in `{source}`: questa sezione resta vuota. Per lo scouting "
-                     "mettete l'elenco in `data/startups/` o indicatelo con `--startups FILE`."))
+    display(Markdown("**Nessun elenco di startup** in questa rilevazione: questa sezione resta vuota. Per lo "
+                     "scouting mettete l'elenco in `data/startups/` o indicatelo con `--startups FILE`."))
 
 # %%
-if slist is not None and len(slist.rejected):
-    display(table(startups.rejected_table(slist), "Righe dell'elenco startup scartate"))
+if has_list and found["rejected"]:
+    display(table(startups.rejected_table(pd.DataFrame(found["rejected"])), "Righe dell'elenco startup scartate"))
 
 # %%
-if slist is not None:
-    names, _ = segmentation.load_segments(data.folder, responses, cb)
-    prio = priorities.load_priorities(data.folder)
-    matches = startups.match(slist.startups, cb, responses, names, trl_threshold,
-                             {"tag": weight_tag, "testo": weight_testo})
-    startups.write_matches(matches, slist, data.folder)
-    display(Markdown(f"Startup con TRL almeno {trl_threshold}: {fmt_int(slist.startups['trl'].ge(trl_threshold).sum())}"
+if has_list:
+    display(Markdown(f"Startup con TRL almeno {found['trl_threshold']}: {fmt_int(found['eligible'])}"
                      f"; sotto la soglia o senza TRL: {fmt_int(len(matches.below_trl))} (elencate in fondo)."))
 
 # %% [markdown]
@@ -96,17 +85,17 @@ if slist is not None:
 # Per ciascuna delle prime priorità di tutte le imprese, le startup più pertinenti.
 
 # %%
-if slist is not None:
-    setup_plots(figure_format)
+if has_list:
+    setup_plots(report_formato_figure)
     ordered = prio[prio["scope"] == priorities.ALL_SCOPE].sort_values("rank")["need"].tolist()
     fig = figures.startup_coverage(matches.table, cb, ordered, priorities.ALL_SCOPE)
     plt.show()
 
 # %%
-if slist is not None:
-    top_needs = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(priorities_shown, "rank")["need"]
+if has_list:
+    top_needs = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(startup_priorita_con_lista, "rank")["need"]
     for rank, need in enumerate(top_needs, start=1):
-        display(table(startups.shortlist_table(matches, need, priorities.ALL_SCOPE, top_startups),
+        display(table(startups.shortlist_table(matches, need, priorities.ALL_SCOPE, startup_per_lista),
                       f"Priorità {rank}: {cb.by_key[need].it}"))
 
 # %% [markdown]
@@ -116,9 +105,10 @@ if slist is not None:
 # quel segmento.
 
 # %%
-if slist is not None:
-    for scope in segmentation.segment_order(data.folder):
-        needs = prio[prio["scope"] == scope].nsmallest(segment_priorities, "rank")["need"]
+if has_list:
+    seg_names = data.read("segmentation")["names"]
+    for scope in [seg_names[k] for k in sorted(seg_names, key=int)]:
+        needs = prio[prio["scope"] == scope].nsmallest(startup_priorita_per_segmento, "rank")["need"]
         for need in needs:
             display(table(startups.shortlist_table(matches, need, scope, 3),
                           f"{scope}: {cb.by_key[need].short}"))
@@ -131,16 +121,12 @@ if slist is not None:
 # sperimentare con startup.
 
 # %%
-champ_file = data.folder / "champions.csv"
-if slist is not None and champ_file.is_file():
-    champs = champions.load_champions(data.folder)
-    pilots = startups.pilot_proposals(champs, responses, matches, prio, needs_per_champion)
-    shown = champions.board_names(responses, pseudonym_key(data.folder), audience)
+if has_list:
+    pilots = data.read("startup_pilots")
+    shown = champions.board_names(responses, data.key(), audience)
     display(table(startups.pilots_table(pilots, shown, cb), "Proposte di sperimentazione"))
-elif slist is not None:
-    display(Markdown("Nessun elenco di Champion: eseguite prima il notebook 04."))
 
 # %%
-if slist is not None and len(matches.below_trl):
-    display(table(startups.below_trl_table(matches, cb), f"Startup sotto la soglia di TRL {trl_threshold} "
+if has_list and len(matches.below_trl):
+    display(table(startups.below_trl_table(matches, cb), f"Startup sotto la soglia di TRL {found['trl_threshold']} "
                                                      "(da seguire, non ancora pronte per una sperimentazione)"))

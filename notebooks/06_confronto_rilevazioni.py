@@ -18,7 +18,7 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
 compare_to = ""  # a previous run's output folder; the pipeline runs this notebook only when it is given
 
 # %%
@@ -27,18 +27,18 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import champions, figures, paths, waves
-from analysis.confidentiality import check_audience, pseudonym_key
+from analysis.confidentiality import check_audience
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
 check_audience(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb = data.codebook
-setup_plots(figure_format)
+setup_plots(report_formato_figure)
 display(report_header("Confronto con la rilevazione precedente", wave or "non indicata", data.summary, sample_run,
                      audience))
 assert compare_to, "compare_to: the previous run's output folder is needed for this section"
-now = waves.load_wave(data.folder)
-before = waves.load_wave(compare_to)
+now = waves.load_wave(data.folder, cb)
+before = waves.load_wave(compare_to, cb)
 label_before = f"precedente ({before.wave})" if before.wave else "precedente"
 label_now = f"attuale ({wave})" if wave else "attuale"
 
@@ -92,7 +92,7 @@ if before.segments is not None and now.segments is not None:
 # %%
 changes = waves.champion_changes(before.champions, now.champions)
 people = pd.concat([now.responses, before.responses[~before.responses["company_id"].isin(now.responses["company_id"])]])
-names = champions.board_names(people, pseudonym_key(data.folder), audience)
+names = champions.board_names(people, data.key(), audience)
 table(pd.DataFrame({"Champion": changes["company_id"].map(names), "Stato": changes["status"]}),
       f"Champion: {fmt_int((changes['status'] == 'confermato').sum())} confermati, "
       f"{fmt_int((changes['status'] == 'nuovo').sum())} nuovi, "

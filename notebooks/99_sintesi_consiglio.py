@@ -18,20 +18,20 @@ wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
-figure_format = "png"  # png, or svg so that the text inside figures can be searched
-priorities_shown = 5  # supply-chain priorities in the summary
+report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
+sintesi_priorita_mostrate = 5  # sintesi.priorita_mostrate: supply-chain priorities in the summary
 
 # %%
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis import board, champions, figures, paths, priorities, segmentation
-from analysis.confidentiality import check_audience, pseudonym_key
+from analysis import board, champions, figures, paths, priorities
+from analysis.confidentiality import check_audience
 from analysis.reporting import load_processed, report_header, setup_plots
 
 check_audience(audience)
-data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
+                      need=("segmentation", "segments", "priorities", "champions", "champion_candidates"))
 cb, folder = data.codebook, data.folder
 report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, sample_run, audience)
 
@@ -47,30 +47,29 @@ report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, 
 display(Markdown("\n".join(f"- {line}" for line in board.reading_lines(data.summary))))
 
 # %%
-prio = priorities.load_priorities(folder)
-display(Markdown("### Le priorità della filiera\n\n" + "\n".join(board.top_priorities(prio, cb, priorities_shown))))
-setup_plots(figure_format)
+prio = data.read("priorities")
+display(Markdown("### Le priorità della filiera\n\n" + "\n".join(board.top_priorities(prio, cb, sintesi_priorita_mostrate))))
+setup_plots(report_formato_figure)
 fig = figures.priority_bars(prio, cb, 10)
 plt.show()
 
 # %%
-segments = pd.read_csv(folder / "segments.csv", dtype=str)
-order = segmentation.segment_order(folder)
+segments = data.read("segments")
+settings = data.read("segmentation")
+order = [settings["names"][k] for k in sorted(settings["names"], key=int)]
 display(Markdown("### I segmenti di imprese\n\n" + "\n".join(board.segment_lines(segments, order, prio, cb))))
 
 # %%
-names = champions.board_names(data.responses, pseudonym_key(folder), audience)
-champs = champions.load_champions(folder)
-candidates = pd.read_csv(folder / "champion_candidates.csv", dtype={"company_id": str}) \
-    if (folder / "champion_candidates.csv").is_file() else None
+names = champions.board_names(data.responses, data.key(), audience)
+champs = data.read("champions")
+candidates = data.read("champion_candidates")
 display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))))
 
 # %%
-matches_file = folder / "startup_matches.csv"
 pilots = 0
-if matches_file.is_file():
-    matches = pd.read_csv(matches_file, dtype={"startup": str})
-    top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(priorities_shown, "rank")["need"]
+if data.has("startup_matches"):
+    matches = data.read("startup_matches")
+    top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(sintesi_priorita_mostrate, "rank")["need"]
     lines = []
     for need in top:
         best = matches[(matches["need"] == need) & (matches["scope"] == priorities.ALL_SCOPE)].nsmallest(2, "rank")
@@ -88,4 +87,4 @@ steps = board.next_steps(champs, candidates, names, pilots, int(data.summary["to
 display(Markdown("### Prossimi passi\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, start=1))))
 
 # %%
-Markdown(board.choices_line(segmentation.load_settings(folder)))
+Markdown(board.choices_line(settings))

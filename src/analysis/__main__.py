@@ -1,7 +1,11 @@
 import os
 import sys
 
-from analysis.cli import main
+from analysis.threads import passive_waiting
+
+passive_waiting()  # before numpy or scikit-learn load their OpenMP runtime
+
+from analysis.cli import main  # noqa: E402
 
 code = main()
 if sys.argv[1:2] == ["ingest"]:

@@ -19,9 +19,6 @@ from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
-BOARD_REPORT = "rapporto_consiglio.html"
-SUMMARY_NOTEBOOK = "99_sintesi_consiglio"
-
 
 def reading_lines(summary: dict) -> list[str]:
     """What was read: files, rows accepted and rejected, files left out with their reason."""

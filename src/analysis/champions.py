@@ -45,7 +45,6 @@ Robustness
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -55,7 +54,6 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from analysis import scoring
 from analysis.codebook import Codebook
 from analysis.maturity import INDEX, maturity_scores
-from analysis.outputs import write_csv
 from analysis.reporting import fmt_num
 from analysis.values import STORED_ANSWER
 
@@ -284,18 +282,16 @@ def champions_table(cands: pd.DataFrame, scores: pd.Series, selection: Selection
         "score": np.round(s, 6), "reasons": [reasons(r, cb) for _, r in chosen.iterrows()]})
 
 
-def write_outputs(table: pd.DataFrame, cands: pd.DataFrame, scores: pd.Series, frequency: pd.Series,
-                  folder: str | Path) -> None:
-    """``champions.csv`` and ``champion_candidates.csv`` (every candidate with every criterion)."""
-    folder = Path(folder)
-    write_csv(folder / "champions.csv", table)
+def candidates_table(cands: pd.DataFrame, scores: pd.Series, frequency: pd.Series,
+                     champions: pd.DataFrame) -> pd.DataFrame:
+    """``champion_candidates.csv``: every candidate with every criterion, its score, how often it was chosen in
+    the weight draws and whether it is a Champion; best score first."""
     full = cands.assign(score=scores.round(6).to_numpy(), frequenza_selezione=cands["company_id"].map(frequency)
                         .fillna(0).round(4).to_numpy(), priorita_coperte=cands["priorita_coperte"].map(";".join),
-                        champion=cands["company_id"].isin(set(table["company_id"])))
+                        champion=cands["company_id"].isin(set(champions["company_id"])))
     for c in CRITERIA:
         full[c] = full[c].round(6)
-    write_csv(folder / "champion_candidates.csv", full.sort_values(["score", "company_id"],
-                                                                   ascending=[False, True]))
+    return full.sort_values(["score", "company_id"], ascending=[False, True]).reset_index(drop=True)
 
 
 def board_names(responses: pd.DataFrame, key: bytes, audience: str) -> pd.Series:
@@ -339,11 +335,3 @@ def rules_table(rules: Rules, minimum: dict[str, int], weights: dict) -> pd.Data
     rows += [("Gruppi merceologici", "almeno un Champion per gruppo")]
     rows += [(f"Peso: {CRITERIA_LABELS[c].lower()}", f"{fmt_num(w[c] / total * 100, 0)}%") for c in CRITERIA]
     return pd.DataFrame(rows, columns=["Regola", "Valore"])
-
-
-def load_champions(folder: str | Path) -> pd.DataFrame:
-    """``champions.csv`` as notebook 04 wrote it."""
-    path = Path(folder) / "champions.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} missing: run notebook 04 (Champions) first")
-    return pd.read_csv(path, dtype={"company_id": str, "ragione_sociale": str, "segment": str})

@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-class UsageError(Exception):
-    """A problem the user can fix; printed as one line on stderr."""
+from analysis.errors import UsageError, one_line
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -31,9 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output root: OUT/processed/ and OUT/reports/WAVE/ "
                                               "(default data/processed/ and reports/)")
     run.add_argument("--wave", help="survey wave name (default: current year and month, e.g. 2026-11)")
-    run.add_argument("--params", type=Path, help="YAML file of notebook parameters")
+    run.add_argument("--params", type=Path, help="YAML file of run parameters (step: {name: value} or step.name: "
+                                                 "value); see docs/contratto-dati.md")
     run.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
-                     help="set a notebook parameter (value read as YAML scalar); repeatable")
+                     help="set a run parameter, e.g. -p segmentazione.k 4 (value read as a YAML scalar); "
+                          "repeatable")
     _add_common(run)
     run.add_argument("--members", type=Path, help="member register (for response rates and weights)")
     run.add_argument("--startups", type=Path, help="startup spreadsheet or folder (default data/startups/)")
@@ -75,9 +75,9 @@ def _cmd_sample(args) -> int:
     from analysis.sample import write_sample
 
     if args.companies < 1:
-        raise UsageError("--companies must be at least 1")
+        raise UsageError("--companies deve essere almeno 1")
     if args.out.suffix.lower() != ".xlsx":
-        raise UsageError(f"{args.out}: the sample is written as .xlsx")
+        raise UsageError(f"{args.out}: il campione si scrive in formato .xlsx")
     survey = write_sample(args.out, args.companies, args.seed, load_codebook(args.codebook), args.truth)
     print(f"Wrote {len(survey.rows)} rows ({args.companies} companies, seed {args.seed}) to {args.out}")
     return 0
@@ -88,7 +88,7 @@ def _cmd_template(args) -> int:
     from analysis.template import write_template
 
     if args.out.suffix.lower() != ".xlsx":
-        raise UsageError(f"{args.out}: the template is written as .xlsx")
+        raise UsageError(f"{args.out}: il modello si scrive in formato .xlsx")
     write_template(args.out, load_codebook(args.codebook))
     print(f"Wrote the blank survey template to {args.out}")
     return 0
@@ -98,7 +98,7 @@ def _cmd_startups_sample(args) -> int:
     from analysis.startup_sample import write_startups
 
     if args.out.suffix.lower() != ".xlsx":
-        raise UsageError(f"{args.out}: the startup list is written as .xlsx")
+        raise UsageError(f"{args.out}: l'elenco startup si scrive in formato .xlsx")
     frame, truth = write_startups(args.out, args.seed, args.truth)
     print(f"Wrote {len(frame)} rows ({(truth['need'] != '').sum()} startups planted for a need, seed {args.seed}) "
           f"to {args.out}")
@@ -106,16 +106,19 @@ def _cmd_startups_sample(args) -> int:
 
 
 def _cmd_ingest(args) -> int:
-    from analysis.ingest import run_ingest
+    from analysis.pipeline import run_ingest_command
 
-    return run_ingest(args.raw, args.processed, codebook_path=args.codebook,
-                      corrections_path=args.corrections).exit_code()
+    return run_ingest_command(args.raw, args.processed, args.codebook, args.corrections)
 
 
 def _cmd_run(args) -> int:
-    from analysis.pipeline import run_pipeline
+    from analysis.config import configure
+    from analysis.pipeline import RunOptions, run_pipeline
 
-    return run_pipeline(args)
+    config = configure(args.p, args.params)  # every parameter checked before any work
+    return run_pipeline(RunOptions(raw=args.raw, out=args.out, wave=args.wave, codebook=args.codebook,
+                                   corrections=args.corrections, members=args.members, startups=args.startups,
+                                   compare_to=args.compare_to, config=config))
 
 
 COMMANDS = {"run": _cmd_run, "ingest": _cmd_ingest, "sample": _cmd_sample, "template": _cmd_template,
@@ -129,11 +132,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except (UsageError, CodebookError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"errore: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        from analysis.pipeline import _os_reason
+
+        print(f"errore: {_os_reason(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print("errore: interrotto", file=sys.stderr)
         return 130
-
-
-__all__ = ["main", "build_parser", "UsageError"]

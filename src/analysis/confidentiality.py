@@ -6,10 +6,10 @@
   only for companies that consented, and every company gets a
   ``nome_report``: its name when it consented, else a pseudonym.
 * Pseudonyms are a keyed hash (HMAC-SHA256) of the company identifier. The
-  key is random, kept in the processed folder (``pseudonym.key``) and reused
-  from the project's ``data/processed/`` or a previous wave, so a company
-  keeps its pseudonym across runs and waves, and nobody without the key can
-  recompute it from a VAT number.
+  key is random, kept beside the processed folder (``pseudonym.key``, outside
+  what a run replaces) and carried over from the previous wave or the
+  project's key, so a company keeps its pseudonym across runs and waves, and
+  nobody without the key can recompute it from a VAT number.
 * :func:`suppress_counts` and :func:`suppress_small` blank aggregates over
   fewer than 3 companies (shown ``<3``), and, where a total is shown, one
   more cell (shown ``n.p.``, non pubblicabile) so the suppressed one cannot be
@@ -27,14 +27,15 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import paths
+from analysis.catalog import KEY_FILE, key_path
 from analysis.codebook import Codebook
+from analysis.outputs import atomic_write_bytes
 
 AUDIENCES = ("board", "analyst")
 MIN_COMPANIES = 3
 SUPPRESSED = "<3"
 # A cell hidden only so that a "<3" cell cannot be worked out from the total.
 SUPPRESSED_SECONDARY = "n.p."
-KEY_FILE = "pseudonym.key"
 CONSENT_TO_REQUEST = "consenso da richiedere"
 
 
@@ -44,19 +45,29 @@ def check_audience(audience: str) -> str:
     return audience
 
 
-def pseudonym_key(processed: Path, previous: Path | None = None) -> bytes:
-    """The pseudonym key of ``processed``, created (or carried over) when missing."""
-    processed = Path(processed)
-    target = processed / KEY_FILE
+def ensure_key(processed: Path, previous: Path | None = None) -> bytes:
+    """The pseudonym key of the runs writing ``processed``, kept beside it (outside the set a run replaces and
+    what ``make clean`` removes); when missing, carried over from the previous wave or the project's key (an
+    older layout kept it inside the processed folder), else created."""
+    target = key_path(processed)
     if not target.is_file():
-        sources = [p / KEY_FILE for p in (previous, paths.PROCESSED) if p is not None]
-        sources += [p / "processed" / KEY_FILE for p in (previous,) if p is not None]
-        existing = next((s for s in sources if s.is_file()), None)
+        candidates = [key_path(previous), Path(previous) / KEY_FILE] if previous is not None else []
+        candidates += [key_path(paths.PROCESSED), paths.PROCESSED / KEY_FILE, Path(processed) / KEY_FILE]
+        existing = next((c for c in candidates if c.is_file()), None)
         text = existing.read_text().strip() if existing else secrets.token_hex(32)
-        processed.mkdir(parents=True, exist_ok=True)
-        target.write_text(text + "\n")
+        bytes.fromhex(text)  # a damaged key must not be copied on
+        atomic_write_bytes(target, (text + "\n").encode("ascii"))
         target.chmod(0o600)
-    return bytes.fromhex(target.read_text().strip())
+    return read_key(processed)
+
+
+def read_key(processed: Path) -> bytes:
+    """The pseudonym key of a run's set (see :func:`ensure_key`)."""
+    target = key_path(processed)
+    try:
+        return bytes.fromhex(target.read_text().strip())
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(f"{target}: chiave degli pseudonimi mancante o illeggibile") from exc
 
 
 def pseudonym(company_id: str, key: bytes) -> str:

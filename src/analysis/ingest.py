@@ -1,9 +1,8 @@
 """Reading every survey under the raw folder (spec sections 1-6): ``python -m analysis ingest``.
 
 :func:`ingest` reads the files, parses every cell, decides the outcome of
-every row and returns an :class:`IngestResult`; :func:`run_ingest` also
-writes the outputs (``responses.parquet``, ``rejected.csv``,
-``cell_issues.csv``, ``ingest_summary.json``) and prints the balance.
+every row and returns an :class:`IngestResult`; :func:`write_outputs` writes
+its four outputs through the catalog.
 
 Row outcomes, in order (spec section 5):
 
@@ -39,7 +38,6 @@ from analysis.codebook import Codebook, Field, load_codebook
 from analysis.corrections import Correction, read_corrections
 from analysis.headers import MIN_MATCHED_FIELDS, HeaderRow, duplicate_fields, find_header
 from analysis.identity import IdentityIndex, company_id, company_name_key
-from analysis.outputs import atomic_write_bytes, parquet_bytes, write_csv, write_json
 from analysis.paths import DEFAULT_CORRECTIONS
 from analysis.values import (
     DROPPED,
@@ -535,7 +533,7 @@ def _preload_schema(cb: Codebook) -> None:
 
 
 @contextmanager
-def _without_cyclic_gc():
+def without_cyclic_gc():
     """Reading allocates millions of small objects that hold no reference cycles (cells, parsed values,
     rows): reference counting frees them, while the cyclic collector's full passes over them cost about a
     third of the reading time. It is switched off while reading and back on (as it was) afterwards."""
@@ -551,7 +549,7 @@ def _without_cyclic_gc():
 def ingest(raw: Path, codebook: Codebook | None = None, corrections_path: Path | None = None,
            progress: bool | None = None) -> IngestResult:
     """Read every survey under ``raw`` and decide every row (no files written)."""
-    with _without_cyclic_gc():
+    with without_cyclic_gc():
         return _ingest(raw, codebook, corrections_path, progress)
 
 
@@ -683,46 +681,26 @@ def balance_lines(summary: dict) -> list[str]:
     return lines
 
 
-def write_outputs(result: IngestResult, processed: Path) -> None:
-    """Write the four outputs of reading, each atomically."""
-    from analysis.schema import validate_responses
+def write_outputs(result: IngestResult, folder: Path, cb: Codebook) -> None:
+    """The four outputs of reading, through the catalog (each checked and written atomically)."""
+    from analysis import catalog
 
-    with _without_cyclic_gc():
-        _write_outputs(result, Path(processed), validate_responses)
-
-
-def _write_outputs(result: IngestResult, processed: Path, validate_responses) -> None:
-    import threading
-
-    processed.mkdir(parents=True, exist_ok=True)
-    # The parquet bytes are encoded (pyarrow, mostly outside the GIL) while the schema checks the same
-    # frame; they reach the disk only once the frame has passed.
-    encoded: list = []
-    encoder = threading.Thread(target=lambda: encoded.append(parquet_bytes(result.responses)), daemon=True)
-    encoder.start()
-    write_csv(processed / "rejected.csv", result.rejected)
-    write_csv(processed / "cell_issues.csv", result.cell_issues)
-    write_json(processed / "ingest_summary.json", result.summary)
-    try:
-        validate_responses(result.responses, load_codebook(None if result.summary["codebook"] == "package"
-                                                           else result.summary["codebook"]))
-    finally:
-        encoder.join()
-    if not encoded:  # encoding failed in the thread: encode here, so the error surfaces with its traceback
-        encoded.append(parquet_bytes(result.responses))
-    atomic_write_bytes(processed / "responses.parquet", encoded[0])
-    result.processed = processed
+    with without_cyclic_gc():
+        catalog.write("rejected", result.rejected, folder, cb)
+        catalog.write("cell_issues", result.cell_issues, folder, cb)
+        catalog.write("ingest_summary", result.summary, folder, cb)
+        catalog.write("responses", result.responses, folder, cb)
+    result.processed = Path(folder)
 
 
 def run_ingest(raw: Path, processed: Path, codebook_path: Path | None = None,
                corrections_path: Path | None = None, quiet: bool = False) -> IngestResult:
-    """Read, write the outputs, print the balance; report on stderr when nothing was accepted."""
+    """Read and write the four outputs into ``processed`` directly, printing the balance (tests and interactive
+    work; ``python -m analysis ingest`` goes through :func:`analysis.pipeline.run_ingest_command`, a
+    transaction)."""
     cb = load_codebook(codebook_path)
     result = ingest(raw, cb, corrections_path)
-    write_outputs(result, processed)
+    write_outputs(result, processed, cb)
     if not quiet:
         print("\n".join(balance_lines(result.summary)))
-    if not result.accepted:
-        print(f"error: no accepted response under {raw}: see {Path(processed) / 'ingest_summary.json'} "
-              f"and rejected.csv", file=sys.stderr)
     return result

@@ -1,19 +1,19 @@
-"""``python -m analysis run`` (spec section 9): reading, notebooks, board reports.
+"""``python -m analysis run`` and ``ingest`` (spec section 9): one run, all or nothing.
 
-1. Reads every survey under the raw folder (the bundled sample when
-   ``data/raw/`` holds no survey file) into ``OUT/processed/``.
-2. Executes the numbered notebooks of ``notebooks/`` in order with
-   papermill, each with the parameters its ``parameters`` cell declares,
-   into ``OUT/reports/WAVE/``.
-3. Exports each executed notebook to HTML without code (nbconvert
-   ``exclude_input``), images embedded, no script from the internet.
+1. Check every option and parameter (nothing is read or written before).
+2. Take the output folder's lock; finish or clean up what a killed run left.
+3. In staging folders: read the surveys, run the analysis steps in this process (:mod:`analysis.steps`),
+   write every output through the catalog with the analyst manifest, render the board notebooks in one
+   kernel (they only read and show), join the board report and write the board manifest.
+4. Commit (:mod:`analysis.transaction`): the processed set and the wave's board folder are replaced
+   together. A failure leaves the previous set untouched and the run's diagnostics in an attempt folder
+   named on stderr.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import platform
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -21,265 +21,372 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
-from analysis import paths
-from analysis.cli import UsageError
-from analysis.ingest import run_ingest
-from analysis.outputs import atomic_write_text, write_json
+from analysis import catalog, paths, render
+from analysis.config import Config
+from analysis.errors import RunFailed, UsageError, one_line
+from analysis.transaction import (
+    Lock,
+    Transaction,
+    attempts_dir,
+    check_name_fits,
+    new_run_id,
+    recover,
+    state_dir,
+)
 from analysis.workbooks import discover
 
-EXECUTION_TIMEOUT = 900  # seconds per cell
-KERNEL = "python3"
-# The kernel's own start-up warnings (transport notices) would drown the per-notebook progress lines.
-KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
-# Parameters set by the pipeline itself, never by -p.
-RUN_PARAMETERS = ("processed_dir", "raw_dir", "wave", "sample_run", "codebook_path", "audience", "reports_dir")
+# Notebook parameters the pipeline sets itself (every other one comes from the configuration).
+RUN_PARAMETERS = ("processed_dir", "wave", "sample_run", "audience", "codebook_path", "members_path",
+                  "compare_to")
+SUMMARY_NOTEBOOK = "99_sintesi_consiglio"
+COMPARISON_PARAMETER = "compare_to"  # a notebook declaring it runs only with --compare-to
 
 
-@dataclass
+@dataclass(frozen=True)
+class RunOptions:
+    """What a run is asked to do (the command line's options, as an object)."""
+
+    raw: Path | None = None
+    out: Path | None = None
+    wave: str | None = None
+    codebook: Path | None = None
+    corrections: Path | None = None
+    members: Path | None = None
+    startups: Path | None = None
+    compare_to: Path | None = None
+    config: Config = field(default_factory=Config)
+
+
+@dataclass(frozen=True)
 class RunPlan:
+    options: RunOptions
     raw: Path
     processed: Path
-    reports: Path
+    reports: Path  # the wave's board folder
     wave: str
     sample_run: bool
-    parameters: dict = field(default_factory=dict)
+    startups: Path | None
+    previous: Path | None  # the previous wave's processed folder
 
 
-def notebook_paths(folder: Path = paths.NOTEBOOKS) -> list[Path]:
-    """The pipeline's notebooks, in their numbered order."""
-    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
-
-
-def declared_parameters(nb_path: Path) -> dict:
-    """Names and defaults of a notebook's ``parameters`` cell."""
-    import papermill
-
-    return {name: info["default"] for name, info in papermill.inspect_notebook(str(nb_path)).items()}
-
-
-def known_parameters(notebooks: list[Path]) -> dict[str, list[str]]:
-    """Parameter name -> notebooks that declare it."""
-    known: dict[str, list[str]] = {}
-    for nb in notebooks:
-        for name in declared_parameters(nb):
-            known.setdefault(name, []).append(nb.name)
-    return known
-
-
-def parse_overrides(pairs: list[list[str]], params_file: Path | None) -> dict:
-    """``--params FILE`` then ``-p NAME VALUE`` (YAML scalars: ``-p k 4`` is 4, ``-p wave "2025"`` a string)."""
-    values: dict = {}
-    if params_file is not None:
-        try:
-            loaded = yaml.safe_load(Path(params_file).read_text("utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise UsageError(f"{params_file}: cannot read the parameters file ({exc})") from exc
-        if not isinstance(loaded, dict):
-            raise UsageError(f"{params_file}: the parameters file must be a mapping of name: value")
-        values.update(loaded)
-    for name, raw in pairs:
-        try:
-            values[name] = yaml.safe_load(raw) if raw != "" else ""
-        except yaml.YAMLError:
-            values[name] = raw
-    return values
-
-
-def plan_run(args) -> RunPlan:
-    raw = Path(args.raw) if args.raw else paths.RAW
+def plan_run(opts: RunOptions) -> RunPlan:
+    """Every check that needs no reading, with a one-line reason when something is wrong."""
+    raw = Path(opts.raw) if opts.raw else paths.RAW
     sample_run = False
-    if args.raw is None and (not raw.is_dir() or not discover(raw).files):
+    if opts.raw is None and (not raw.is_dir() or not discover(raw).files):
         raw, sample_run = paths.SAMPLE_SURVEY_DIR, True
     if not raw.is_dir():
-        raise UsageError(f"raw folder not found: {raw}")
-    out = Path(args.out) if args.out else None
-    processed = out / "processed" if out else paths.PROCESSED
-    wave = args.wave or datetime.now().strftime("%Y-%m")
-    if not wave or any(c in wave for c in "/\\") or wave.startswith("."):
-        raise UsageError(f"--wave {wave!r}: a wave name cannot hold '/' or start with '.'")
-    reports = (out / "reports" if out else paths.REPORTS) / wave
-    return RunPlan(raw.resolve(), processed.resolve(), reports.resolve(), wave, sample_run)
+        raise UsageError(f"cartella delle risposte non trovata: {raw}")
+    processed = Path(opts.out) / "processed" if opts.out else paths.PROCESSED
+    wave = opts.wave or datetime.now().strftime("%Y-%m")
+    if not wave.strip() or any(c in wave for c in "/\\\0") or wave.startswith(".") or wave != wave.strip():
+        raise UsageError(f"--wave {wave!r}: il nome della rilevazione non può contenere '/' né iniziare con '.' "
+                         "o con uno spazio")
+    reports = (Path(opts.out) / "reports" if opts.out else paths.REPORTS) / wave
+    check_name_fits(reports.parent, wave, "--wave")
+    for what, p in (("--codebook", opts.codebook), ("--corrections", opts.corrections),
+                    ("--members", opts.members), ("--startups", opts.startups)):
+        if p is not None and not Path(p).exists():
+            raise UsageError(f"{what}: {p} non esiste")
+    previous = None
+    if opts.compare_to is not None:
+        from analysis.waves import processed_folder
+
+        previous = processed_folder(opts.compare_to)
+        catalog.check_set(previous, need=("responses",))
+    return RunPlan(opts, raw.resolve(), processed.resolve(), reports.resolve(), wave, sample_run,
+                   startup_source(opts.startups, sample_run), previous.resolve() if previous else None)
 
 
 def startup_source(given: Path | None, sample_run: bool) -> Path | None:
     """The startup list a run uses: the one given, else the bundled synthetic list when the run uses the
     sample survey, else ``data/startups/`` when it holds a spreadsheet (None: no startup scouting)."""
     if given is not None:
-        return Path(given)
+        return Path(given).resolve()
     if sample_run:
         return paths.SAMPLE_STARTUPS_DIR
     return paths.STARTUPS if paths.STARTUPS.is_dir() and discover(paths.STARTUPS).files else None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+# --------------------------------------------------------------------------
+# The transaction around a run
+
+def transactional(processed: Path, finals: list[Path], build) -> tuple[str, object]:
+    """Run ``build(run_id, staged folders)`` under the lock and commit its folders, or leave the previous set
+    as it was and raise :class:`RunFailed` naming the attempt folder."""
+    run_id = new_run_id()
+    state = state_dir(processed)
+    try:
+        lock = Lock(state).acquire(run_id)
+    except OSError as exc:
+        raise UsageError(f"{state}: impossibile scrivere nella cartella dei risultati ({_os_reason(exc)})") from exc
+    with lock:
+        for line in recover(state, finals):
+            print(f"Nota: {line}", flush=True)
+        txn = Transaction(state, run_id, finals)
+        try:
+            staged = txn.stage()
+            result = build(run_id, staged)
+        except BaseException as exc:
+            attempt = _abandon(txn, processed)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            message = exc.args[0] if isinstance(exc, RunFailed) else _failure(exc)
+            raise RunFailed(message, attempt) from exc
+        try:
+            txn.commit()
+        except OSError as exc:
+            raise RunFailed(f"sostituzione dei risultati non riuscita ({_os_reason(exc)}); la prossima esecuzione "
+                            "la completa") from exc
+    return run_id, result
 
 
-def export_html(executed: Path, html: Path, title: str | None = None) -> Path:
-    """HTML without code, images embedded, no script from the internet."""
+def _abandon(txn: Transaction, processed: Path) -> str | None:
+    try:
+        return str(txn.abandon(attempts_dir(processed)))
+    except OSError:
+        return None
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    known = {errno.ENOSPC: "disco pieno", errno.EROFS: "file system di sola lettura", errno.EACCES: "permesso negato",
+             errno.EPERM: "permesso negato", errno.ENAMETOOLONG: "nome troppo lungo", errno.EDQUOT: "quota superata"}
+    where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+    return f"{known.get(exc.errno, exc.strerror or type(exc).__name__)}{where}"
+
+
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, render.NotebookFailed):
+        return one_line(exc)
+    if isinstance(exc, OSError):
+        return _os_reason(exc)
+    return f"{type(exc).__name__}: {one_line(exc)}"
+
+
+# --------------------------------------------------------------------------
+# ingest
+
+def run_ingest_command(raw: Path, processed: Path, codebook: Path | None = None,
+                       corrections: Path | None = None) -> int:
+    """``python -m analysis ingest``: reading alone, as a transaction of the processed folder."""
+    from analysis.codebook import load_codebook
+
+    raw, processed = Path(raw), Path(processed).resolve()
+    if not raw.is_dir():
+        raise UsageError(f"cartella delle risposte non trovata: {raw}")
+    cb = load_codebook(codebook)
+
+    def build(run_id: str, staged: list[Path]):
+        result = read_surveys(raw, staged[0], cb, corrections)
+        write_analyst_manifest(staged[0], run_id, {"raw": str(raw), "inputs": _inputs(raw)}, result)
+        return result
+
+    try:
+        transactional(processed, [processed], build)
+    except RunFailed as exc:
+        _report_failure(exc)
+        return 1
+    return 0
+
+
+def read_surveys(raw: Path, folder: Path, cb, corrections: Path | None):
+    """Read the surveys into ``folder`` and print the balance; :class:`RunFailed` when nothing was accepted."""
+    from analysis.ingest import balance_lines, ingest, write_outputs
+
+    result = ingest(raw, cb, corrections)
+    write_outputs(result, folder, cb)
+    print("\n".join(balance_lines(result.summary)), flush=True)
+    if not result.accepted:
+        raise RunFailed(f"nessuna risposta accettata in {raw}: il motivo è nel bilancio qui sopra e in "
+                        f"{catalog.dataset('ingest_summary').file}")
+    return result
+
+
+def _report_failure(exc: RunFailed) -> None:
+    where = f" (diagnostica in {exc.attempt}; i risultati precedenti sono intatti)" if exc.attempt else ""
+    print(f"errore: {exc}{where}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# run
+
+def run_pipeline(opts: RunOptions) -> int:
+    plan = plan_run(opts)
+    t0 = time.perf_counter()
+    if plan.sample_run:
+        print(f"data/raw/ non contiene risposte: uso il questionario di ESEMPIO incluso ({plan.raw})")
+    print(f"Lettura delle risposte da {plan.raw}", flush=True)
+    try:
+        run_id, timings = transactional(plan.processed, [plan.processed, plan.reports],
+                                        lambda run_id, staged: _build(plan, run_id, *staged, t0))
+    except RunFailed as exc:
+        _report_failure(exc)
+        return 1
+    print(f"Rapporto per il Consiglio: {plan.reports / catalog.BOARD_REPORT}")
+    print(f"Cartella per gli analisti (nomi reali, da non inoltrare): {catalog.path('results', plan.processed)}")
+    print(f"Esecuzione {run_id} completata in {time.perf_counter() - t0:.1f} s "
+          f"(passi {timings['steps']:.1f} s, notebook {timings['render']:.1f} s)")
+    return 0
+
+
+def _build(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: float) -> dict:
+    from analysis import results_workbook, steps
+    from analysis.codebook import load_codebook
+    from analysis.confidentiality import ensure_key
+    from analysis.threads import cores_for_steps
+
+    opts, cfg = plan.options, plan.options.config
+    cb = load_codebook(opts.codebook)
+    timings: dict[str, float] = {}
+    result = read_surveys(plan.raw, processed, cb, opts.corrections)
+    timings["ingest"] = round(time.perf_counter() - t0, 2)
+    ensure_key(plan.processed, plan.previous)
+
+    t = time.perf_counter()
+    slist = None
+    if plan.startups is not None:
+        from analysis.startups import read_startups
+
+        slist = read_startups(plan.startups, cb)
+    with cores_for_steps():
+        analysis = steps.analyse(result.responses, cb, cfg, slist)
+    write_analysis(analysis, processed, cb)
+    results_workbook.build(processed, cb)
+    timings["steps"] = round(time.perf_counter() - t, 2)
+
+    context = {"raw": str(plan.raw), "sample_run": plan.sample_run, "wave": plan.wave,
+               "inputs": _inputs(plan.raw), "codebook": str(opts.codebook or "package"),
+               "corrections": str(opts.corrections or ""), "members": str(opts.members or ""),
+               "startups": str(plan.startups or ""), "compare_to": str(plan.previous or ""),
+               "configuration": cfg.as_dict(), "parameters_given": cfg.given}
+    write_analyst_manifest(processed, run_id, context, result)
+
+    t = time.perf_counter()
+    executed = render_notebooks(plan, processed, reports)
+    build_board_report(executed, reports, plan.wave)
+    timings["render"] = round(time.perf_counter() - t, 2)
+    write_board_manifest(reports, run_id, plan, result)
+    timings["total"] = round(time.perf_counter() - t0, 2)
+    write_analyst_manifest(processed, run_id, {**context, "notebooks": [p.name for p in executed],
+                                               "timings_s": timings}, result)
+    return timings
+
+
+def write_analysis(analysis, folder: Path, cb) -> None:
+    """Every output of the analysis steps, through the catalog."""
+    from analysis import steps
+
+    seg = analysis.segmentation
+    catalog.write("segments", steps.segments_table(seg), folder, cb)
+    catalog.write("segmentation", steps.segmentation_record(seg), folder, cb)
+    catalog.write("priorities", analysis.priorities, folder, cb)
+    catalog.write("champions", analysis.champions.table, folder, cb)
+    catalog.write("champion_candidates", analysis.champions.candidates, folder, cb)
+    catalog.write("champion_selection", {"minimum": analysis.champions.minimum,
+                                         "messages": analysis.champions.messages}, folder, cb)
+    if analysis.startups is not None:
+        catalog.write("startup_matches", analysis.startups.matches, folder, cb)
+        catalog.write("startups_below_trl", analysis.startups.below_trl, folder, cb)
+        catalog.write("startup_pilots", analysis.startups.pilots, folder, cb)
+        catalog.write("startups_summary", analysis.startups.summary, folder, cb)
+
+
+def notebooks_for(plan: RunPlan) -> list[Path]:
+    """The notebooks a run renders: every numbered one, the wave comparison only with ``--compare-to``."""
+    chosen = []
+    for nb in render.notebook_paths():
+        if COMPARISON_PARAMETER in render.declared_parameters(nb) and plan.previous is None:
+            continue
+        chosen.append(nb)
+    return chosen
+
+
+def notebook_parameters(plan: RunPlan, processed: Path, declared: set[str]) -> dict:
+    opts = plan.options
+    base = {"processed_dir": str(processed), "wave": plan.wave, "sample_run": plan.sample_run,
+            "audience": "board", "codebook_path": str(Path(opts.codebook).resolve()) if opts.codebook else "",
+            "members_path": str(Path(opts.members).resolve()) if opts.members else "",
+            "compare_to": str(plan.previous or "")}
+    return {k: v for k, v in {**base, **opts.config.for_notebook(declared)}.items() if k in declared}
+
+
+def render_notebooks(plan: RunPlan, processed: Path, reports: Path) -> list[Path]:
+    """Execute the board notebooks in one kernel; executed notebooks stay with the analyst material, their
+    HTML (no code) goes to the board folder."""
     import nbformat
-    from nbconvert import HTMLExporter
 
-    nb = nbformat.read(str(executed), as_version=4)
-    title = title or _first_heading(nb) or executed.stem
-    nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, embed_images=True)
-    # The lab template links MathJax and require.js from a CDN: the reports use neither.
-    exporter.mathjax_url = ""
-    exporter.require_js_url = ""
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return atomic_write_text(html, offline_html(body))
+    from analysis.threads import kernel_environment
 
-
-_SCRIPT_PATTERNS = [
-    re.compile(r'<script[^>]*\ssrc="[^"]*"[^>]*>\s*</script>'),  # empty or remote src
-    re.compile(r'<script type="text/x-mathjax-config">.*?</script>', re.DOTALL),
-    re.compile(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</script>', re.DOTALL),  # loads from a CDN
-]
-
-
-def offline_html(body: str) -> str:
-    """Drop the template's scripts that would fetch from the internet (the reports need none)."""
-    for pattern in _SCRIPT_PATTERNS:
-        body = pattern.sub("", body)
-    return body
+    notebooks = notebooks_for(plan)
+    executed_dir = processed / catalog.EXECUTED_NOTEBOOKS
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+    with render.Kernel(env=kernel_environment()) as kernel:
+        for i, nb in enumerate(notebooks, start=1):
+            declared = set(render.declared_parameters(nb))
+            print(f"[{i}/{len(notebooks)}] {nb.name} ...", flush=True)
+            t = time.perf_counter()
+            try:
+                out = kernel.run(nb, notebook_parameters(plan, processed, declared))
+            except render.NotebookFailed as exc:
+                if exc.executed is not None:
+                    nbformat.write(exc.executed, str(executed_dir / nb.name))
+                raise
+            nbformat.write(out, str(executed_dir / nb.name))
+            html = render.export_html(out, reports / catalog.section_html(nb))
+            done.append(html)
+            print(f"      fatto in {time.perf_counter() - t:.1f} s -> {html.name}", flush=True)
+    return done
 
 
-def _first_heading(nb) -> str | None:
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            text = output.get("data", {}).get("text/html", "")
-            m = re.search(r"<h1[^>]*>(.*?)</h1>", "".join(text) if isinstance(text, list) else text, re.DOTALL)
-            if m:
-                return re.sub(r"<[^>]+>", "", m.group(1)).strip()
-    return None
+def build_board_report(sections: list[Path], reports: Path, wave: str) -> Path:
+    """One HTML file for the board: the executive summary first, then every section in pipeline order."""
+    from analysis.board import combine
+
+    summary = [h for h in sections if h.stem == SUMMARY_NOTEBOOK]
+    ordered = summary + [h for h in sections if h.stem != SUMMARY_NOTEBOOK]
+    return combine(ordered, reports / catalog.BOARD_REPORT,
+                   "Rapporto per il Consiglio - Programma filiere metalmeccaniche", wave)
+
+
+# --------------------------------------------------------------------------
+# Manifests
+
+def _inputs(raw: Path) -> list[dict]:
+    return [{"file": p.relative_to(raw).as_posix(), "sha256": catalog.sha256(p)} for p in discover(raw).files]
+
+
+def write_analyst_manifest(folder: Path, run_id: str, context: dict, result) -> Path:
+    """The analyst manifest: run id, the whole configuration, inputs by name and checksum, every output."""
+    from analysis.outputs import write_json
+
+    manifest = {"run_id": run_id, "generated": datetime.now().isoformat(timespec="seconds"), **context,
+                "accepted": result.accepted, "rejected": len(result.rejected),
+                "outputs": catalog.listing(folder), "versions": _versions()}
+    return write_json(folder / catalog.RUN_MANIFEST, manifest)
+
+
+def write_board_manifest(reports: Path, run_id: str, plan: RunPlan, result) -> Path:
+    """The board manifest: inputs by checksum only (raw file names can carry company names)."""
+    from analysis.outputs import write_json
+
+    files = {p.name: catalog.sha256(p) for p in sorted(reports.iterdir()) if p.is_file()
+             and p.name != catalog.RUN_MANIFEST}
+    manifest = {"run_id": run_id, "wave": plan.wave, "generated": datetime.now().isoformat(timespec="seconds"),
+                "sample_run": plan.sample_run, "inputs_sha256": sorted(i["sha256"] for i in _inputs(plan.raw)),
+                "accepted": result.accepted, "rejected": len(result.rejected), "outputs": files}
+    return write_json(reports / catalog.RUN_MANIFEST, manifest)
 
 
 def _versions() -> dict:
     names = ["pandas", "numpy", "scikit-learn", "scipy", "matplotlib", "seaborn", "python-calamine", "pyarrow",
              "papermill", "nbconvert", "pandera", "networkx", "openpyxl"]
-    out = {"python": platform.python_version()}
+    out = {"python": platform.python_version(), "machine": platform.machine(), "cores": os.cpu_count()}
     for n in names:
         try:
             out[n] = metadata.version(n)
         except metadata.PackageNotFoundError:
             pass
     return out
-
-
-def run_pipeline(args) -> int:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    plan = plan_run(args)
-    notebooks = notebook_paths()
-    known = known_parameters(notebooks)
-    overrides = parse_overrides(args.p, args.params)
-    unknown = sorted(set(overrides) - set(known))
-    fixed = sorted(set(overrides) & set(RUN_PARAMETERS))
-    if unknown:
-        raise UsageError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(set(known) - set(RUN_PARAMETERS)))}")
-    if fixed:
-        raise UsageError(f"parameter(s) {', '.join(fixed)} are set by the command line options, not by -p")
-    if args.compare_to is not None:
-        from analysis.waves import processed_folder
-
-        try:
-            processed_folder(args.compare_to)
-        except FileNotFoundError as exc:
-            raise UsageError(f"--compare-to: {exc}") from exc
-    # A notebook that needs a previous wave runs only when one is given.
-    notebooks = [nb for nb in notebooks if args.compare_to is not None or nb.name not in known.get("compare_to", [])]
-
-    t0 = time.perf_counter()
-    if plan.sample_run:
-        print(f"data/raw/ holds no survey: running on the bundled SAMPLE survey ({plan.raw})")
-    print(f"Reading surveys from {plan.raw}")
-    result = run_ingest(plan.raw, plan.processed, codebook_path=args.codebook, corrections_path=args.corrections)
-    timings = {"ingest": round(time.perf_counter() - t0, 2)}
-    if not result.accepted:
-        return 1
-    from analysis.confidentiality import pseudonym_key
-
-    pseudonym_key(plan.processed, args.compare_to)
-
-    plan.reports.mkdir(parents=True, exist_ok=True)
-    base = {
-        "raw_dir": str(plan.raw), "processed_dir": str(plan.processed), "reports_dir": str(plan.reports),
-        "wave": str(plan.wave), "sample_run": plan.sample_run, "audience": "board",
-        "codebook_path": str(Path(args.codebook).resolve()) if args.codebook else "",
-    }
-    extra = {"members_path": args.members, "startups_path": startup_source(args.startups, plan.sample_run),
-             "compare_to": args.compare_to, "corrections_path": args.corrections}
-    base.update({k: str(Path(v).resolve()) for k, v in extra.items() if v is not None and k in known})
-    failed = None
-    executed_files = []
-    for nb in notebooks:
-        declared = {name for name, where in known.items() if nb.name in where}
-        params = {k: v for k, v in {**base, **overrides}.items() if k in declared}
-        out_nb = plan.reports / nb.name
-        print(f"[{len(executed_files) + 1}/{len(notebooks)}] {nb.name} ...", flush=True)
-        t = time.perf_counter()
-        try:
-            papermill.execute_notebook(str(nb), str(out_nb), parameters=params, kernel_name=KERNEL,
-                                       cwd=str(paths.PROJECT_ROOT), execution_timeout=EXECUTION_TIMEOUT,
-                                       progress_bar=False, log_output=False, extra_arguments=KERNEL_QUIET)
-        except PapermillExecutionError as exc:
-            failed = f"notebook {nb.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-            timings[nb.name] = round(time.perf_counter() - t, 2)
-            break
-        except Exception as exc:  # kernel death, timeout, missing kernel
-            failed = f"notebook {nb.name} could not run: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            timings[nb.name] = round(time.perf_counter() - t, 2)
-            break
-        html = export_html(out_nb, out_nb.with_suffix(".html"))
-        executed_files.append(out_nb)
-        timings[nb.name] = round(time.perf_counter() - t, 2)
-        print(f"      done in {timings[nb.name]:.1f} s -> {html}", flush=True)
-
-    if not failed and executed_files:
-        board_html = build_board_report(executed_files, plan)
-        print(f"Board report: {board_html}", flush=True)
-        from analysis import results_workbook
-        from analysis.codebook import load_codebook
-
-        xlsx = results_workbook.build(plan.processed, load_codebook(args.codebook))
-        print(f"Analyst workbook (real names, keep outside reports/): {xlsx}", flush=True)
-    timings["total"] = round(time.perf_counter() - t0, 2)
-    _write_manifest(plan, result, overrides, timings, executed_files, failed)
-    if failed:
-        print(f"error: {failed} (executed notebook kept in {plan.reports})", file=sys.stderr)
-        return 1
-    print(f"Reports in {plan.reports}  ({timings['total']:.1f} s)")
-    return 0
-
-
-def build_board_report(executed: list[Path], plan: RunPlan) -> Path:
-    """One HTML file for the board: the executive summary first, then every section in pipeline order."""
-    from analysis.board import BOARD_REPORT, SUMMARY_NOTEBOOK, combine
-
-    htmls = [p.with_suffix(".html") for p in executed]
-    summary = [h for h in htmls if h.stem == SUMMARY_NOTEBOOK]
-    ordered = summary + [h for h in htmls if h.stem != SUMMARY_NOTEBOOK]
-    return combine(ordered, plan.reports / BOARD_REPORT, "Rapporto per il Consiglio - Programma filiere "
-                   "metalmeccaniche", plan.wave)
-
-
-def _write_manifest(plan: RunPlan, result, overrides: dict, timings: dict, executed: list[Path],
-                    failed: str | None) -> None:
-    inputs = [{"file": p.relative_to(plan.raw).as_posix(), "sha256": _sha256(p)}
-              for p in discover(plan.raw).files]
-    manifest = {
-        "wave": plan.wave, "generated": datetime.now().isoformat(timespec="seconds"),
-        "sample_run": plan.sample_run, "inputs": inputs, "parameters": overrides,
-        "accepted": result.accepted, "rejected": len(result.rejected),
-        "notebooks": [p.name for p in executed], "failed": failed, "timings_s": timings, "versions": _versions(),
-    }
-    write_json(plan.reports / "manifest.json", manifest)

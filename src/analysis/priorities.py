@@ -26,14 +26,11 @@ order.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from analysis import scoring
 from analysis.codebook import Codebook
-from analysis.outputs import write_csv
 from analysis.reporting import fmt_num, fmt_pct
 
 ALL_SCOPE = "tutte"
@@ -116,12 +113,9 @@ def priority_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series | 
     out["score"] = out["score"].round(6)  # the same figures on every machine, byte for byte in the CSV
     out = out.sort_values(["_scope_order", "score", "_need_order"], ascending=[True, False, True], kind="stable")
     out["rank"] = out.groupby("_scope_order").cumcount() + 1
-    return out.drop(columns=["_scope_order", "_need_order"]).reset_index(drop=True)
-
-
-def write_priorities(table: pd.DataFrame, folder: str | Path) -> Path:
-    """``priorities.csv``: ``scope``, ``need``, ``score``, ``rank`` (spec section 6)."""
-    return write_csv(Path(folder) / "priorities.csv", table[["scope", "need", "score", "rank"]])
+    out = out.drop(columns=["_scope_order", "_need_order"]).reset_index(drop=True)
+    first = ["scope", "need", "score", "rank"]
+    return out[first + [c for c in out.columns if c not in first]]
 
 
 def weights_table(weights: dict) -> pd.DataFrame:
@@ -148,11 +142,3 @@ def segment_lines(table: pd.DataFrame, cb: Codebook, names: dict[int, str], top:
         lines.append(f"- **{s}. {names[s]}**: " + "; ".join(
             f"{cb.by_key[n].short} ({fmt_num(v, 0)})" for n, v in zip(part["need"], part["score"], strict=True)))
     return "\n".join(lines)
-
-
-def load_priorities(folder: str | Path) -> pd.DataFrame:
-    """``priorities.csv`` as notebook 03 wrote it."""
-    path = Path(folder) / "priorities.csv"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} missing: run notebook 03 (segments and priorities) first")
-    return pd.read_csv(path, dtype={"scope": str, "need": str})

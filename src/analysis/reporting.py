@@ -8,7 +8,6 @@ palette for the two sector groups.
 from __future__ import annotations
 
 import html
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import catalog
 from analysis.codebook import Codebook, load_codebook
 
 SECTOR_COLORS = ["#1F4E79", "#C55A11", "#548235", "#7030A0"]  # Meccaniche, Metallurgiche, spare
@@ -66,7 +66,7 @@ def setup_plots(figure_format: str = "png") -> None:
 
 @dataclass
 class Processed:
-    """What reading wrote to the processed folder."""
+    """One run's complete set of outputs, as the notebooks read it (through the catalog)."""
 
     responses: pd.DataFrame
     rejected: pd.DataFrame
@@ -74,22 +74,47 @@ class Processed:
     summary: dict
     folder: Path
     codebook: Codebook
+    manifest: dict
+
+    def has(self, name: str) -> bool:
+        return self.manifest is not None and catalog.dataset(name).file in self.manifest.get("outputs", {})
+
+    def read(self, name: str):
+        return catalog.read(name, self.folder, self.codebook)
+
+    @property
+    def config(self):
+        """The configuration the run used (defaults for a set written by ``ingest`` alone)."""
+        from analysis.config import BY_NAME, Config
+
+        given = (self.manifest or {}).get("configuration", {})
+        return Config({k: v for k, v in given.items() if k in BY_NAME})
+
+    def segmentation(self):
+        """The run's segmentation, rebuilt from its outputs (no clustering again)."""
+        from analysis.steps import restore_segmentation
+
+        return restore_segmentation(self.read("segmentation"), self.read("segments"), self.responses, self.codebook)
+
+    def key(self) -> bytes:
+        from analysis.confidentiality import read_key
+
+        return read_key(self.folder)
 
 
-def load_processed(processed_dir: str | Path, codebook_path: str | Path | None = None) -> Processed:
+def load_processed(processed_dir: str | Path, codebook_path: str | Path | None = None,
+                   need: tuple[str, ...] = ()) -> Processed:
+    """A run's set, refused in one line unless it is complete and consistent (see :func:`catalog.check_set`);
+    ``need`` names the outputs the caller cannot do without."""
     folder = Path(processed_dir)
-    missing = [n for n in ("responses.parquet", "rejected.csv", "cell_issues.csv", "ingest_summary.json")
-               if not (folder / n).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder}: missing {', '.join(missing)}: run `python -m analysis ingest` first")
+    manifest = catalog.check_set(folder, need=("responses", "rejected", "cell_issues", "ingest_summary", *need))
+    cb = load_codebook(codebook_path or None)
     return Processed(
-        responses=pd.read_parquet(folder / "responses.parquet"),
-        rejected=pd.read_csv(folder / "rejected.csv", dtype=str, keep_default_na=False),
-        cell_issues=pd.read_csv(folder / "cell_issues.csv", dtype=str, keep_default_na=False),
-        summary=json.loads((folder / "ingest_summary.json").read_text("utf-8")),
-        folder=folder,
-        codebook=load_codebook(codebook_path or None),
-    )
+        responses=catalog.read("responses", folder, cb),
+        rejected=catalog.read("rejected", folder, cb),
+        cell_issues=catalog.read("cell_issues", folder, cb),
+        summary=catalog.read("ingest_summary", folder, cb),
+        folder=folder, codebook=cb, manifest=manifest)
 
 
 def report_header(title: str, wave: str, summary: dict, sample_run: bool, audience: str):

@@ -16,11 +16,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from analysis import quality
+from analysis import catalog, quality
 from analysis.codebook import Codebook
 from analysis.outputs import save_workbook
 
-RESULTS = "results.xlsx"
 FORMULA_START = ("=", "+", "-", "@")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -62,46 +61,43 @@ def _cell(v):
     return v
 
 
-def _read(folder: Path, name: str, **kw) -> pd.DataFrame | None:
-    path = folder / name
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], **kw) if path.is_file() else None
-
-
 def build(folder: str | Path, cb: Codebook) -> Path:
-    """Write ``results.xlsx`` from what the pipeline left in the processed ``folder``."""
-    import json
-
+    """Write ``results.xlsx`` from the outputs in the processed ``folder`` (read through the catalog)."""
     folder = Path(folder)
+
+    def read(name: str) -> pd.DataFrame | None:
+        return catalog.read(name, folder, cb) if catalog.exists(name, folder) else None
+
     wb = Workbook()
     wb.remove(wb.active)
     label = {f.key: f.it for f in cb.needs}
-    prio = _read(folder, "priorities.csv", dtype={"scope": str, "need": str})
+    prio = read("priorities")
     if prio is not None:
         write_sheet(wb, "Priorità", prio.assign(bisogno=prio["need"].map(label))[
             ["scope", "rank", "need", "bisogno", "score"]], {"score": "0.0"})
-    segments = _read(folder, "segments.csv", dtype=str)
-    responses = pd.read_parquet(folder / "responses.parquet")
+    segments = read("segments")
+    responses = catalog.read("responses", folder, cb)
     if segments is not None:
         write_sheet(wb, "Profili dei segmenti", segment_profiles(responses, segments, cb),
                     {**{label[k]: "0.00" for k in cb.need_keys}, "quota": "0.0%"})
         write_sheet(wb, "Segmenti", segments.merge(responses[["company_id", "ragione_sociale",
                                                               "gruppo_merceologico"]], on="company_id", how="left"))
-    for name, title, fmt in [("champions.csv", "Champion", {"score": "0.000"}),
-                             ("champion_candidates.csv", "Candidati Champion",
+    for name, title, fmt in [("champions", "Champion", {"score": "0.000"}),
+                             ("champion_candidates", "Candidati Champion",
                               {c: "0.000" for c in ("score", "rappresentativita", "copertura", "prontezza",
                                                     "influenza", "disponibilita")} | {"frequenza_selezione": "0%"}),
-                             ("startup_matches.csv", "Startup", {"score": "0.0"})]:
-        frame = _read(folder, name, dtype={"company_id": str})
+                             ("startup_matches", "Startup", {"score": "0.0"})]:
+        frame = read(name)
         if frame is not None:
             write_sheet(wb, title, frame, fmt)
-    summary = json.loads((folder / "ingest_summary.json").read_text("utf-8"))
+    summary = catalog.read("ingest_summary", folder, cb)
     write_sheet(wb, "Qualità - file", quality.files_table(summary))
     write_sheet(wb, "Qualità - bilancio", quality.balance_table(summary))
-    for name, title in [("rejected.csv", "Qualità - scartate"), ("cell_issues.csv", "Qualità - celle")]:
-        frame = _read(folder, name, dtype=str)
+    for name, title in [("rejected", "Qualità - scartate"), ("cell_issues", "Qualità - celle")]:
+        frame = read(name)
         if frame is not None:
             write_sheet(wb, title, frame)
-    return save_workbook(wb, folder / RESULTS)
+    return save_workbook(wb, catalog.path("results", folder))
 
 
 def segment_profiles(responses: pd.DataFrame, segments: pd.DataFrame, cb: Codebook) -> pd.DataFrame:

@@ -34,7 +34,6 @@ largest first, so the same input and seed give the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,7 +43,6 @@ from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhou
 
 from analysis.codebook import Codebook
 from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
-from analysis.outputs import write_csv, write_json
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
 METHODS = ("kmeans", "ward", "kmodes")
@@ -336,35 +334,6 @@ def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> d
     return names
 
 
-SETTINGS_FILE = "segmentation.json"
-
-
-def write_segments(seg: Segmentation, folder: str | Path) -> Path:
-    """``segments.csv``: ``company_id``, ``segment`` (its name), one row per accepted company, by company;
-    and ``segmentation.json``, the choices later steps need to rebuild the same features."""
-    out = pd.DataFrame({"company_id": seg.features.company_id, "segment": seg.named().to_numpy()})
-    write_json(Path(folder) / SETTINGS_FILE, {
-        "method": seg.method, "seed": seg.seed, "k": seg.k, "imputation": seg.features.imputation,
-        "with_maturity": seg.features.with_maturity,
-        "names": {str(k): v for k, v in seg.names.items()}})
-    return write_csv(Path(folder) / "segments.csv", out.sort_values("company_id", kind="stable"))
-
-
-def load_segments(folder: str | Path, responses: pd.DataFrame, cb: Codebook) -> tuple[pd.Series, Features]:
-    """Segment names per company (index of ``responses``) from ``segments.csv``, and the features rebuilt
-    with the choices of the segmentation that wrote it."""
-    folder = Path(folder)
-    if not (folder / "segments.csv").is_file():
-        raise FileNotFoundError(f"{folder}: segments.csv missing: run notebook 03 (segments) first")
-    settings = load_settings(folder)
-    seg = pd.read_csv(folder / "segments.csv", dtype=str, keep_default_na=False).set_index("company_id")["segment"]
-    names = responses["company_id"].map(seg)
-    if names.isna().any():
-        raise ValueError(f"{folder}: segments.csv does not cover every accepted company: run notebook 03 again")
-    feats = build_features(responses, cb, settings["with_maturity"], settings["imputation"])
-    return names, feats
-
-
 # --------------------------------------------------------------------------
 # Profiles for the report
 
@@ -418,16 +387,3 @@ def pca_map(seg: Segmentation, max_points: int = 5_000) -> tuple[np.ndarray, np.
         X, labels = X[idx], labels[idx]
     pca = PCA(n_components=2, random_state=seg.seed).fit(seg.features.X)
     return pca.transform(X), labels, tuple(float(v) for v in pca.explained_variance_ratio_)
-
-
-def load_settings(folder: str | Path) -> dict:
-    """The choices of the segmentation that wrote ``folder``'s segments.csv (see :func:`write_segments`)."""
-    import json
-
-    return json.loads((Path(folder) / SETTINGS_FILE).read_text("utf-8"))
-
-
-def segment_order(folder: str | Path) -> list[str]:
-    """Segment names in segment-number order (1 = largest)."""
-    names = load_settings(folder)["names"]
-    return [names[k] for k in sorted(names, key=int)]

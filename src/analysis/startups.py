@@ -41,14 +41,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from analysis import scoring
 from analysis.codebook import Codebook, Field
 from analysis.ingest import REJECTED_COLUMNS, original_cells, read_file
-from analysis.outputs import write_csv, write_json
 from analysis.text import normalise
 from analysis.workbooks import discover
 
 MIN_FIELDS = 3
 DEFAULT_WEIGHTS = {"tag": 0.5, "testo": 0.5}
 ALL_SCOPE = "tutte"
-STARTUP_SUMMARY = "startups_summary.json"
 
 
 @dataclass
@@ -266,15 +264,6 @@ def _explain(startup_vec, public_vec, vocab: np.ndarray, tags: list[str], n_term
     return "; ".join(parts) if parts else "somiglianza generale del testo"
 
 
-def write_matches(matches: Matches, startups: StartupList, folder: str | Path) -> None:
-    """``startup_matches.csv`` (spec section 6) and the reading summary of the startup list."""
-    folder = Path(folder)
-    write_csv(folder / "startup_matches.csv",
-              matches.table[["startup", "need", "scope", "score", "rank", "trl", "explanation"]])
-    write_json(folder / STARTUP_SUMMARY, {**startups.summary(), "rejected": startups.rejected.to_dict("records"),
-                                          "cell_issues": startups.cell_issues.to_dict("records")})
-
-
 # --------------------------------------------------------------------------
 # Shortlists and pilots
 
@@ -320,8 +309,8 @@ def pilot_proposals(champions: pd.DataFrame, responses: pd.DataFrame, matches: M
 # --------------------------------------------------------------------------
 # Tables for the report
 
-def rejected_table(slist: StartupList) -> pd.DataFrame:
-    r = slist.rejected
+def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
+    r = rejected
     return pd.DataFrame({"File": r["source_file"], "Foglio": r["source_sheet"], "Riga": r["source_row"],
                          "Motivo": r["message"]})
 

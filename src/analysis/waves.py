@@ -15,10 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.champions import load_champions
+from analysis import catalog
 from analysis.codebook import Codebook
 from analysis.confidentiality import suppress_counts
-from analysis.priorities import load_priorities
 
 
 @dataclass
@@ -32,26 +31,28 @@ class Wave:
 
 
 def processed_folder(path: str | Path) -> Path:
+    """The processed folder of a previous run's output folder (or the processed folder itself)."""
     p = Path(path)
     for candidate in (p / "processed", p):
-        if (candidate / "responses.parquet").is_file():
+        if (candidate / catalog.RUN_MANIFEST).is_file() or catalog.exists("responses", candidate):
             return candidate
-    raise FileNotFoundError(f"{p}: no responses.parquet in it or in {p / 'processed'}: not a previous run's output")
+    raise FileNotFoundError(f"{p}: non contiene i risultati di un'esecuzione precedente (né in {p / 'processed'})")
 
 
-def load_wave(path: str | Path) -> Wave:
-    """What a run left in its processed folder (missing steps are None)."""
-    import json
-
+def load_wave(path: str | Path, cb: Codebook | None = None) -> Wave:
+    """A previous run's set, refused unless complete and consistent; steps it did not run are None."""
     folder = processed_folder(path)
-    summary = json.loads((folder / "ingest_summary.json").read_text("utf-8")) \
-        if (folder / "ingest_summary.json").is_file() else {}
-    seg = pd.read_csv(folder / "segments.csv", dtype=str).set_index("company_id")["segment"] \
-        if (folder / "segments.csv").is_file() else None
-    return Wave(folder, pd.read_parquet(folder / "responses.parquet"),
-                load_priorities(folder) if (folder / "priorities.csv").is_file() else None, seg,
-                load_champions(folder) if (folder / "champions.csv").is_file() else None,
-                str(summary.get("generated", ""))[:10])
+    manifest = catalog.check_set(folder, need=("responses",))
+    listed = manifest["outputs"]
+
+    def maybe(name: str):
+        return catalog.read(name, folder, cb) if catalog.dataset(name).file in listed else None
+
+    segments = maybe("segments")
+    summary = maybe("ingest_summary") or {}
+    return Wave(folder, catalog.read("responses", folder, cb), maybe("priorities"),
+                segments.set_index("company_id")["segment"] if segments is not None else None, maybe("champions"),
+                str(manifest.get("wave") or str(summary.get("generated", ""))[:10]))
 
 
 def needs_then_and_now(before: pd.DataFrame, now: pd.DataFrame, cb: Codebook) -> pd.DataFrame:

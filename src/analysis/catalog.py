@@ -1,0 +1,340 @@
+"""The catalog: every output of a run, by name, with its file, schema, reader and writer.
+
+No other module spells an output file name. Steps receive and return data frames; the pipeline writes
+them here, and notebooks, the analyst workbook and the wave comparison read them back here. Every table
+one step hands to another has a pandera schema, checked when it is written and when it is read.
+
+A *set* is what one run leaves in a processed folder: the outputs, and ``manifest.json`` (the analyst
+manifest) listing every output with its checksum and the run id. :func:`check_set` refuses a folder that
+is not one complete, consistent set, in one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.errors import IncompleteSet
+from analysis.outputs import atomic_write_bytes, atomic_write_text, write_csv, write_json
+
+# --------------------------------------------------------------------------
+# Names outside the processed set
+
+KEY_FILE = "pseudonym.key"  # beside the processed folder: outside what a run replaces or `make clean` removes
+STATE_DIR = ".analysis-run"  # beside the processed folder: lock, commit journal
+ATTEMPTS_DIR = "tentativi"  # beside the processed folder: diagnostics of failed runs
+SCRATCH_DIR = "scratch"  # beside the processed folder: what interactive notebooks save on request
+RUN_MANIFEST = "manifest.json"  # in the processed folder (analyst manifest) and the board folder (board manifest)
+EXECUTED_NOTEBOOKS = "notebook_eseguiti"  # in the processed folder: executed notebooks are analyst material
+BOARD_REPORT = "rapporto_consiglio.html"
+
+
+def key_path(processed: str | Path) -> Path:
+    """The pseudonym key of the runs that write ``processed``."""
+    return Path(processed).resolve().parent / KEY_FILE
+
+
+def section_html(notebook: str | Path) -> str:
+    """The board file of one notebook section (``03_segmenti_priorita.html``)."""
+    return Path(notebook).with_suffix(".html").name
+
+
+# --------------------------------------------------------------------------
+# Schemas
+
+def _text(nullable: bool = False, **kw) -> pa.Column:
+    return pa.Column(str, nullable=nullable, **kw)
+
+
+def _needs_check(cb) -> pa.Check:
+    return pa.Check.isin(list(cb.need_keys)) if cb is not None else pa.Check(lambda s: s.str.len() > 0)
+
+
+def _responses_schema(cb):
+    from analysis.schema import responses_schema
+
+    return responses_schema(cb)
+
+
+def _source_columns() -> dict[str, pa.Column]:
+    return {"source_file": _text(), "source_sheet": _text(True), "source_row": pa.Column("int64", pa.Check.ge(1))}
+
+
+def _rejected_schema(cb):
+    return pa.DataFrameSchema({**_source_columns(), "reason": _text(), "message": _text(True),
+                               "original": _text(True)}, strict=True, ordered=True)
+
+
+def _issues_schema(cb):
+    return pa.DataFrameSchema({**_source_columns(), "column": _text(True), "field": _text(True),
+                               "value": _text(True), "reason": _text(), "action": pa.Column(str, pa.Check.isin(
+                                   ["dropped", "kept"]))}, strict=True, ordered=True)
+
+
+def _segments_schema(cb):
+    return pa.DataFrameSchema({"company_id": _text(unique=True), "segment": _text(checks=pa.Check.str_length(min_value=1))},
+                               strict=True, ordered=True)
+
+
+def _priorities_schema(cb):
+    return pa.DataFrameSchema(
+        {"scope": _text(), "need": _text(checks=_needs_check(cb)), "score": pa.Column(float, pa.Check.in_range(0, 100)),
+         "rank": pa.Column(int, pa.Check.ge(1))},
+        unique=["scope", "need"], strict=False, ordered=False)
+
+
+def _champions_schema(cb):
+    return pa.DataFrameSchema(
+        {"company_id": _text(unique=True), "ragione_sociale": _text(True), "gruppo_merceologico": _text(),
+         "segment": _text(), "score": pa.Column(float, pa.Check.in_range(0, 1)), "reasons": _text()},
+        strict=True, ordered=True)
+
+
+def _candidates_schema(cb):
+    return pa.DataFrameSchema({"company_id": _text(unique=True), "segment": _text(),
+                               "score": pa.Column(float, pa.Check.in_range(0, 1)), "champion": pa.Column(bool)},
+                              strict=False)
+
+
+def _matches_schema(cb):
+    return pa.DataFrameSchema(
+        {"startup": _text(), "need": _text(checks=_needs_check(cb)), "scope": _text(),
+         "score": pa.Column(float, pa.Check.in_range(0, 100)), "rank": pa.Column(int, pa.Check.ge(1)),
+         "trl": pa.Column("Int64", pa.Check.in_range(1, 9), nullable=True), "explanation": _text(True)},
+        unique=["startup", "need", "scope"], strict=False)
+
+
+def _pilots_schema(cb):
+    return pa.DataFrameSchema({"company_id": _text(), "segment": _text(), "need": _text(True),
+                               "startup": _text(True)}, strict=False)
+
+
+def _below_trl_schema(cb):
+    return pa.DataFrameSchema({"nome_startup": _text(), "trl": pa.Column("Int64", nullable=True)}, strict=False)
+
+
+# --------------------------------------------------------------------------
+# Datasets
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    file: str
+    kind: str  # parquet, csv, json, xlsx
+    step: str  # the step that writes it
+    description: str
+    schema: Callable | None = None  # codebook -> pandera schema
+    dtypes: dict | None = None  # how a CSV is read back
+    required: tuple[str, ...] = ()  # JSON keys that must be there
+
+
+DATASETS: tuple[Dataset, ...] = (
+    Dataset("responses", "responses.parquet", "parquet", "lettura", "una riga per impresa accettata",
+            _responses_schema),
+    Dataset("rejected", "rejected.csv", "csv", "lettura", "righe scartate con il motivo e le celle originali",
+            _rejected_schema, {"source_file": str, "source_sheet": str, "source_row": "int64", "reason": str,
+                               "message": str, "original": str}),
+    Dataset("cell_issues", "cell_issues.csv", "csv", "lettura", "celle segnalate",
+            _issues_schema, {"source_file": str, "source_sheet": str, "source_row": "int64", "column": str,
+                             "field": str, "value": str, "reason": str, "action": str}),
+    Dataset("ingest_summary", "ingest_summary.json", "json", "lettura",
+            "bilancio per file e foglio, file esclusi e ignorati, correzioni", required=("totals", "files")),
+    Dataset("segmentation", "segmentation.json", "json", "segmentazione",
+            "scelte e criteri della segmentazione (metodo, k, stabilità, nomi)",
+            required=("method", "seed", "k", "imputation", "with_maturity", "names", "criteria", "reason")),
+    Dataset("segments", "segments.csv", "csv", "segmentazione", "segmento di ogni impresa accettata",
+            _segments_schema, {"company_id": str, "segment": str}),
+    Dataset("priorities", "priorities.csv", "csv", "priorita",
+            "punteggio e posizione di ogni bisogno, per tutte le imprese e per segmento, con le cinque componenti",
+            _priorities_schema, {"scope": str, "need": str}),
+    Dataset("champions", "champions.csv", "csv", "champion", "le imprese Champion e perché",
+            _champions_schema, {"company_id": str, "ragione_sociale": str, "gruppo_merceologico": str,
+                                "segment": str, "reasons": str}),
+    Dataset("champion_candidates", "champion_candidates.csv", "csv", "champion",
+            "ogni candidata con i cinque criteri e la frequenza nei sorteggi", _candidates_schema,
+            {"company_id": str, "segment": str, "ragione_sociale": str, "priorita_coperte": str}),
+    Dataset("champion_selection", "champion_selection.json", "json", "champion",
+            "vincoli della scelta e vincoli allentati", required=("minimum", "messages")),
+    Dataset("startup_matches", "startup_matches.csv", "csv", "startup", "startup per bisogno e ambito",
+            _matches_schema, {"startup": str, "need": str, "scope": str, "explanation": str, "trl": "Int64"}),
+    Dataset("startups_below_trl", "startups_below_trl.csv", "csv", "startup",
+            "startup sotto la soglia di TRL con il bisogno più vicino", _below_trl_schema,
+            {"nome_startup": str, "paese": str, "best_need": str, "trl": "Int64"}),
+    Dataset("startup_pilots", "startup_pilots.csv", "csv", "startup", "proposte di sperimentazione per i Champion",
+            _pilots_schema, {"company_id": str, "segment": str, "need": str, "startup": str, "explanation": str,
+                             "note": str, "disponibilita_startup": str}),
+    Dataset("startups_summary", "startups_summary.json", "json", "startup",
+            "lettura dell'elenco startup: bilancio, righe scartate, celle segnalate, soglia di TRL",
+            required=("totals", "balance", "left_out", "rejected", "cell_issues")),
+    Dataset("results", "results.xlsx", "xlsx", "cartella_analisti", "ogni tabella, formattata, con i nomi reali"),
+)
+BY_NAME: dict[str, Dataset] = {d.name: d for d in DATASETS}
+
+
+def dataset(name: str) -> Dataset:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown output {name!r}; the catalog holds {', '.join(BY_NAME)}") from None
+
+
+def path(name: str, folder: str | Path) -> Path:
+    return Path(folder) / dataset(name).file
+
+
+def exists(name: str, folder: str | Path) -> bool:
+    return path(name, folder).is_file()
+
+
+class OutputError(ValueError):
+    """An output that breaks its schema: a bug in a step when written, a damaged set when read."""
+
+
+def _validate(ds: Dataset, frame: pd.DataFrame, cb, when: str) -> pd.DataFrame:
+    if ds.schema is None:
+        return frame
+    try:
+        return ds.schema(cb).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases[["column", "check", "failure_case"]].head(10).to_string(index=False)
+        raise OutputError(f"{ds.file} {when}: {len(exc.failure_cases)} valori fuori schema:\n{cases}") from exc
+
+
+# --------------------------------------------------------------------------
+# Writing
+
+def write(name: str, obj: Any, folder: str | Path, cb=None) -> Path:
+    """Check ``obj`` against the dataset's schema and write it atomically."""
+    ds = dataset(name)
+    target = path(name, folder)
+    if ds.kind == "json":
+        missing = [k for k in ds.required if k not in obj]
+        if missing:
+            raise OutputError(f"{ds.file}: mancano le voci {', '.join(missing)}")
+        return write_json(target, obj)
+    if ds.kind == "csv":
+        return write_csv(target, _validate(ds, obj, cb, "in scrittura"))
+    if ds.kind == "parquet":
+        return write_parquet_checked(ds, obj, target, cb)
+    raise TypeError(f"{ds.file}: written by its own builder")
+
+
+def write_parquet_checked(ds: Dataset, frame: pd.DataFrame, target: Path, cb) -> Path:
+    """The speed mechanism of writing responses: the parquet bytes are encoded (pyarrow, mostly outside the
+    GIL) in a thread while the schema checks the same frame; they reach the disk only once it has passed."""
+    encoded: list = []
+    encoder = threading.Thread(target=lambda: encoded.append(_parquet_bytes(frame)), daemon=True)
+    encoder.start()
+    try:
+        _validate(ds, frame, cb, "in scrittura")
+    finally:
+        encoder.join()
+    if not encoded:  # encoding failed in the thread: encode here, so the error surfaces with its traceback
+        encoded.append(_parquet_bytes(frame))
+    return atomic_write_bytes(target, encoded[0])
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def write_text(path_: Path, text: str) -> Path:
+    return atomic_write_text(path_, text)
+
+
+# --------------------------------------------------------------------------
+# Reading
+
+def read(name: str, folder: str | Path, cb=None) -> Any:
+    """An output as its step wrote it, checked against its schema."""
+    ds = dataset(name)
+    p = path(name, folder)
+    if not p.is_file():
+        raise IncompleteSet(f"{folder}: manca {ds.file} ({ds.description}); eseguite di nuovo `python -m "
+                            f"analysis run`")
+    if ds.kind == "json":
+        data = json.loads(p.read_text("utf-8"))
+        missing = [k for k in ds.required if k not in data]
+        if missing:
+            raise IncompleteSet(f"{p}: mancano le voci {', '.join(missing)}")
+        return data
+    if ds.kind == "parquet":
+        return _validate(ds, pd.read_parquet(p), cb, "in lettura")
+    if ds.kind == "csv":
+        frame = pd.read_csv(p, dtype=ds.dtypes, keep_default_na=False, na_values=[""])
+        for col, t in (ds.dtypes or {}).items():
+            if t is str and col in frame:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        if "source_sheet" in frame:  # a CSV file has no sheet: its sheet is the empty text, not missing
+            frame["source_sheet"] = frame["source_sheet"].fillna("")
+        return _validate(ds, frame, cb, "in lettura")
+    raise TypeError(f"{ds.file}: not read back by the pipeline")
+
+
+# --------------------------------------------------------------------------
+# Sets
+
+def sha256(p: Path) -> str:
+    h = hashlib.sha256()
+    with p.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def listing(folder: str | Path) -> dict[str, str]:
+    """Every catalog output present in ``folder`` -> its checksum (what a manifest records)."""
+    folder = Path(folder)
+    return {d.file: sha256(folder / d.file) for d in DATASETS if (folder / d.file).is_file()}
+
+
+def read_manifest(folder: str | Path) -> dict:
+    p = Path(folder) / RUN_MANIFEST
+    if not p.is_file():
+        raise IncompleteSet(f"{folder}: nessun {RUN_MANIFEST}: non è l'insieme completo di un'esecuzione")
+    try:
+        manifest = json.loads(p.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise IncompleteSet(f"{p}: manifesto illeggibile ({exc})") from exc
+    if not isinstance(manifest, dict) or "run_id" not in manifest or "outputs" not in manifest:
+        raise IncompleteSet(f"{p}: manifesto senza run_id o elenco degli output")
+    return manifest
+
+
+def check_set(folder: str | Path, board: str | Path | None = None, need: tuple[str, ...] = ()) -> dict:
+    """The analyst manifest of ``folder`` when it is one run's complete set (every output it lists present
+    with its checksum, each of ``need`` among them, no commit half done, and, when ``board`` is given, a
+    board folder written by the same run); :class:`IncompleteSet` in one line otherwise."""
+    folder = Path(folder)
+    journal = folder.resolve().parent / STATE_DIR / "commit.json"
+    if journal.is_file():
+        raise IncompleteSet(f"{folder}: un'esecuzione si è interrotta mentre sostituiva i risultati; la prossima "
+                            "`python -m analysis run` sulla stessa cartella la completa")
+    manifest = read_manifest(folder)
+    for file, digest in manifest["outputs"].items():
+        p = folder / file
+        if not p.is_file():
+            raise IncompleteSet(f"{folder}: manca {file}, elencato dal manifesto dell'esecuzione "
+                                f"{manifest['run_id']}")
+        if sha256(p) != digest:
+            raise IncompleteSet(f"{folder}: {file} è cambiato dopo l'esecuzione {manifest['run_id']}")
+    absent = [dataset(n).file for n in need if dataset(n).file not in manifest["outputs"]]
+    if absent:
+        raise IncompleteSet(f"{folder}: l'esecuzione {manifest['run_id']} non ha prodotto {', '.join(absent)}")
+    if board is not None:
+        other = read_manifest(board).get("run_id")
+        if other != manifest["run_id"]:
+            raise IncompleteSet(f"{board}: scritto dall'esecuzione {other}, i dati elaborati da "
+                                f"{manifest['run_id']}: insieme misto")
+    return manifest

@@ -1,0 +1,37 @@
+"""Errors an analyst reads on the terminal: one line, in Italian, naming what to fix.
+
+Kept apart from the command line and the pipeline so that every module can raise them without importing
+either (the command line prints them; the pipeline raises them).
+"""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """A problem the user can fix (an option, a parameter, a folder): printed as one line on stderr."""
+
+
+class ConfigError(UsageError):
+    """A run parameter with an unknown name or a value outside what is allowed."""
+
+
+class RunLocked(UsageError):
+    """Another run is writing into the same output folder."""
+
+
+class IncompleteSet(UsageError):
+    """A processed folder that is not one run's complete, consistent set of outputs."""
+
+
+class RunFailed(Exception):
+    """A run that could not produce its outputs; the previous set is untouched."""
+
+    def __init__(self, message: str, attempt: str | None = None):
+        super().__init__(message)
+        self.attempt = attempt
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (tracebacks and multi-line messages stay in the logs)."""
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,44 @@
+"""Threads: each process uses the cores it has, once, so a busy machine slows a run proportionally.
+
+BLAS and OpenMP pools (numpy, scikit-learn's k-means) start one thread per core in every process by
+default, and spin while they wait: with a second process busy (another run, a notebook kernel, the other
+benchmark) the threads fight for the same two cores and a one-second step takes a minute. The analysis
+steps run with one pool of at most the process's cores; notebook kernels, which only draw, get one thread;
+idle threads sleep instead of spinning.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+_POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which containers and taskset narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def passive_waiting() -> None:
+    """Idle OpenMP threads sleep instead of spinning (read once, when the OpenMP runtime loads: call early)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@contextmanager
+def cores_for_steps(limit: int | None = None):
+    """Run the analysis steps with at most ``limit`` (default: the usable cores) threads per pool."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=limit or usable_cores()):
+        yield
+
+
+def kernel_environment() -> dict[str, str]:
+    """Environment of the notebook kernel: drawing tables and figures needs one thread, not a pool."""
+    env = {name: "1" for name in _POOL_VARIABLES}
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
