@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import catalog, network, priorities, segmentation
 from analysis import champions as ch
-from analysis import network, priorities, segmentation
 from analysis.confidentiality import CONSENT_TO_REQUEST, pseudonym
 
 MECC, METAL = "Meccaniche", "Metallurgiche, Siderurgiche e Fonderie"
@@ -176,8 +176,10 @@ def test_champion_table_reasons_and_naming_rule(cb, sample_selection, tmp_path):
         else:
             assert shown[cid] == f"{pseudonym(cid, key)} ({CONSENT_TO_REQUEST})"
             assert row["ragione_sociale"] not in shown.to_numpy()
-    ch.write_outputs(table, candidates, scores, pd.Series(1.0, index=table["company_id"]), tmp_path)
-    written = pd.read_csv(tmp_path / "champions.csv", dtype={"company_id": str})
+    full = ch.candidates_table(candidates, scores, pd.Series(1.0, index=table["company_id"]), table)
+    catalog.write("champions", table, tmp_path, cb)
+    catalog.write("champion_candidates", full, tmp_path, cb)
+    written = catalog.read("champions", tmp_path, cb)
     assert written["company_id"].tolist() == table["company_id"].tolist()
-    full = pd.read_csv(tmp_path / "champion_candidates.csv")
-    assert len(full) == len(candidates) and full["champion"].sum() == len(table)
+    back = catalog.read("champion_candidates", tmp_path, cb)
+    assert len(back) == len(candidates) and back["champion"].sum() == len(table)

@@ -32,7 +32,7 @@ def planted_run(tmp_path_factory):
     wb.save(raw)
     proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw"), "--out",
                            str(root / "out"), "--wave", "riservata", "--startups", str(SAMPLE_STARTUPS_DIR),
-                           "-p", "figure_format", "svg"], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                           "-p", "report.formato_figure", "svg"], capture_output=True, text=True, cwd=PROJECT_ROOT,
                           timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     survey = pd.read_excel(raw, sheet_name=RESPONSES_SHEET, header=HEADER_ROW - 1, engine="calamine", dtype=str)

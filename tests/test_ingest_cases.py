@@ -15,7 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.codebook import load_codebook
-from analysis.ingest import ingest, run_ingest
+from analysis import catalog
+from analysis.ingest import ingest
+from analysis.pipeline import run_ingest_command
 from analysis.paths import PROJECT_ROOT
 from conftest import VATS, write_csv_file, write_xlsx
 
@@ -163,13 +165,17 @@ def test_raw_folder_is_unchanged_and_outputs_are_complete(tmp_path):
     write_csv_file(raw / "sub" / "b.csv", [HEADER, ["", "Beta", VATS[1], MECC, "25", "3", "x"]], delimiter=";")
     before = _checksums(raw)
     stat_before = {p: (raw / p).stat().st_mtime_ns for p in before}
-    result = run_ingest(raw, tmp_path / "out", quiet=True)
+    assert run_ingest_command(raw, tmp_path / "out") == 0
     assert _checksums(raw) == before
     assert {p: (raw / p).stat().st_mtime_ns for p in before} == stat_before
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["cell_issues.csv", "ingest_summary.json", "rejected.csv", "responses.parquet"]
+    assert names == ["cell_issues.csv", "ingest_summary.json", "manifest.json", "rejected.csv", "responses.parquet"]
+    manifest = catalog.check_set(tmp_path / "out", need=("responses",))
+    assert manifest["accepted"] == 2 and [i["file"] for i in manifest["inputs"]] == ["a.xlsx", "sub/b.csv"]
     summary = json.loads((tmp_path / "out" / "ingest_summary.json").read_text())
-    assert summary["totals"]["accepted"] == result.accepted == 2
+    assert summary["totals"]["accepted"] == 2
+    # Nothing else beside the set: no staging folder, no temporary file; the lock and key live apart.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".analysis-run", "out", "raw"]
 
 
 # --------------------------------------------------------------------------

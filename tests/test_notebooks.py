@@ -6,7 +6,7 @@ import jupytext
 import pytest
 
 from analysis.paths import NOTEBOOKS
-from analysis.pipeline import declared_parameters, notebook_paths
+from analysis.render import declared_parameters, notebook_paths
 
 NOTEBOOK_FILES = notebook_paths()
 
@@ -49,8 +49,14 @@ def test_run_executes_every_notebook_and_exports_html_without_code(small_run):
         assert "import " not in html and "check_audience(" not in html  # no code
         assert "<script src=" not in html and "cdn." not in html  # nothing fetched from the internet
         assert "test-wave" in html
-    manifest = json.loads((reports / "manifest.json").read_text())
-    assert manifest["inputs"][0]["file"] == "wave.xlsx" and len(manifest["inputs"][0]["sha256"]) == 64
+    board = json.loads((reports / "manifest.json").read_text())
+    analyst = json.loads((root / "out" / "processed" / "manifest.json").read_text())
+    assert board["run_id"] == analyst["run_id"]
+    # The board manifest lists inputs by checksum only; names and the configuration stay with the analysts.
+    assert board["inputs_sha256"] == [analyst["inputs"][0]["sha256"]] and "wave.xlsx" not in json.dumps(board)
+    assert analyst["inputs"][0]["file"] == "wave.xlsx" and analyst["configuration"]["segmentazione.metodo"] == "kmeans"
+    assert not list(reports.glob("*.ipynb"))  # executed notebooks are analyst material
+    assert (root / "out" / "processed" / "notebook_eseguiti" / NOTEBOOK_FILES[0].name).is_file()
     assert (root / "out" / "processed" / "responses.parquet").is_file()
     for name in ("segments.csv", "priorities.csv", "champions.csv", "startup_matches.csv", "results.xlsx"):
         assert (root / "out" / "processed" / name).is_file(), name

@@ -120,15 +120,15 @@ import sys
 from pathlib import Path
 import pandas as pd
 from analysis.codebook import load_codebook
-from analysis import network, priorities, segmentation
+from analysis import catalog, steps
+from analysis.config import Config
 cb = load_codebook()
 src, out = Path(sys.argv[1]), Path(sys.argv[2])
-r = pd.read_parquet(src / "responses.parquet")
-seg = segmentation.segment(r, cb, seed=7)
-edges, _ = network.supply_edges(r, cb)
-p = priorities.priority_table(r, cb, seg.labels, network.linked_companies(r, edges), None, seg.names)
-segmentation.write_segments(seg, out)
-priorities.write_priorities(p, out)
+r = catalog.read("responses", src, cb)
+cfg = Config({"seed": 7})
+seg = steps.segment_step(r, cb, cfg)
+catalog.write("segments", steps.segments_table(seg), out, cb)
+catalog.write("priorities", steps.priorities_step(r, cb, seg, cfg), out, cb)
 """
 
 

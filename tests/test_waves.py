@@ -37,7 +37,7 @@ def test_needs_priorities_companies_and_champions_then_and_now(cb):
 def test_compare_to_needs_a_previous_output(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--out", str(tmp_path / "o"), "--compare-to",
                            str(tmp_path)], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=120)
-    assert proc.returncode == 2 and "--compare-to" in proc.stderr and "responses.parquet" in proc.stderr
+    assert proc.returncode == 2 and "--compare-to" in proc.stderr and "non contiene i risultati" in proc.stderr
 
 
 @pytest.mark.slow

@@ -15,13 +15,11 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from analysis.errors import IncompleteSet
 from analysis.outputs import atomic_write_bytes, atomic_write_text, write_csv, write_json
@@ -49,80 +47,6 @@ def section_html(notebook: str | Path) -> str:
 
 
 # --------------------------------------------------------------------------
-# Schemas
-
-def _text(nullable: bool = False, **kw) -> pa.Column:
-    return pa.Column(str, nullable=nullable, **kw)
-
-
-def _needs_check(cb) -> pa.Check:
-    return pa.Check.isin(list(cb.need_keys)) if cb is not None else pa.Check(lambda s: s.str.len() > 0)
-
-
-def _responses_schema(cb):
-    from analysis.schema import responses_schema
-
-    return responses_schema(cb)
-
-
-def _source_columns() -> dict[str, pa.Column]:
-    return {"source_file": _text(), "source_sheet": _text(True), "source_row": pa.Column("int64", pa.Check.ge(1))}
-
-
-def _rejected_schema(cb):
-    return pa.DataFrameSchema({**_source_columns(), "reason": _text(), "message": _text(True),
-                               "original": _text(True)}, strict=True, ordered=True)
-
-
-def _issues_schema(cb):
-    return pa.DataFrameSchema({**_source_columns(), "column": _text(True), "field": _text(True),
-                               "value": _text(True), "reason": _text(), "action": pa.Column(str, pa.Check.isin(
-                                   ["dropped", "kept"]))}, strict=True, ordered=True)
-
-
-def _segments_schema(cb):
-    return pa.DataFrameSchema({"company_id": _text(unique=True), "segment": _text(checks=pa.Check.str_length(min_value=1))},
-                               strict=True, ordered=True)
-
-
-def _priorities_schema(cb):
-    return pa.DataFrameSchema(
-        {"scope": _text(), "need": _text(checks=_needs_check(cb)), "score": pa.Column(float, pa.Check.in_range(0, 100)),
-         "rank": pa.Column(int, pa.Check.ge(1))},
-        unique=["scope", "need"], strict=False, ordered=False)
-
-
-def _champions_schema(cb):
-    return pa.DataFrameSchema(
-        {"company_id": _text(unique=True), "ragione_sociale": _text(True), "gruppo_merceologico": _text(),
-         "segment": _text(), "score": pa.Column(float, pa.Check.in_range(0, 1)), "reasons": _text()},
-        strict=True, ordered=True)
-
-
-def _candidates_schema(cb):
-    return pa.DataFrameSchema({"company_id": _text(unique=True), "segment": _text(),
-                               "score": pa.Column(float, pa.Check.in_range(0, 1)), "champion": pa.Column(bool)},
-                              strict=False)
-
-
-def _matches_schema(cb):
-    return pa.DataFrameSchema(
-        {"startup": _text(), "need": _text(checks=_needs_check(cb)), "scope": _text(),
-         "score": pa.Column(float, pa.Check.in_range(0, 100)), "rank": pa.Column(int, pa.Check.ge(1)),
-         "trl": pa.Column("Int64", pa.Check.in_range(1, 9), nullable=True), "explanation": _text(True)},
-        unique=["startup", "need", "scope"], strict=False)
-
-
-def _pilots_schema(cb):
-    return pa.DataFrameSchema({"company_id": _text(), "segment": _text(), "need": _text(True),
-                               "startup": _text(True)}, strict=False)
-
-
-def _below_trl_schema(cb):
-    return pa.DataFrameSchema({"nome_startup": _text(), "trl": pa.Column("Int64", nullable=True)}, strict=False)
-
-
-# --------------------------------------------------------------------------
 # Datasets
 
 @dataclass(frozen=True)
@@ -132,19 +56,19 @@ class Dataset:
     kind: str  # parquet, csv, json, xlsx
     step: str  # the step that writes it
     description: str
-    schema: Callable | None = None  # codebook -> pandera schema
+    schema: str | None = None  # the name of its schema in analysis.schema (``NAME_schema(codebook)``)
     dtypes: dict | None = None  # how a CSV is read back
     required: tuple[str, ...] = ()  # JSON keys that must be there
 
 
 DATASETS: tuple[Dataset, ...] = (
     Dataset("responses", "responses.parquet", "parquet", "lettura", "una riga per impresa accettata",
-            _responses_schema),
+            "responses"),
     Dataset("rejected", "rejected.csv", "csv", "lettura", "righe scartate con il motivo e le celle originali",
-            _rejected_schema, {"source_file": str, "source_sheet": str, "source_row": "int64", "reason": str,
+            "rejected", {"source_file": str, "source_sheet": str, "source_row": "int64", "reason": str,
                                "message": str, "original": str}),
     Dataset("cell_issues", "cell_issues.csv", "csv", "lettura", "celle segnalate",
-            _issues_schema, {"source_file": str, "source_sheet": str, "source_row": "int64", "column": str,
+            "issues", {"source_file": str, "source_sheet": str, "source_row": "int64", "column": str,
                              "field": str, "value": str, "reason": str, "action": str}),
     Dataset("ingest_summary", "ingest_summary.json", "json", "lettura",
             "bilancio per file e foglio, file esclusi e ignorati, correzioni", required=("totals", "files")),
@@ -152,25 +76,25 @@ DATASETS: tuple[Dataset, ...] = (
             "scelte e criteri della segmentazione (metodo, k, stabilità, nomi)",
             required=("method", "seed", "k", "imputation", "with_maturity", "names", "criteria", "reason")),
     Dataset("segments", "segments.csv", "csv", "segmentazione", "segmento di ogni impresa accettata",
-            _segments_schema, {"company_id": str, "segment": str}),
+            "segments", {"company_id": str, "segment": str}),
     Dataset("priorities", "priorities.csv", "csv", "priorita",
             "punteggio e posizione di ogni bisogno, per tutte le imprese e per segmento, con le cinque componenti",
-            _priorities_schema, {"scope": str, "need": str}),
+            "priorities", {"scope": str, "need": str}),
     Dataset("champions", "champions.csv", "csv", "champion", "le imprese Champion e perché",
-            _champions_schema, {"company_id": str, "ragione_sociale": str, "gruppo_merceologico": str,
+            "champions", {"company_id": str, "ragione_sociale": str, "gruppo_merceologico": str,
                                 "segment": str, "reasons": str}),
     Dataset("champion_candidates", "champion_candidates.csv", "csv", "champion",
-            "ogni candidata con i cinque criteri e la frequenza nei sorteggi", _candidates_schema,
+            "ogni candidata con i cinque criteri e la frequenza nei sorteggi", "candidates",
             {"company_id": str, "segment": str, "ragione_sociale": str, "priorita_coperte": str}),
     Dataset("champion_selection", "champion_selection.json", "json", "champion",
             "vincoli della scelta e vincoli allentati", required=("minimum", "messages")),
     Dataset("startup_matches", "startup_matches.csv", "csv", "startup", "startup per bisogno e ambito",
-            _matches_schema, {"startup": str, "need": str, "scope": str, "explanation": str, "trl": "Int64"}),
+            "matches", {"startup": str, "need": str, "scope": str, "explanation": str, "trl": "Int64"}),
     Dataset("startups_below_trl", "startups_below_trl.csv", "csv", "startup",
-            "startup sotto la soglia di TRL con il bisogno più vicino", _below_trl_schema,
+            "startup sotto la soglia di TRL con il bisogno più vicino", "below_trl",
             {"nome_startup": str, "paese": str, "best_need": str, "trl": "Int64"}),
     Dataset("startup_pilots", "startup_pilots.csv", "csv", "startup", "proposte di sperimentazione per i Champion",
-            _pilots_schema, {"company_id": str, "segment": str, "need": str, "startup": str, "explanation": str,
+            "pilots", {"company_id": str, "segment": str, "need": str, "startup": str, "explanation": str,
                              "note": str, "disponibilita_startup": str}),
     Dataset("startups_summary", "startups_summary.json", "json", "startup",
             "lettura dell'elenco startup: bilancio, righe scartate, celle segnalate, soglia di TRL",
@@ -202,8 +126,12 @@ class OutputError(ValueError):
 def _validate(ds: Dataset, frame: pd.DataFrame, cb, when: str) -> pd.DataFrame:
     if ds.schema is None:
         return frame
+    import pandera.pandas as pa
+
+    from analysis import schema
+
     try:
-        return ds.schema(cb).validate(frame, lazy=True)
+        return getattr(schema, f"{ds.schema}_schema")(cb).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases[["column", "check", "failure_case"]].head(10).to_string(index=False)
         raise OutputError(f"{ds.file} {when}: {len(exc.failure_cases)} valori fuori schema:\n{cases}") from exc

@@ -164,26 +164,68 @@ class Selection:
     minimum: dict[str, int] = field(default_factory=dict)  # Champions required per segment (after relaxing)
 
 
+@dataclass
+class _Problem:
+    """The candidates as arrays, built once per table: the selection runs hundreds of times in the robustness
+    check, and only the scores change between runs."""
+
+    ids: np.ndarray
+    id_rank: np.ndarray  # position of each company_id in sorted order (ties resolve by it)
+    segment: np.ndarray  # code of the segment in ``segments`` (-1: not listed)
+    group: np.ndarray  # code of the sector group in ``present``
+    cell: np.ndarray  # code of the (segment, sector group) cell
+    segments: list[str]
+    present: list[str]
+
+
+def _problem(cands: pd.DataFrame, segments: list[str], sectors: list[str]) -> _Problem:
+    ids = cands["company_id"].to_numpy()
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    seg_code = {s: i for i, s in enumerate(segments)}
+    seg = np.array([seg_code.get(v, -1) for v in cands["segment"]], dtype=np.int64)
+    groups = cands["gruppo_merceologico"].to_numpy()
+    present = [g for g in sectors if (groups == g).any()]
+    g_code = {g: i for i, g in enumerate(present)}
+    group = np.array([g_code.get(v, -1) for v in groups], dtype=np.int64)
+    cell = pd.factorize(pd.Series(cands["segment"].astype(str).to_numpy()) + "\0" + pd.Series(groups).astype(str))[0]
+    return _Problem(ids, id_rank, seg, group, np.asarray(cell, dtype=np.int64), list(segments), present)
+
+
+def _reduce(p: _Problem, scores: np.ndarray, keep: int) -> np.ndarray:
+    """Positions (sorted) of the best ``keep`` candidates of every cell by score, ties by company_id."""
+    n = len(scores)
+    if n == 0:
+        return np.arange(0)
+    order = np.lexsort((p.id_rank, -scores))
+    cells = p.cell[order]
+    by_cell = np.argsort(cells, kind="stable")
+    sorted_cells = cells[by_cell]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_cells)) + 1]
+    within = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    position = np.empty(n, dtype=np.int64)
+    position[by_cell] = within
+    return np.sort(order[position < keep])
+
+
 def reduce(cands: pd.DataFrame, scores: pd.Series, rules: Rules) -> pd.Index:
     """Indices of the candidates that can be in an optimal selection: the best ``min(max_total,
     max_per_segment)`` of every (segment, sector group) cell (ties by company_id)."""
+    p = _problem(cands, sorted(cands["segment"].astype(str).unique()), [])
+    return cands.index[_reduce(p, scores.to_numpy(float), min(rules.max_total, rules.max_per_segment))]
+
+
+def _minimums(p: _Problem, segment_shares: dict[str, float], sectors: list[str],
+              rules: Rules) -> tuple[dict[str, int], list[str]]:
+    """Champions required per segment and the constraints that had to be relaxed, in words. The reduction
+    keeps ``min(keep, size)`` candidates of every cell whatever the scores, so this holds for every draw."""
     keep = min(rules.max_total, rules.max_per_segment)
-    frame = cands[["segment", "gruppo_merceologico", "company_id"]].assign(_s=scores.to_numpy())
-    frame = frame.sort_values(["_s", "company_id"], ascending=[False, True], kind="stable")
-    return frame.groupby(["segment", "gruppo_merceologico"], sort=False).head(keep).index.sort_values()
-
-
-def select(cands: pd.DataFrame, scores: pd.Series, segment_shares: dict[str, float], sectors: list[str],
-           rules: Rules | None = None, reduce_first: bool = True) -> Selection:
-    """The set of Champions with the highest total score under ``rules`` (see the module notes)."""
-    rules = rules or Rules()
     messages: list[str] = []
-    idx = reduce(cands, scores, rules) if reduce_first else cands.index
-    c, s = cands.loc[idx], scores.loc[idx].to_numpy()
     minimum = {}
-    for seg, share in segment_shares.items():
-        need = rules.minimum(share)
-        have = int((c["segment"] == seg).sum())
+    for code, seg in enumerate(p.segments):
+        cells = np.bincount(p.cell[p.segment == code]) if (p.segment == code).any() else np.zeros(0, int)
+        have = int(np.minimum(cells[cells > 0], keep).sum())
+        need = rules.minimum(segment_shares[seg])
         if have < need:
             messages.append(f"il segmento \"{seg}\" ha {have} candidati disponibili: ne servirebbero {need}"
                             if have else f"il segmento \"{seg}\" non ha nessuna impresa disponibile a essere "
@@ -193,33 +235,58 @@ def select(cands: pd.DataFrame, scores: pd.Series, segment_shares: dict[str, flo
         messages.append(f"i minimi per segmento ({sum(minimum.values())}) superano il numero massimo di Champion "
                         f"({rules.max_total}): si chiede un solo Champion per segmento")
         minimum = {k: min(v, 1) for k, v in minimum.items()}
-    present = [g for g in sectors if (c["gruppo_merceologico"] == g).any()]
     for g in sectors:
-        if g not in present:
+        if g not in p.present:
             messages.append(f"nessuna impresa del gruppo {g} è disponibile a essere Champion")
-    if len(c) == 0:
-        return Selection([], 0.0, messages, minimum)
-    rows, lower, upper = [np.ones(len(c))], [0], [rules.max_total]
-    for seg in segment_shares:
-        member = (c["segment"] == seg).to_numpy(float)
-        rows.append(member)
-        lower.append(minimum[seg])
+    return minimum, messages
+
+
+def _solve(p: _Problem, scores: np.ndarray, idx: np.ndarray, minimum: dict[str, int],
+           rules: Rules) -> tuple[list[str], float, str | None]:
+    """The integer program on the candidates at positions ``idx``: chosen ids (best first), objective, error."""
+    s = scores[idx]
+    n = len(idx)
+    if n == 0:
+        return [], 0.0, None
+    seg, grp = p.segment[idx], p.group[idx]
+    rows, lower, upper = [np.ones(n)], [0], [rules.max_total]
+    for code, name in enumerate(p.segments):
+        rows.append((seg == code).astype(float))
+        lower.append(minimum[name])
         upper.append(rules.max_per_segment)
-    for g in present:
-        rows.append((c["gruppo_merceologico"] == g).to_numpy(float))
+    for code in range(len(p.present)):
+        rows.append((grp == code).astype(float))
         lower.append(1)
         upper.append(np.inf)
     # A tiny preference for earlier company_ids makes the optimum unique, so ties resolve the same every run.
-    order = c["company_id"].rank(method="first").to_numpy()
-    objective = -(s + 1e-9 * (len(c) - order) / len(c))
+    order = np.empty(n)
+    order[np.argsort(p.id_rank[idx], kind="stable")] = np.arange(1, n + 1)
+    objective = -(s + 1e-9 * (n - order) / n)
     res = milp(objective, constraints=LinearConstraint(np.array(rows), lower, upper),
-               integrality=np.ones(len(c)), bounds=Bounds(0, 1), options={"presolve": True})
+               integrality=np.ones(n), bounds=Bounds(0, 1), options={"presolve": True})
     if res.status != 0 or res.x is None:
-        messages.append(f"il problema di selezione non ha soluzione con questi vincoli ({res.message})")
-        return Selection([], 0.0, messages, minimum)
+        return [], 0.0, f"il problema di selezione non ha soluzione con questi vincoli ({res.message})"
     picked = np.round(res.x).astype(bool)
-    chosen = c[picked].assign(_s=s[picked]).sort_values(["_s", "company_id"], ascending=[False, True])
-    return Selection(chosen["company_id"].tolist(), float(s[picked].sum()), messages, minimum)
+    chosen = idx[picked]
+    best_first = chosen[np.lexsort((p.id_rank[chosen], -scores[chosen]))]
+    return p.ids[best_first].tolist(), float(s[picked].sum()), None
+
+
+def select(cands: pd.DataFrame, scores: pd.Series, segment_shares: dict[str, float], sectors: list[str],
+           rules: Rules | None = None, reduce_first: bool = True) -> Selection:
+    """The set of Champions with the highest total score under ``rules`` (see the module notes)."""
+    rules = rules or Rules()
+    p = _problem(cands, list(segment_shares), sectors)
+    return _select(p, scores.to_numpy(float), segment_shares, sectors, rules, reduce_first)
+
+
+def _select(p: _Problem, scores: np.ndarray, segment_shares: dict[str, float], sectors: list[str], rules: Rules,
+            reduce_first: bool = True, fixed: tuple | None = None) -> Selection:
+    minimum, messages = fixed or _minimums(p, segment_shares, sectors, rules)
+    idx = _reduce(p, scores, min(rules.max_total, rules.max_per_segment)) if reduce_first \
+        else np.arange(len(scores))
+    chosen, objective, error = _solve(p, scores, idx, minimum, rules)
+    return Selection(chosen, objective, messages + ([error] if error else []), minimum)
 
 
 def robustness(cands: pd.DataFrame, segment_shares: dict[str, float], sectors: list[str], rules: Rules,
@@ -231,10 +298,13 @@ def robustness(cands: pd.DataFrame, segment_shares: dict[str, float], sectors: l
     matrix = cands[list(CRITERIA)].to_numpy(float)
     base = np.array([w[k] for k in CRITERIA])
     counts = pd.Series(0, index=cands["company_id"].to_numpy(), dtype=float)
+    if draws <= 0:
+        return counts
+    p = _problem(cands, list(segment_shares), sectors)
+    fixed = _minimums(p, segment_shares, sectors, rules)
     for _ in range(draws):
         drawn = base * rng.uniform(1 - spread, 1 + spread, size=len(base))
-        scores = pd.Series(matrix @ drawn / drawn.sum(), index=cands.index)
-        sel = select(cands, scores, segment_shares, sectors, rules)
+        sel = _select(p, matrix @ drawn / drawn.sum(), segment_shares, sectors, rules, fixed=fixed)
         counts[sel.chosen] += 1
     return counts / draws
 

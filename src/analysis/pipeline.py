@@ -40,6 +40,7 @@ RUN_PARAMETERS = ("processed_dir", "wave", "sample_run", "audience", "codebook_p
                   "compare_to")
 SUMMARY_NOTEBOOK = "99_sintesi_consiglio"
 COMPARISON_PARAMETER = "compare_to"  # a notebook declaring it runs only with --compare-to
+RENDER_KERNELS = 2  # notebooks rendered side by side (at most one kernel per usable core)
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,11 @@ def plan_run(opts: RunOptions) -> RunPlan:
     if opts.compare_to is not None:
         from analysis.waves import processed_folder
 
-        previous = processed_folder(opts.compare_to)
-        catalog.check_set(previous, need=("responses",))
+        try:
+            previous = processed_folder(opts.compare_to)
+            catalog.check_set(previous, need=("responses",))
+        except (FileNotFoundError, UsageError) as exc:
+            raise UsageError(f"--compare-to: {one_line(exc)}") from exc
     return RunPlan(opts, raw.resolve(), processed.resolve(), reports.resolve(), wave, sample_run,
                    startup_source(opts.startups, sample_run), previous.resolve() if previous else None)
 
@@ -232,6 +236,14 @@ def run_pipeline(opts: RunOptions) -> int:
 
 
 def _build(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: float) -> dict:
+    from analysis.threads import kernel_environment, usable_cores
+
+    # The kernels start and import while the surveys are read and the steps run.
+    with render.RenderPool(min(RENDER_KERNELS, usable_cores()), kernel_environment()) as pool:
+        return _build_in(plan, run_id, processed, reports, t0, pool)
+
+
+def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: float, pool) -> dict:
     from analysis import results_workbook, steps
     from analysis.codebook import load_codebook
     from analysis.confidentiality import ensure_key
@@ -264,7 +276,7 @@ def _build(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: float
     write_analyst_manifest(processed, run_id, context, result)
 
     t = time.perf_counter()
-    executed = render_notebooks(plan, processed, reports)
+    executed = render_notebooks(plan, processed, reports, pool)
     build_board_report(executed, reports, plan.wave)
     timings["render"] = round(time.perf_counter() - t, 2)
     write_board_manifest(reports, run_id, plan, result)
@@ -312,33 +324,26 @@ def notebook_parameters(plan: RunPlan, processed: Path, declared: set[str]) -> d
     return {k: v for k, v in {**base, **opts.config.for_notebook(declared)}.items() if k in declared}
 
 
-def render_notebooks(plan: RunPlan, processed: Path, reports: Path) -> list[Path]:
-    """Execute the board notebooks in one kernel; executed notebooks stay with the analyst material, their
-    HTML (no code) goes to the board folder."""
+def render_notebooks(plan: RunPlan, processed: Path, reports: Path, pool: render.RenderPool) -> list[Path]:
+    """Execute the board notebooks (side by side in the pool's kernels); executed notebooks stay with the
+    analyst material, their HTML (no code) goes to the board folder. Returns the HTML files in notebook order."""
     import nbformat
-
-    from analysis.threads import kernel_environment
 
     notebooks = notebooks_for(plan)
     executed_dir = processed / catalog.EXECUTED_NOTEBOOKS
     executed_dir.mkdir(parents=True, exist_ok=True)
-    done = []
-    with render.Kernel(env=kernel_environment()) as kernel:
-        for i, nb in enumerate(notebooks, start=1):
-            declared = set(render.declared_parameters(nb))
-            print(f"[{i}/{len(notebooks)}] {nb.name} ...", flush=True)
-            t = time.perf_counter()
-            try:
-                out = kernel.run(nb, notebook_parameters(plan, processed, declared))
-            except render.NotebookFailed as exc:
-                if exc.executed is not None:
-                    nbformat.write(exc.executed, str(executed_dir / nb.name))
-                raise
-            nbformat.write(out, str(executed_dir / nb.name))
-            html = render.export_html(out, reports / catalog.section_html(nb))
-            done.append(html)
-            print(f"      fatto in {time.perf_counter() - t:.1f} s -> {html.name}", flush=True)
-    return done
+    jobs = [(nb, notebook_parameters(plan, processed, set(render.declared_parameters(nb)))) for nb in notebooks]
+    print(f"Notebook: {len(jobs)} in {pool.size} kernel", flush=True)
+
+    def done(source: Path, nb, error) -> None:
+        if nb is not None:
+            nbformat.write(nb, str(executed_dir / source.name))
+        if error is None:
+            html = render.export_html(nb, reports / catalog.section_html(source))
+            print(f"  {source.name} -> {html.name}", flush=True)
+
+    pool.run(jobs, done)
+    return [reports / catalog.section_html(nb) for nb in notebooks]
 
 
 def build_board_report(sections: list[Path], reports: Path, wave: str) -> Path:

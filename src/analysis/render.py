@@ -11,17 +11,24 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from analysis import paths
 from analysis.outputs import atomic_write_text
+
+if TYPE_CHECKING:
+    import nbformat
 
 EXECUTION_TIMEOUT = 900  # seconds per cell
 KERNEL = "python3"
 # The kernel's own start-up warnings (transport notices) would drown the per-notebook progress lines.
 KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
 _RESET = "%reset -f\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt"
+# What every notebook imports: loaded while the analysis steps run, so no notebook waits for it.
+WARM_UP = ("import matplotlib.pyplot, seaborn, pandas, numpy\n"
+           "from analysis import champions, figures, maturity, needs, priorities, quality, reporting, segmentation, "
+           "startups, weights\n"
+           "from IPython.display import Markdown, display")
 
 
 def notebook_paths(folder: Path = paths.NOTEBOOKS) -> list[Path]:
@@ -39,37 +46,43 @@ def declared_parameters(nb_path: Path) -> dict:
 class NotebookFailed(Exception):
     def __init__(self, notebook: str, message: str, executed: nbformat.NotebookNode | None):
         super().__init__(f"notebook {notebook}: {message}")
+        self.notebook = notebook
         self.executed = executed
 
 
 @dataclass
 class Kernel:
-    """One kernel for a run's notebooks (the threads it may use are set by the caller's environment)."""
+    """One kernel that executes notebooks one after the other (the caller's environment sets its threads)."""
 
     cwd: Path = paths.PROJECT_ROOT
     env: dict | None = None
 
     def __enter__(self) -> Kernel:
+        import nbformat
         from nbclient import NotebookClient
 
         self.km = NotebookClient(nbformat.v4.new_notebook(), kernel_name=KERNEL).create_kernel_manager()
         return self
 
+    def warm_up(self) -> None:
+        """Start the kernel and import what every notebook imports, before the first notebook is ready."""
+        import nbformat
+
+        self._execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(WARM_UP)]), timeout=300)
+
     def run(self, source: Path, parameters: dict) -> nbformat.NotebookNode:
         """Execute ``source`` with ``parameters`` injected after its ``parameters`` cell."""
-        from nbclient import NotebookClient
+        import nbformat
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
         from papermill.iorw import load_notebook_node
         from papermill.parameterize import parameterize_notebook
 
         nb = parameterize_notebook(load_notebook_node(str(source)), parameters, kernel_name=KERNEL)
         nb.metadata.pop("papermill", None)
-        client = NotebookClient(nb, km=self.km, timeout=EXECUTION_TIMEOUT, kernel_name=KERNEL,
-                                extra_arguments=KERNEL_QUIET, resources={"metadata": {"path": str(self.cwd)}})
         try:
             if self.km.has_kernel:
-                self._reset(client)
-            client.execute(cwd=str(self.cwd), env=self._env())
+                self._execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_RESET)]), timeout=60)
+            self._execute(nb)
         except CellExecutionError as exc:
             cell = next((c for c in nb.cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))),
                         None)
@@ -78,27 +91,99 @@ class Kernel:
         except (CellTimeoutError, DeadKernelError) as exc:
             raise NotebookFailed(source.name, f"non completato: {type(exc).__name__}: {_first_line(str(exc))}",
                                  nb) from exc
+        return nb
+
+    def _execute(self, nb: nbformat.NotebookNode, timeout: int = EXECUTION_TIMEOUT) -> None:
+        from nbclient import NotebookClient
+
+        client = NotebookClient(nb, km=self.km, timeout=timeout, kernel_name=KERNEL, extra_arguments=KERNEL_QUIET,
+                                resources={"metadata": {"path": str(self.cwd)}})
+        try:
+            client.execute(cwd=str(self.cwd), env={**os.environ, **(self.env or {})})
         finally:
             if client.kc is not None:
                 client.kc.stop_channels()
-        return nb
-
-    def _reset(self, client) -> None:
-        from nbclient import NotebookClient
-
-        blank = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_RESET)])
-        NotebookClient(blank, km=self.km, timeout=60, kernel_name=KERNEL).execute()
-
-    def _env(self) -> dict:
-        env = dict(os.environ)
-        env.update(self.env or {})
-        return env
 
     def __exit__(self, *exc) -> None:
         from jupyter_core.utils import run_sync
 
         if self.km.has_kernel:
             run_sync(self.km.shutdown_kernel)(now=True)
+
+
+class RenderPool:
+    """Kernels that start and warm up in background threads while the analysis steps run, then execute the
+    notebooks side by side (one per core), each notebook in whichever kernel is free."""
+
+    def __init__(self, size: int, env: dict | None = None):
+        import queue
+
+        self.size = max(1, size)
+        self.env = env
+        self.jobs: queue.Queue = queue.Queue()
+        self.results: dict[str, tuple] = {}
+        self.threads: list = []
+
+    def __enter__(self) -> RenderPool:
+        import threading
+
+        for i in range(self.size):
+            t = threading.Thread(target=self._work, name=f"kernel-{i}", daemon=True)
+            t.start()
+            self.threads.append(t)
+        return self
+
+    def _work(self) -> None:
+        try:
+            with Kernel(env=self.env) as kernel:
+                warm_error = None
+                try:
+                    kernel.warm_up()
+                except Exception as exc:  # reported with the first notebook this kernel takes
+                    warm_error = exc
+                while True:
+                    job = self.jobs.get()
+                    if job is None:
+                        return
+                    source, parameters, done = job
+                    try:
+                        if warm_error is not None:
+                            raise NotebookFailed(source.name, f"il kernel non parte: {_first_line(warm_error)}",
+                                                 None)
+                        done(source, kernel.run(source, parameters), None)
+                    except BaseException as exc:
+                        done(source, getattr(exc, "executed", None), exc)
+        except BaseException:  # the kernel could not even be created: jobs fail through their callbacks
+            while True:
+                job = self.jobs.get()
+                if job is None:
+                    return
+                job[2](job[0], None, NotebookFailed(job[0].name, "il kernel non parte", None))
+
+    def run(self, jobs: list[tuple[Path, dict]], on_done) -> None:
+        """Execute every ``(notebook, parameters)``; ``on_done(source, executed_nb, error)`` is called in the
+        caller's thread, in the order the notebooks finish; the first error is raised once all have stopped."""
+        import queue
+
+        finished: queue.Queue = queue.Queue()
+        for source, parameters in jobs:
+            self.jobs.put((source, parameters, lambda s, nb, err: finished.put((s, nb, err))))
+        first_error = None
+        for _ in jobs:
+            source, nb, err = finished.get()
+            if err is None:
+                on_done(source, nb, None)
+            else:
+                on_done(source, nb, err)
+                first_error = first_error or err
+        if first_error is not None:
+            raise first_error
+
+    def __exit__(self, *exc) -> None:
+        for _ in self.threads:
+            self.jobs.put(None)
+        for t in self.threads:
+            t.join(timeout=60)
 
 
 def _first_line(text: str) -> str:

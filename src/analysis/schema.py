@@ -1,4 +1,4 @@
-"""Dataframe schemas (pandera): what ``responses.parquet`` may hold, built from the codebook.
+"""Dataframe schemas (pandera): what every table of the catalog may hold, built from the codebook.
 
 Validated lazily, so every failure is reported at once.
 """
@@ -90,3 +90,71 @@ def validate_responses(frame: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases[["column", "check", "failure_case"]].head(20).to_string(index=False)
         raise SchemaError(f"responses break the schema ({len(exc.failure_cases)} failures):\n{cases}") from exc
+
+
+# --------------------------------------------------------------------------
+# The tables one step hands to another (see analysis.catalog)
+
+def _text(nullable: bool = False, **kw) -> pa.Column:
+    return pa.Column(str, nullable=nullable, **kw)
+
+
+def _needs_check(cb) -> pa.Check:
+    return pa.Check.isin(list(cb.need_keys)) if cb is not None else pa.Check(lambda s: s.str.len() > 0)
+
+
+def _source_columns() -> dict[str, pa.Column]:
+    return {"source_file": _text(), "source_sheet": _text(True), "source_row": pa.Column("int64", pa.Check.ge(1))}
+
+
+def rejected_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({**_source_columns(), "reason": _text(), "message": _text(True),
+                               "original": _text(True)}, strict=True, ordered=True, coerce=True)
+
+
+def issues_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({**_source_columns(), "column": _text(True), "field": _text(True),
+                               "value": _text(True), "reason": _text(), "action": pa.Column(str, pa.Check.isin(
+                                   ["dropped", "kept"]))}, strict=True, ordered=True, coerce=True)
+
+
+def segments_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(unique=True), "segment": _text(checks=pa.Check.str_length(min_value=1))},
+                               strict=True, ordered=True)
+
+
+def priorities_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {"scope": _text(), "need": _text(checks=_needs_check(cb)), "score": pa.Column(float, pa.Check.in_range(0, 100)),
+         "rank": pa.Column(int, pa.Check.ge(1))},
+        unique=["scope", "need"], strict=False, ordered=False)
+
+
+def champions_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {"company_id": _text(unique=True), "ragione_sociale": _text(True), "gruppo_merceologico": _text(),
+         "segment": _text(), "score": pa.Column(float, pa.Check.in_range(0, 1)), "reasons": _text()},
+        strict=True, ordered=True)
+
+
+def candidates_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(unique=True), "segment": _text(),
+                               "score": pa.Column(float, pa.Check.in_range(0, 1)), "champion": pa.Column(bool)},
+                              strict=False)
+
+
+def matches_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {"startup": _text(), "need": _text(checks=_needs_check(cb)), "scope": _text(),
+         "score": pa.Column(float, pa.Check.in_range(0, 100)), "rank": pa.Column(int, pa.Check.ge(1)),
+         "trl": pa.Column("Int64", pa.Check.in_range(1, 9), nullable=True), "explanation": _text(True)},
+        unique=["startup", "need", "scope"], strict=False)
+
+
+def pilots_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(), "segment": _text(), "need": _text(True),
+                               "startup": _text(True)}, strict=False)
+
+
+def below_trl_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"nome_startup": _text(), "trl": pa.Column("Int64", nullable=True)}, strict=False)
