@@ -55,6 +55,6 @@ template: $(STAMP) ## Write the blank survey workbook to reports/template/questi
 bench: compile ## Run the benchmarks (figures printed, inputs built by the scripts)
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
-clean: ## Remove generated reports and processed outputs (never data/raw/)
-	rm -rf reports/* data/processed/*
+clean: ## Remove generated reports, processed outputs and failed attempts (never data/raw/ nor data/pseudonym.key)
+	rm -rf reports/* data/processed/* data/tentativi data/.processed.* data/.analysis-run
 	@touch data/processed/.gitkeep

@@ -105,10 +105,10 @@ def sample_processed(tmp_path_factory):
     import pandas as pd
 
     from analysis import paths
-    from analysis.ingest import run_ingest
+    from analysis.pipeline import run_ingest_command
 
-    processed = tmp_path_factory.mktemp("sample_processed")
-    run_ingest(paths.SAMPLE_SURVEY_DIR, processed, quiet=True)
+    processed = tmp_path_factory.mktemp("sample_processed") / "processed"
+    assert run_ingest_command(paths.SAMPLE_SURVEY_DIR, processed) == 0  # a complete set, with its manifest
     truth = pd.read_csv(paths.SAMPLE_TRUTH, dtype={"partita_iva": str})
     return processed, pd.read_parquet(processed / "responses.parquet"), truth
 

@@ -1,6 +1,7 @@
 """The whole pipeline on a survey full of personal data and names without consent: none of it may appear
 anywhere under the reports folder (HTML, executed notebooks, figures rendered as SVG, manifest, any file)."""
 
+import base64
 import re
 import subprocess
 import sys
@@ -40,9 +41,14 @@ def planted_run(tmp_path_factory):
 
 
 def _reports_text(root) -> str:
+    """Every file under reports/, with the SVG figures the HTML embeds as base64 decoded, so their text is
+    searched too."""
     files = [p for p in (root / "out" / "reports").rglob("*") if p.is_file()]
     assert files
-    return "\n".join(p.read_text("utf-8", errors="replace") for p in files)
+    text = "\n".join(p.read_text("utf-8", errors="replace") for p in files)
+    figures = [base64.b64decode(m).decode("utf-8") for m in re.findall(r'data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"',
+                                                                      text)]
+    return text + "\n".join(figures)
 
 
 @pytest.mark.slow

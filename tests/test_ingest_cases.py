@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.codebook import load_codebook
 from analysis import catalog
+from analysis.codebook import load_codebook
 from analysis.ingest import ingest
-from analysis.pipeline import run_ingest_command
 from analysis.paths import PROJECT_ROOT
+from analysis.pipeline import run_ingest_command
 from conftest import VATS, write_csv_file, write_xlsx
 
 MECC = "Meccaniche"

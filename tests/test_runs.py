@@ -222,3 +222,24 @@ def test_a_real_run_killed_between_its_two_folders_is_finished_by_the_next_and_i
     for ds in catalog.DATASETS:
         if ds.kind in ("csv", "parquet", "xlsx") and catalog.exists(ds.name, first):
             assert catalog.path(ds.name, processed).read_bytes() == catalog.path(ds.name, first).read_bytes(), ds.file
+
+
+@pytest.mark.slow
+def test_interactive_recomputation_saves_apart_from_the_run(previous_run):
+    from analysis import scratch
+    from analysis.reporting import load_processed
+
+    _, out = previous_run
+    before = _digests(out / "processed")
+    data = load_processed(out / "processed")
+    alt = scratch.recompute(data, {"segmentazione.k": 3, "champion.sorteggi": 10}, with_startups=False)
+    assert alt.segmentation.k == 3 and alt.startups is None
+    folder = scratch.save(alt, data, "k3")
+    assert folder == out / catalog.SCRATCH_DIR / "k3"
+    assert catalog.read("segments", folder)["segment"].nunique() == 3
+    assert _digests(out / "processed") == before  # the run's set is untouched and still complete
+    catalog.check_set(out / "processed")
+    with pytest.raises(ValueError):
+        scratch.save(alt, data, "../processed")
+    with pytest.raises(Exception, match="segmentazione.k"):
+        scratch.recompute(data, {"segmentazione.k": "tre"})

@@ -2,7 +2,7 @@
 
 Reading the survey spreadsheets, comparing needs across the two sector
 groups, segmenting companies, ranking supply-chain priorities, selecting
-Champions and scouting startups. See README.md and survey-spec.md.
+Champions and scouting startups. See README.md and docs/contratto-dati.md.
 """
 
 __version__ = "0.1.0"

@@ -79,7 +79,7 @@ def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: 
         steps.append(f"Organizzare gli incontri per le {pilots} proposte di sperimentazione tra Champion e startup.")
     if issues:
         steps.append(f"Verificare con le imprese le {fmt_int(issues)} risposte segnalate come illeggibili "
-                     "(elenco per gli analisti in cell_issues.csv).")
+                     "(elenco nella cartella per gli analisti).")
     steps.append("Condividere le priorità di filiera con i gruppi merceologici e pianificare la prossima "
                  "rilevazione.")
     return steps

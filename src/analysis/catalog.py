@@ -266,3 +266,12 @@ def check_set(folder: str | Path, board: str | Path | None = None, need: tuple[s
             raise IncompleteSet(f"{board}: scritto dall'esecuzione {other}, i dati elaborati da "
                                 f"{manifest['run_id']}: insieme misto")
     return manifest
+
+
+def reference_table() -> str:
+    """Every output as a Markdown table (the docs page holds this table; a test keeps them in step)."""
+    lines = ["| output | file | written by | checked by a schema | content |", "|---|---|---|---|---|"]
+    for d in DATASETS:
+        check = "sì" if d.schema else ("voci: " + ", ".join(d.required) if d.required else "no")
+        lines.append(f"| `{d.name}` | `{d.file}` | {d.step} | {check} | {d.description} |")
+    return "\n".join(lines)

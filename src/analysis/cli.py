@@ -39,9 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--startups", type=Path, help="startup spreadsheet or folder (default data/startups/)")
     run.add_argument("--compare-to", type=Path, help="a previous run's output folder, for the wave comparison")
 
-    ing = sub.add_parser("ingest", help="read and check the surveys only (spec section 5)",
-                         description="Read every survey file under --raw and write responses.parquet, "
-                                     "rejected.csv, cell_issues.csv and ingest_summary.json under --processed.")
+    ing = sub.add_parser("ingest", help="read and check the surveys only (docs/contratto-dati.md, section 4)",
+                         description="Read every survey file under --raw and write the outputs of reading "
+                                     "(accepted responses, rejected rows, flagged cells, summary) under --processed, "
+                                     "as one transaction (docs/contratto-dati.md).")
     ing.add_argument("--raw", type=Path, required=True, help="raw survey folder")
     ing.add_argument("--processed", type=Path, required=True, help="folder for the outputs")
     _add_common(ing)

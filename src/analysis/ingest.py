@@ -691,16 +691,3 @@ def write_outputs(result: IngestResult, folder: Path, cb: Codebook) -> None:
         catalog.write("ingest_summary", result.summary, folder, cb)
         catalog.write("responses", result.responses, folder, cb)
     result.processed = Path(folder)
-
-
-def run_ingest(raw: Path, processed: Path, codebook_path: Path | None = None,
-               corrections_path: Path | None = None, quiet: bool = False) -> IngestResult:
-    """Read and write the four outputs into ``processed`` directly, printing the balance (tests and interactive
-    work; ``python -m analysis ingest`` goes through :func:`analysis.pipeline.run_ingest_command`, a
-    transaction)."""
-    cb = load_codebook(codebook_path)
-    result = ingest(raw, cb, corrections_path)
-    write_outputs(result, processed, cb)
-    if not quiet:
-        print("\n".join(balance_lines(result.summary)))
-    return result

@@ -63,7 +63,7 @@ def restore_segmentation(record: dict, segments: pd.DataFrame, responses: pd.Dat
     seg_by_id = segments.set_index("company_id")["segment"]
     named = responses["company_id"].map(seg_by_id)
     if named.isna().any():
-        raise ValueError("segments.csv non copre ogni impresa accettata")
+        raise ValueError("i segmenti salvati non coprono ogni impresa accettata")
     labels = named.map(number).astype(int).rename("segment")
     feats = segmentation.build_features(responses, cb, record["with_maturity"], record["imputation"])
     centres = np.array([feats.X[(labels == n).to_numpy()].mean(axis=0) for n in sorted(names)])

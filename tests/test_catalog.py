@@ -1,0 +1,86 @@
+"""The catalog: the one place that names outputs; schemas checked on write and read; sets checked whole."""
+
+import ast
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from analysis import catalog
+from analysis.catalog import OutputError
+from analysis.errors import IncompleteSet
+from analysis.paths import NOTEBOOKS, PROJECT_ROOT
+
+
+def _code_strings(path):
+    """Every string literal of a module that is not a docstring (docstrings and comments may mention files)."""
+    tree = ast.parse(path.read_text("utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    return [(n.lineno, n.value) for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+def test_no_other_module_or_notebook_spells_an_output_file_name():
+    names = [d.file for d in catalog.DATASETS] + [catalog.RUN_MANIFEST, catalog.BOARD_REPORT, catalog.KEY_FILE,
+                                                  catalog.EXECUTED_NOTEBOOKS]
+    pattern = re.compile("|".join(re.escape(n) for n in names))
+    offenders = [f"{path.name}:{line}: {text!r}"
+                 for path in [*(PROJECT_ROOT / "src" / "analysis").glob("*.py"), *NOTEBOOKS.glob("*.py")]
+                 if path.name != "catalog.py"
+                 for line, text in _code_strings(path) if pattern.search(text)]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_docs_page_lists_every_output():
+    page = (PROJECT_ROOT / "docs" / "contratto-dati.md").read_text("utf-8")
+    assert catalog.reference_table() in page, "docs/contratto-dati.md: regenerate the outputs table"
+
+
+def test_a_table_that_breaks_its_schema_is_refused_on_write_and_on_read(tmp_path, cb):
+    good = pd.DataFrame({"scope": ["tutte"], "need": [cb.need_keys[0]], "score": [50.0], "rank": [1]})
+    catalog.write("priorities", good, tmp_path, cb)
+    pd.testing.assert_frame_equal(catalog.read("priorities", tmp_path, cb), good, check_dtype=False)
+    with pytest.raises(OutputError, match="priorities.csv"):
+        catalog.write("priorities", good.assign(score=[150.0]), tmp_path, cb)
+    with pytest.raises(OutputError):
+        catalog.write("priorities", good.assign(need=["bisogno_inventato"]), tmp_path, cb)
+    with pytest.raises(OutputError):
+        catalog.write("segments", pd.DataFrame({"company_id": ["a", "a"], "segment": ["S", "S"]}), tmp_path, cb)
+    catalog.path("priorities", tmp_path).write_text("scope,need,score,rank\ntutte,bisogno_robotica,50,zero\n")
+    with pytest.raises(OutputError, match="in lettura"):
+        catalog.read("priorities", tmp_path, cb)
+    with pytest.raises(OutputError, match="segmentation.json"):
+        catalog.write("segmentation", {"method": "kmeans"}, tmp_path, cb)
+
+
+def _set(folder, run_id="r1"):
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"company_id": ["a"], "segment": ["S"]}).to_csv(folder / "segments.csv", index=False)
+    (folder / catalog.RUN_MANIFEST).write_text(json.dumps({"run_id": run_id, "outputs": catalog.listing(folder)}))
+
+
+def test_check_set_refuses_anything_but_one_runs_complete_set(tmp_path):
+    processed, board = tmp_path / "processed", tmp_path / "reports" / "w"
+    _set(processed)
+    _set(board)
+    assert catalog.check_set(processed, board)["run_id"] == "r1"
+    with pytest.raises(IncompleteSet, match="non ha prodotto priorities.csv"):
+        catalog.check_set(processed, need=("priorities",))
+    _set(board, "r2")
+    with pytest.raises(IncompleteSet, match="insieme misto"):
+        catalog.check_set(processed, board)
+    (processed / "segments.csv").write_text("company_id,segment\nb,T\n")
+    with pytest.raises(IncompleteSet, match="cambiato"):
+        catalog.check_set(processed)
+    (processed / "segments.csv").unlink()
+    with pytest.raises(IncompleteSet, match="manca segments.csv"):
+        catalog.check_set(processed)
+    (processed / catalog.RUN_MANIFEST).unlink()
+    with pytest.raises(IncompleteSet, match="non è l'insieme completo"):
+        catalog.check_set(processed)
