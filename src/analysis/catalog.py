@@ -184,30 +184,36 @@ def write_text(path_: Path, text: str) -> Path:
 # --------------------------------------------------------------------------
 # Reading
 
-def read(name: str, folder: str | Path, cb=None) -> Any:
-    """An output as its step wrote it, checked against its schema."""
+def read(name: str, folder: str | Path, cb=None, manifest: dict | None = None) -> Any:
+    """An output as its step wrote it, checked against its schema. With the set's ``manifest``, a file whose
+    checksum is the one the run recorded is the very content the schema passed when it was written, and is
+    not checked again (every notebook reads the responses: 0.5 s each on the sample)."""
     ds = dataset(name)
     p = path(name, folder)
     if not p.is_file():
         raise IncompleteSet(f"{folder}: manca {ds.file} ({ds.description}); eseguite di nuovo `python -m "
                             f"analysis run`")
+    data = p.read_bytes()
     if ds.kind == "json":
-        data = json.loads(p.read_text("utf-8"))
-        missing = [k for k in ds.required if k not in data]
+        loaded = json.loads(data.decode("utf-8"))
+        missing = [k for k in ds.required if k not in loaded]
         if missing:
             raise IncompleteSet(f"{p}: mancano le voci {', '.join(missing)}")
-        return data
+        return loaded
+    recorded = (manifest or {}).get("outputs", {}).get(ds.file)
+    trusted = recorded is not None and hashlib.sha256(data).hexdigest() == recorded
     if ds.kind == "parquet":
-        return _validate(ds, pd.read_parquet(p), cb, "in lettura")
-    if ds.kind == "csv":
-        frame = pd.read_csv(p, dtype=ds.dtypes, keep_default_na=False, na_values=[""])
+        frame = pd.read_parquet(io.BytesIO(data))
+    elif ds.kind == "csv":
+        frame = pd.read_csv(io.BytesIO(data), dtype=ds.dtypes, keep_default_na=False, na_values=[""])
         for col, t in (ds.dtypes or {}).items():
             if t is str and col in frame:
                 frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
         if "source_sheet" in frame:  # a CSV file has no sheet: its sheet is the empty text, not missing
             frame["source_sheet"] = frame["source_sheet"].fillna("")
-        return _validate(ds, frame, cb, "in lettura")
-    raise TypeError(f"{ds.file}: not read back by the pipeline")
+    else:
+        raise TypeError(f"{ds.file}: not read back by the pipeline")
+    return frame if trusted else _validate(ds, frame, cb, "in lettura")
 
 
 # --------------------------------------------------------------------------

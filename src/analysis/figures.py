@@ -380,9 +380,7 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
         for c in champions:
             keep |= set(g.predecessors(c)) | set(g.successors(c))
         g = g.subgraph(sorted(keep))
-    undirected = g.to_undirected()
-    start = nx.spring_layout(undirected, seed=seed)
-    pos = nx.kamada_kawai_layout(undirected, pos=start) if g.number_of_nodes() <= 400 else start
+    pos = _network_layout(g.to_undirected(), seed)
     fig, ax = plt.subplots(figsize=(12, 9))
     nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.18, arrows=True, arrowsize=6, width=0.6, edge_color="#404040")
     colour = {s: SEGMENT_COLORS[i % 10] for i, s in enumerate(segment_order)}
@@ -404,6 +402,29 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
                  f"{g.number_of_nodes()} imprese collegate tra loro; le imprese senza legami non sono mostrate",
                  fontsize=11)
     return fig
+
+
+def _network_layout(graph, seed: int) -> dict:
+    """Positions: the largest connected group of companies laid out by force (Fruchterman-Reingold, seeded) in
+    the square -1..1, the smaller groups and single companies in a row below it (laid out together, the small
+    groups would drift away and squeeze the main one into a corner; Kamada-Kawai fared better but took ten times
+    longer)."""
+    import networkx as nx
+
+    groups = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    if not groups:
+        return {}
+    pos = nx.spring_layout(graph.subgraph(groups[0]), seed=seed, iterations=150, center=(0, 0), scale=1.0)
+    rest = groups[1:]
+    for i, group in enumerate(rest):
+        x = -1 + 2 * (i + 0.5) / len(rest)
+        if len(group) == 1:
+            pos[group[0]] = np.array([x, -1.25])
+            continue
+        small = nx.spring_layout(graph.subgraph(group), seed=seed, center=(x, -1.25),
+                                 scale=min(0.12, 0.9 / len(rest)))
+        pos.update(small)
+    return pos
 
 
 def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook):

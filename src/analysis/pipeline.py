@@ -41,6 +41,10 @@ RUN_PARAMETERS = ("processed_dir", "wave", "sample_run", "audience", "codebook_p
 SUMMARY_NOTEBOOK = "99_sintesi_consiglio"
 COMPARISON_PARAMETER = "compare_to"  # a notebook declaring it runs only with --compare-to
 RENDER_KERNELS = 2  # notebooks rendered side by side (at most one kernel per usable core)
+# Sections that show only what reading produced: they render while the analysis steps run.
+READING_SECTIONS = ("01_qualita_dati", "02_bisogni_settori")
+# Rough seconds each section takes (measured by benchmarks/bench_run.py): the longest are queued first.
+RENDER_COST = {"04_champion": 4, "02_bisogni_settori": 6, "03_segmenti_priorita": 4, "01_qualita_dati": 3}
 
 
 @dataclass(frozen=True)
@@ -247,14 +251,24 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     from analysis import results_workbook, steps
     from analysis.codebook import load_codebook
     from analysis.confidentiality import ensure_key
-    from analysis.threads import cores_for_steps
+    from analysis.threads import cores_for_steps, usable_cores
 
     opts, cfg = plan.options, plan.options.config
     cb = load_codebook(opts.codebook)
     timings: dict[str, float] = {}
+    t = time.perf_counter()
     result = read_surveys(plan.raw, processed, cb, opts.corrections)
-    timings["ingest"] = round(time.perf_counter() - t0, 2)
+    timings["ingest"] = round(time.perf_counter() - t, 2)
     ensure_key(plan.processed, plan.previous)
+    context = {"raw": str(plan.raw), "sample_run": plan.sample_run, "wave": plan.wave,
+               "inputs": _inputs(plan.raw), "codebook": str(opts.codebook or "package"),
+               "corrections": str(opts.corrections or ""), "members": str(opts.members or ""),
+               "startups": str(plan.startups or ""), "compare_to": str(plan.previous or ""),
+               "configuration": cfg.as_dict(), "parameters_given": cfg.given}
+    # The sections that show only what reading produced render while the steps run.
+    write_analyst_manifest(processed, run_id, context, result)
+    renderer = Renderer(plan, processed, reports, pool)
+    renderer.submit(lambda nb: nb.stem in READING_SECTIONS)
 
     t = time.perf_counter()
     slist = None
@@ -262,21 +276,17 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
         from analysis.startups import read_startups
 
         slist = read_startups(plan.startups, cb)
-    with cores_for_steps():
+    # The kernels render the reading sections meanwhile: one thread per pool here, not one per core.
+    with cores_for_steps(max(1, usable_cores() - pool.size + 1)):
         analysis = steps.analyse(result.responses, cb, cfg, slist)
     write_analysis(analysis, processed, cb)
     results_workbook.build(processed, cb)
     timings["steps"] = round(time.perf_counter() - t, 2)
-
-    context = {"raw": str(plan.raw), "sample_run": plan.sample_run, "wave": plan.wave,
-               "inputs": _inputs(plan.raw), "codebook": str(opts.codebook or "package"),
-               "corrections": str(opts.corrections or ""), "members": str(opts.members or ""),
-               "startups": str(plan.startups or ""), "compare_to": str(plan.previous or ""),
-               "configuration": cfg.as_dict(), "parameters_given": cfg.given}
     write_analyst_manifest(processed, run_id, context, result)
 
     t = time.perf_counter()
-    executed = render_notebooks(plan, processed, reports, pool)
+    renderer.submit(lambda nb: nb.stem not in READING_SECTIONS)
+    executed = renderer.wait()
     build_board_report(executed, reports, plan.wave)
     timings["render"] = round(time.perf_counter() - t, 2)
     write_board_manifest(reports, run_id, plan, result)
@@ -324,26 +334,39 @@ def notebook_parameters(plan: RunPlan, processed: Path, declared: set[str]) -> d
     return {k: v for k, v in {**base, **opts.config.for_notebook(declared)}.items() if k in declared}
 
 
-def render_notebooks(plan: RunPlan, processed: Path, reports: Path, pool: render.RenderPool) -> list[Path]:
-    """Execute the board notebooks (side by side in the pool's kernels); executed notebooks stay with the
-    analyst material, their HTML (no code) goes to the board folder. Returns the HTML files in notebook order."""
-    import nbformat
+class Renderer:
+    """The board notebooks of a run, executed in the pool's kernels: executed notebooks stay with the analyst
+    material, their HTML (no code) goes to the board folder."""
 
-    notebooks = notebooks_for(plan)
-    executed_dir = processed / catalog.EXECUTED_NOTEBOOKS
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(nb, notebook_parameters(plan, processed, set(render.declared_parameters(nb)))) for nb in notebooks]
-    print(f"Notebook: {len(jobs)} in {pool.size} kernel", flush=True)
+    def __init__(self, plan: RunPlan, processed: Path, reports: Path, pool: render.RenderPool):
+        self.plan, self.processed, self.reports, self.pool = plan, processed, reports, pool
+        self.notebooks = notebooks_for(plan)
+        self.executed_dir = processed / catalog.EXECUTED_NOTEBOOKS
+        self.executed_dir.mkdir(parents=True, exist_ok=True)
+        self.submitted: set[str] = set()
 
-    def done(source: Path, nb, error) -> None:
+    def submit(self, which) -> None:
+        """Queue the notebooks ``which(path)`` selects, the longest first (the kernels share the work)."""
+        chosen = [nb for nb in self.notebooks if which(nb) and nb.name not in self.submitted]
+        for nb in sorted(chosen, key=lambda p: -RENDER_COST.get(p.stem, 1)):
+            self.submitted.add(nb.name)
+            self.pool.submit(nb, notebook_parameters(self.plan, self.processed, set(render.declared_parameters(nb))),
+                             self._keep)
+
+    def _keep(self, source: Path, nb, error) -> None:
+        """The executed notebook with the analyst material (a failing one too); its HTML for the board."""
+        import nbformat
+
         if nb is not None:
-            nbformat.write(nb, str(executed_dir / source.name))
+            nbformat.write(nb, str(self.executed_dir / source.name))
         if error is None:
-            html = render.export_html(nb, reports / catalog.section_html(source))
+            html = render.export_html(nb, self.reports / catalog.section_html(source))
             print(f"  {source.name} -> {html.name}", flush=True)
 
-    pool.run(jobs, done)
-    return [reports / catalog.section_html(nb) for nb in notebooks]
+    def wait(self) -> list[Path]:
+        """Every section's HTML, in notebook order, once all have rendered (the first failure is raised)."""
+        self.pool.collect()
+        return [self.reports / catalog.section_html(nb) for nb in self.notebooks]
 
 
 def build_board_report(sections: list[Path], reports: Path, wave: str) -> Path:

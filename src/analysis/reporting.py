@@ -80,7 +80,7 @@ class Processed:
         return self.manifest is not None and catalog.dataset(name).file in self.manifest.get("outputs", {})
 
     def read(self, name: str):
-        return catalog.read(name, self.folder, self.codebook)
+        return catalog.read(name, self.folder, self.codebook, self.manifest)
 
     @property
     def config(self):
@@ -110,10 +110,10 @@ def load_processed(processed_dir: str | Path, codebook_path: str | Path | None =
     manifest = catalog.check_set(folder, need=("responses", "rejected", "cell_issues", "ingest_summary", *need))
     cb = load_codebook(codebook_path or None)
     return Processed(
-        responses=catalog.read("responses", folder, cb),
-        rejected=catalog.read("rejected", folder, cb),
-        cell_issues=catalog.read("cell_issues", folder, cb),
-        summary=catalog.read("ingest_summary", folder, cb),
+        responses=catalog.read("responses", folder, cb, manifest),
+        rejected=catalog.read("rejected", folder, cb, manifest),
+        cell_issues=catalog.read("cell_issues", folder, cb, manifest),
+        summary=catalog.read("ingest_summary", folder, cb, manifest),
         folder=folder, codebook=cb, manifest=manifest)
 
 

@@ -37,9 +37,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.cluster import hierarchy
-from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 
 from analysis.codebook import Codebook
 from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
@@ -108,15 +105,24 @@ def build_features(responses: pd.DataFrame, cb: Codebook, with_maturity: bool = 
 # --------------------------------------------------------------------------
 # Methods: labels for several k at once (Ward cuts one tree for every k)
 
+def _sklearn_kmeans():
+    # scikit-learn is imported when a segmentation is computed, not when a report shows one (1.5 s per kernel).
+    from sklearn.cluster import KMeans
+
+    return KMeans
+
+
 def _kmeans(X: np.ndarray, ks: list[int], seed: int, n_init: int = 10) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     out = {}
     for k in ks:
-        km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
+        km = _sklearn_kmeans()(n_clusters=k, n_init=n_init, random_state=seed).fit(X)
         out[k] = (km.labels_, km.cluster_centers_)
     return out
 
 
 def _ward(X: np.ndarray, ks: list[int], seed: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    from scipy.cluster import hierarchy
+
     tree = hierarchy.linkage(X, method="ward")
     out = {}
     for k in ks:
@@ -179,6 +185,8 @@ class Selection:
 def choose_k(X: np.ndarray, method: str = "kmeans", k_min: int = 2, k_max: int = 8, seed: int = 42,
              n_boot: int = 20, force_k: int | None = None) -> Selection:
     """Score every k in ``k_min..k_max`` (see the module notes) and choose one."""
+    from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
+
     check_size(len(X), method)
     rng = np.random.default_rng(seed)
     Xs = X[np.sort(rng.choice(len(X), FIT_SAMPLE, replace=False))] if len(X) > FIT_SAMPLE else X
@@ -244,7 +252,7 @@ def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 42) -> tu
         rng = np.random.default_rng(seed)
         sample = X[np.sort(rng.choice(len(X), FIT_SAMPLE, replace=False))]
         _, centres = _kmeans(sample, [k], seed)[k]
-        km = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=100, random_state=seed).fit(X)
+        km = _sklearn_kmeans()(n_clusters=k, init=centres, n_init=1, max_iter=100, random_state=seed).fit(X)
         return km.labels_, km.cluster_centers_
     return _FIT[method](X, [k], seed)[k]
 
@@ -378,12 +386,16 @@ def segment_mix(responses: pd.DataFrame, seg: Segmentation, column: str, categor
 
 def pca_map(seg: Segmentation, max_points: int = 5_000) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
     """Coordinates on the first two principal components (of at most ``max_points`` companies, drawn with the
-    segmentation's seed), their segments and the variance the two components explain."""
-    from sklearn.decomposition import PCA
-
+    segmentation's seed), their segments and the variance the two components explain. The components come
+    from a singular value decomposition of the centred features, each signed so that its largest loading is
+    positive (scikit-learn's convention), so the map is the same on every run."""
     X, labels = seg.features.X, seg.labels.to_numpy()
     if len(X) > max_points:
         idx = np.sort(np.random.default_rng(seg.seed).choice(len(X), max_points, replace=False))
         X, labels = X[idx], labels[idx]
-    pca = PCA(n_components=2, random_state=seg.seed).fit(seg.features.X)
-    return pca.transform(X), labels, tuple(float(v) for v in pca.explained_variance_ratio_)
+    centre = seg.features.X.mean(axis=0)
+    _, s, vt = np.linalg.svd(seg.features.X - centre, full_matrices=False)
+    vt = vt[:2] * np.sign(vt[:2][np.arange(2), np.abs(vt[:2]).argmax(axis=1)])[:, None]
+    total = float((s ** 2).sum())
+    ratio = (s[:2] ** 2 / total) if total > 0 else np.zeros(2)
+    return (X - centre) @ vt.T, labels, tuple(float(v) for v in ratio)

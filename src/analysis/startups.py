@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from analysis import scoring
 from analysis.codebook import Codebook, Field
@@ -206,6 +205,8 @@ def match(startups: pd.DataFrame, cb: Codebook, responses: pd.DataFrame, segment
             keys.append((f, scope))
     texts = [f"{d} {' '.join(t)}" for d, t in zip(eligible["descrizione"].fillna(""), eligible["tecnologie"],
                                                    strict=True)]
+    from sklearn.feature_extraction.text import TfidfVectorizer  # imported here: reports need not load it
+
     vec = TfidfVectorizer(strip_accents="unicode", lowercase=True, stop_words=list(stop_words()),
                           ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_][\w]+\b")
     vec.fit(texts + docs)
