@@ -22,8 +22,9 @@ Criteria, each 0-1
     The score is the weighted mean of the criteria (:data:`DEFAULT_WEIGHTS`).
 
 Selection
-    Maximise the total score of the chosen set (at most ``max_total``) with
-    ``scipy.optimize.milp`` (HiGHS), subject to: every segment gets at least
+    Maximise the total score of the chosen set (at most ``max_total``), an
+    integer program solved exactly with HiGHS (its linear relaxation is
+    integral here: see :func:`_integer_optimum`), subject to: every segment gets at least
     ``min_per_segment`` Champions plus one for every full ``extra_share`` of
     the companies it holds, no segment more than ``max_per_segment``, each
     sector group at least one. Constraints no candidate set can meet are
@@ -241,6 +242,29 @@ def _minimums(p: _Problem, segment_shares: dict[str, float], sectors: list[str],
     return minimum, messages
 
 
+def _integer_optimum(objective: np.ndarray, rows: np.ndarray, lower: np.ndarray,
+                     upper: np.ndarray) -> tuple[np.ndarray | None, str]:
+    """The 0-1 vector minimising ``objective`` with ``lower <= rows @ x <= upper``.
+
+    Every variable is in one segment and one sector group, and the total row is the sum of the segment rows:
+    the rows are two laminar families, so the matrix is totally unimodular and the linear relaxation has an
+    integral optimal vertex, unique thanks to the tie-breaking term. The simplex finds it in a third of the
+    time of the integer solver (which matters over hundreds of robustness draws); a solution that is not
+    integral (a tie the perturbation did not break) goes to the integer solver.
+    """
+    from scipy.optimize import linprog
+
+    a_ub = np.vstack([rows, -rows])
+    b_ub = np.concatenate([upper, -lower])
+    finite = np.isfinite(b_ub)
+    res = linprog(objective, A_ub=a_ub[finite], b_ub=b_ub[finite], bounds=(0, 1), method="highs-ds")
+    if res.status == 0 and np.allclose(res.x, np.round(res.x), atol=1e-7):
+        return res.x, ""
+    res = milp(objective, constraints=LinearConstraint(rows, lower, upper), integrality=np.ones(len(objective)),
+               bounds=Bounds(0, 1), options={"presolve": True})
+    return (res.x, "") if res.status == 0 and res.x is not None else (None, str(res.message))
+
+
 def _solve(p: _Problem, scores: np.ndarray, idx: np.ndarray, minimum: dict[str, int],
            rules: Rules) -> tuple[list[str], float, str | None]:
     """The integer program on the candidates at positions ``idx``: chosen ids (best first), objective, error."""
@@ -262,11 +286,10 @@ def _solve(p: _Problem, scores: np.ndarray, idx: np.ndarray, minimum: dict[str, 
     order = np.empty(n)
     order[np.argsort(p.id_rank[idx], kind="stable")] = np.arange(1, n + 1)
     objective = -(s + 1e-9 * (n - order) / n)
-    res = milp(objective, constraints=LinearConstraint(np.array(rows), lower, upper),
-               integrality=np.ones(n), bounds=Bounds(0, 1), options={"presolve": True})
-    if res.status != 0 or res.x is None:
-        return [], 0.0, f"il problema di selezione non ha soluzione con questi vincoli ({res.message})"
-    picked = np.round(res.x).astype(bool)
+    x, message = _integer_optimum(objective, np.array(rows), np.array(lower, float), np.array(upper, float))
+    if x is None:
+        return [], 0.0, f"il problema di selezione non ha soluzione con questi vincoli ({message})"
+    picked = np.round(x).astype(bool)
     chosen = idx[picked]
     best_first = chosen[np.lexsort((p.id_rank[chosen], -scores[chosen]))]
     return p.ids[best_first].tolist(), float(s[picked].sum()), None

@@ -369,7 +369,7 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
 
 def supply_network(graph, segments: dict[str, str], champions: list[str], labels: dict[str, str],
                    segment_order: list[str], seed: int = 42, max_nodes: int = 600):
-    """The supply network (supplier -> customer), companies coloured by segment, Champions large and labelled
+    """The supply network (client-supplier links), companies coloured by segment, Champions large and labelled
     (only they are labelled, by the naming rule). Large networks show the Champions and their neighbours."""
     import networkx as nx
 
@@ -382,7 +382,8 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
         g = g.subgraph(sorted(keep))
     pos = _network_layout(g.to_undirected(), seed)
     fig, ax = plt.subplots(figsize=(12, 9))
-    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.18, arrows=True, arrowsize=6, width=0.6, edge_color="#404040")
+    # Plain lines: at this density arrow heads were unreadable and cost a second to draw (one patch per edge).
+    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.18, arrows=False, width=0.6, edge_color="#404040")
     colour = {s: SEGMENT_COLORS[i % 10] for i, s in enumerate(segment_order)}
     others = [n for n in g.nodes if n not in set(champions)]
     nx.draw_networkx_nodes(g, pos, nodelist=others, ax=ax, node_size=18,
@@ -398,7 +399,7 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
     ax.scatter([], [], color="white", edgecolor="black", s=120, label="Champion")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     ax.set_axis_off()
-    ax.set_title("Rete di fornitura locale (frecce dal fornitore al cliente) e Champion\n"
+    ax.set_title("Rete di fornitura locale (legami cliente-fornitore tra imprese rispondenti) e Champion\n"
                  f"{g.number_of_nodes()} imprese collegate tra loro; le imprese senza legami non sono mostrate",
                  fontsize=11)
     return fig
@@ -414,7 +415,7 @@ def _network_layout(graph, seed: int) -> dict:
     groups = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
     if not groups:
         return {}
-    pos = nx.spring_layout(graph.subgraph(groups[0]), seed=seed, iterations=150, center=(0, 0), scale=1.0)
+    pos = nx.spring_layout(graph.subgraph(groups[0]), seed=seed, iterations=60, center=(0, 0), scale=1.0)
     rest = groups[1:]
     for i, group in enumerate(rest):
         x = -1 + 2 * (i + 0.5) / len(rest)

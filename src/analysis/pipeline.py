@@ -280,12 +280,12 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     with cores_for_steps(max(1, usable_cores() - pool.size + 1)):
         analysis = steps.analyse(result.responses, cb, cfg, slist)
     write_analysis(analysis, processed, cb)
-    results_workbook.build(processed, cb)
     timings["steps"] = round(time.perf_counter() - t, 2)
     write_analyst_manifest(processed, run_id, context, result)
 
     t = time.perf_counter()
     renderer.submit(lambda nb: nb.stem not in READING_SECTIONS)
+    results_workbook.build(processed, cb)  # while the kernels render (no notebook reads it)
     executed = renderer.wait()
     build_board_report(executed, reports, plan.wave)
     timings["render"] = round(time.perf_counter() - t, 2)
