@@ -127,7 +127,7 @@ def test_real_files_from_other_tools_are_left_out_quickly(tmp_path, name):
     elapsed = time.perf_counter() - started
     entry = result.summary["files"][0]
     assert entry["status"] == "left_out" and "nessun foglio" in entry["reason"]
-    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
+    assert elapsed < 5.0, f"{name} took {elapsed:.2f} s"  # catches a read of the whole used range, not a benchmark
 
 
 def test_corrections_fix_exclude_and_report_unmatched(tmp_path):

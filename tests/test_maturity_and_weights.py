@@ -79,7 +79,7 @@ def test_register_is_read_with_the_survey_rules_and_every_row_accounted(cb, tmp_
     assert m.loc[4, ["gruppo_merceologico", "size_class"]].tolist() == [METAL, "grande"]
     assert m.loc[5, "size_class"] == "grande"  # 1.250 employees
     assert any("riga 6" in p and "Gruppo merceologico" in p and "soci.xlsx [Soci]" in p for p in reg.problems)
-    assert any("riga 8" in p and "partita IVA non valida" in p for p in reg.problems)
+    assert any("riga 8" in p and "colonna Partita IVA" in p and "partita IVA non di 11 cifre" in p for p in reg.problems)
 
 
 def test_register_without_a_usable_header_is_a_file_problem(cb, tmp_path):

@@ -33,9 +33,12 @@ from analysis.text import normalise
 FIELD_TYPES = {
     "text", "email", "date", "vat", "ateco", "sector", "integer", "number",
     "percent", "choice", "multi", "yes_no", "yes_no_maybe", "consent",
-    "maturity", "importance",
+    "maturity", "importance", "size_class",
 }
-_KEYED_SECTIONS = {"fields": "key", "maturity": "key", "needs": "key", "sectors": "label", "startup_fields": "key"}
+# The tables read besides the survey, each with its fields (spec sections 5 and 7, member register, weights).
+TABLE_KINDS = ("startup", "register", "weights", "corrections")
+_KEYED_SECTIONS = {"fields": "key", "maturity": "key", "needs": "key", "sectors": "label",
+                   **{f"{kind}_fields": "key" for kind in TABLE_KINDS}}
 
 
 class CodebookError(ValueError):
@@ -101,7 +104,7 @@ class Codebook:
     maturity_prefixes: tuple[str, ...]
     legal_forms: tuple[str, ...]
     source: str = "package"
-    startup_fields: tuple[Field, ...] = ()  # the startup list of spec section 7
+    tables: dict = dataclasses.field(default_factory=dict)  # kind -> TableKind (startups, register, ...)
 
     # -- field groups -------------------------------------------------------
     @functools.cached_property
@@ -245,10 +248,24 @@ class Codebook:
     def size_labels(self) -> dict[str, str]:
         return {sc.key: sc.it for sc in self.size_classes}
 
+    def table(self, kind: str) -> TableKind:
+        """What a kind of table holds and how its header is recognised."""
+        try:
+            return self.tables[kind]
+        except KeyError:
+            raise CodebookError(f"{self.source}: no table kind {kind!r} (known: {', '.join(self.tables)})") from None
+
     @functools.cached_property
     def startup_codebook(self) -> Codebook:
-        """The codebook of the startup list: its fields only, read with the same header and value rules."""
-        return dataclasses.replace(self, fields=self.startup_fields, startup_fields=())
+        return self.table_codebook("startup")
+
+    def table_codebook(self, kind: str) -> Codebook:
+        """The codebook of one kind of table: its fields only, read with the survey's header and value rules."""
+        return self._table_codebooks[kind]
+
+    @functools.cached_property
+    def _table_codebooks(self) -> dict[str, Codebook]:
+        return {kind: dataclasses.replace(self, fields=t.fields, tables={}) for kind, t in self.tables.items()}
 
     @functools.cached_property
     def size_class_names(self) -> dict[str, str]:
@@ -355,12 +372,48 @@ def _build(raw: dict, source: str) -> Codebook:
             maturity_prefixes=prefixes,
             legal_forms=tuple(raw.get("legal_forms", [])),
             source=source,
-            startup_fields=tuple(_field_from(r, "startup") for r in raw.get("startup_fields", []) or []),
+            tables=_tables(raw, {f.key: f for f in fields}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CodebookError(f"{source}: malformed codebook ({exc!r})") from exc
     _check(cb)
     return cb
+
+
+@dataclasses.dataclass(frozen=True)
+class TableKind:
+    """A kind of table read with the survey's mechanics: its fields, and the rule that finds its header row
+    (at least ``min_fields`` fields, one of each group in ``require``)."""
+
+    kind: str
+    what: str  # "dell'elenco startup": how messages name it
+    fields: tuple[Field, ...]
+    min_fields: int
+    require: tuple[tuple[str, ...], ...] = ()
+
+    def header_ok(self, keys: set[str]) -> bool:
+        return len(keys) >= self.min_fields and all(keys & set(group) for group in self.require)
+
+    def describe(self) -> str:
+        parts = [f"almeno {self.min_fields} campi"]
+        parts += [" o ".join(group) for group in self.require]
+        return ", ".join(parts)
+
+
+def _tables(raw: dict, survey: dict[str, Field]) -> dict[str, TableKind]:
+    """Each table kind's fields (an entry ``{key: K, from_survey: true}`` takes the survey field K whole) and
+    its header rule from ``tables``."""
+    rules = raw.get("tables", {}) or {}
+    out = {}
+    for kind in TABLE_KINDS:
+        entries = raw.get(f"{kind}_fields", []) or []
+        if not entries:
+            continue
+        fields = tuple(survey[r["key"]] if r.get("from_survey") else _field_from(r, kind) for r in entries)
+        rule = rules.get(kind, {}) or {}
+        out[kind] = TableKind(kind, str(rule.get("what", kind)), fields, int(rule.get("min_fields", 1)),
+                              tuple(tuple(str(k) for k in g) for g in rule.get("require", []) or []))
+    return out
 
 
 def _check(cb: Codebook) -> None:
@@ -392,6 +445,14 @@ def _check(cb: Codebook) -> None:
     for key in ("ragione_sociale", "partita_iva", "gruppo_merceologico", "codice_ateco"):
         if key not in cb.by_key:
             raise CodebookError(f"{src}: the codebook must define field {key!r}")
+    for kind, t in cb.tables.items():
+        keys = {f.key for f in t.fields}
+        unknown = sorted({k for g in t.require for k in g} - keys)
+        if unknown:
+            raise CodebookError(f"{src}: table {kind!r} requires unknown fields {unknown}")
+        for f in t.fields:
+            if f.type not in FIELD_TYPES:
+                raise CodebookError(f"{src}: field {f.key!r} of table {kind!r} has unknown type {f.type!r}")
 
 
 @functools.lru_cache(maxsize=16)

@@ -25,14 +25,9 @@ from analysis.headers import match_header
 from analysis.identity import company_name_key, parse_vat
 from analysis.text import normalise
 from analysis.values import cell_text
-from analysis.workbooks import FileProblem, csv_candidates, open_workbook
+from analysis.workbooks import FileProblem
 
 EXCLUDE = "escludi"
-_COLUMNS = {
-    "azienda": "company", "impresa": "company", "company": "company", "ragione sociale": "company",
-    "partita iva": "company", "campo": "field", "field": "field", "valore": "value", "nuovo valore": "value",
-    "value": "value", "new value": "value", "nota": "note", "note": "note", "notes": "note",
-}
 _EXCLUDE_WORDS = {"escludi", "esclusione", "exclude", "escluso", "cancella", "erase"}
 
 
@@ -57,28 +52,26 @@ class Correction:
 
 
 def read_corrections(path: Path, cb: Codebook) -> list[Correction]:
-    """Read the corrections file; a file that cannot be read raises :class:`FileProblem`."""
-    if path.suffix.lower() == ".csv":
-        candidates = csv_candidates(path)
-        rows = max(candidates, key=lambda s: len(s.rows[0]) if s.rows else 0).rows
-    else:
-        wb = open_workbook(path)
-        rows = wb.get_sheet_by_index(0).to_python()
-    if not rows:
-        return []
-    columns = {j: _COLUMNS.get(normalise(h)) for j, h in enumerate(rows[0])}
-    if "company" not in columns.values() or "field" not in columns.values():
-        raise FileProblem("le colonne 'azienda' e 'campo' sono obbligatorie")
+    """Read the corrections file with the one table reader; a file that cannot be read raises
+    :class:`FileProblem`. Values are kept as written: they are read later with the rules of their field."""
+    from analysis.tables import read_table
+
+    table = read_table(path, cb, "corrections")
+    problem = table.only_file_problem()
+    if problem:
+        raise FileProblem(f"{problem} (servono le colonne 'azienda' e 'campo')")
     out = []
-    for i, row in enumerate(rows[1:], start=2):
-        cells = {columns[j]: v for j, v in enumerate(row) if columns.get(j)}
-        company = cell_text(cells.get("company"))
-        field_text = cell_text(cells.get("field"))
+    for block, i in table.rows():
+        if block.empty[i]:
+            continue
+        raw = {k: block.raw.get(k, [None] * len(block.rows))[i] for k in ("azienda", "valore")}
+        company = cell_text(raw["azienda"])
+        field_text = block.get("campo")[i] or ""
         if not company and not field_text:
             continue
-        vat, _ = parse_vat(cells.get("company") if not isinstance(cells.get("company"), str) else company)
-        c = Correction(i, company, vat, company_name_key(company, cb.legal_forms), None,
-                       cells.get("value"), cell_text(cells.get("note")))
+        vat, _ = parse_vat(raw["azienda"] if not isinstance(raw["azienda"], str) else company)
+        c = Correction(block.source_rows[i], company, vat, company_name_key(company, cb.legal_forms), None,
+                       raw["valore"], block.get("nota")[i] or "")
         if not company:
             c.problem = "azienda mancante"
         elif normalise(field_text) in _EXCLUDE_WORDS:

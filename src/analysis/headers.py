@@ -102,12 +102,16 @@ def _row_matches(row: list, cb: Codebook) -> tuple[dict[int, HeaderMatch], dict[
     return matches, headers
 
 
-def find_header(rows: list[list], cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS) -> HeaderRow | None:
-    """The row among the first 11 matching the most different fields (earliest on ties), if >= ``min_fields``."""
+def find_header(rows: list[list], cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
+                accept=None) -> HeaderRow | None:
+    """The row among the first 11 matching the most different fields (earliest on ties), if >= ``min_fields``;
+    with ``accept`` (the set of matched keys -> bool), only rows it accepts (a table kind's required fields)."""
     best: HeaderRow | None = None
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         matches, headers = _row_matches(row, cb)
         candidate = HeaderRow(i, matches, headers)
+        if accept is not None and not accept({m.key for m in matches.values()}):
+            continue
         if best is None or candidate.field_count > best.field_count:
             best = candidate
     if best is None or best.field_count < min_fields:

@@ -198,10 +198,10 @@ class FileReport:
     sheets_not_matched: list[dict] = field(default_factory=list)
 
 
-def _best_csv(path: Path, cb: Codebook, min_fields: int) -> tuple[Sheet, HeaderRow | None]:
+def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None) -> tuple[Sheet, HeaderRow | None]:
     best: tuple[Sheet, HeaderRow | None] | None = None
     for cand in csv_candidates(path):
-        header = find_header(cand.rows, cb, min_fields)
+        header = find_header(cand.rows, cb, min_fields, accept)
         score = header.field_count if header else -1
         if best is None or score > (best[1].field_count if best[1] else -1):
             best = (cand, header)
@@ -210,16 +210,16 @@ def _best_csv(path: Path, cb: Codebook, min_fields: int) -> tuple[Sheet, HeaderR
 
 
 def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
-              what: str = "del questionario") -> tuple[list[Block], FileReport]:
+              what: str = "del questionario", accept=None) -> tuple[list[Block], FileReport]:
     """Every matching sheet of one file as a Block; problems go to the report, never raised.
 
-    ``min_fields`` and ``what`` let the same reader take other tables (the startup list) with their own
-    codebook."""
+    ``min_fields``, ``what`` and ``accept`` (the header rule) let the same reader take the other tables
+    (:mod:`analysis.tables`) with their own codebook."""
     report = FileReport(rel)
     blocks: list[Block] = []
     try:
         if path.suffix.lower() == ".csv":
-            sheet, header = _best_csv(path, cb, min_fields)
+            sheet, header = _best_csv(path, cb, min_fields, accept)
             tables = [("", lambda sheet=sheet: sheet, header)]
             skipped: list[SkippedSheet] = []
         else:
@@ -227,7 +227,7 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: i
             tables = []
             for name, load in usable:
                 head = load(nrows=11)
-                tables.append((name, load, find_header(head.rows, cb, min_fields)))
+                tables.append((name, load, find_header(head.rows, cb, min_fields, accept)))
         for s in skipped:
             report.sheets_not_matched.append({"sheet": s.name, "reason": s.reason})
         problems = []

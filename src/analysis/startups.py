@@ -39,11 +39,9 @@ import pandas as pd
 
 from analysis import scoring
 from analysis.codebook import Codebook, Field
-from analysis.ingest import REJECTED_COLUMNS, original_cells, read_file
+from analysis.ingest import REJECTED_COLUMNS, original_cells
 from analysis.text import normalise
-from analysis.workbooks import discover
 
-MIN_FIELDS = 3
 DEFAULT_WEIGHTS = {"tag": 0.5, "testo": 0.5}
 ALL_SCOPE = "tutte"
 
@@ -64,37 +62,34 @@ class StartupList:
 
 
 def read_startups(path: str | Path, cb: Codebook) -> StartupList:
-    """Every startup of a spreadsheet, or of every spreadsheet under a folder."""
-    path = Path(path)
-    scb = cb.startup_codebook
-    root = path if path.is_dir() else path.parent
-    files = discover(path).files if path.is_dir() else [path]
-    candidates, rejected, issues, balance, left_out = [], [], [], [], []
-    for order, file in enumerate(files):
-        rel = file.relative_to(root).as_posix()
-        blocks, report = read_file(file, rel, order, scb, MIN_FIELDS, "dell'elenco startup")
-        if report.status != "read":
-            left_out.append({"file": rel, "reason": report.reason})
-        for block in blocks:
-            counts = {"file": rel, "sheet": block.sheet, "read": len(block.rows), "accepted": 0, "rejected": 0,
-                      "empty": 0}
-            balance.append(counts)
-            for i, source_row, empty in zip(range(len(block.rows)), block.source_rows, block.empty, strict=True):
-                where = (rel, block.sheet, source_row)
-                if empty:
-                    counts["empty"] += 1
-                    continue
-                name = block.get("nome_startup")[i]
-                if not name:
-                    rejected.append((*where, "missing_name", "riga senza nome della startup",
-                                     original_cells(block, i), counts))
-                    continue
-                record = {k: block.get(k)[i] for k in scb.by_key}
-                record.update(source_file=rel, source_sheet=block.sheet, source_row=source_row)
-                candidates.append((normalise(name), (order, block.sheet_order, source_row), record,
-                                   original_cells(block, i), counts))
-            issues += [(rel, block.sheet, block.source_rows[i], col, key, value, reason, action)
-                       for i, col, key, value, reason, action in block.issues if not block.empty[i]]
+    """Every startup of a spreadsheet, or of every spreadsheet under a folder (the one table reader)."""
+    from analysis.tables import read_table
+
+    table = read_table(path, cb, "startup")
+    scb = table.codebook
+    candidates, rejected, issues, balance = [], [], [], []
+    for block in table.blocks:
+        rel = block.file
+        counts = {"file": rel, "sheet": block.sheet, "read": len(block.rows), "accepted": 0, "rejected": 0,
+                  "empty": 0}
+        balance.append(counts)
+        for i, source_row, empty in zip(range(len(block.rows)), block.source_rows, block.empty, strict=True):
+            where = (rel, block.sheet, source_row)
+            if empty:
+                counts["empty"] += 1
+                continue
+            name = block.get("nome_startup")[i]
+            if not name:
+                rejected.append((*where, "missing_name", "riga senza nome della startup",
+                                 original_cells(block, i), counts))
+                continue
+            record = {k: block.get(k)[i] for k in scb.by_key}
+            record.update(source_file=rel, source_sheet=block.sheet, source_row=source_row)
+            candidates.append((normalise(name), (block.file_order, block.sheet_order, source_row), record,
+                               original_cells(block, i), counts))
+        issues += [(rel, block.sheet, block.source_rows[i], col, key, value, reason, action)
+                   for i, col, key, value, reason, action in block.issues if not block.empty[i]]
+    left_out = table.left_out
     latest: dict[str, tuple] = {}
     for cand in candidates:
         if cand[0] not in latest or cand[1] > latest[cand[0]][1]:

@@ -278,6 +278,16 @@ def parse_multi(v: Any, f: Field, cb: Codebook) -> Parsed:
     return Parsed(values)
 
 
+def parse_size_class(v: Any, f: Field, cb: Codebook) -> Parsed:
+    """A size class by its key, label or alias (``Piccola``, ``10-49``), or by a number of employees."""
+    key = cb.size_class_names.get(normalise(cell_text(v)))
+    if key is None:
+        x, reason = _number(v)
+        key = cb.size_class(int(x)) if reason is None and x is not None and x >= 0 and float(x).is_integer() \
+            else None
+    return _flag("unknown_answer") if key is None else Parsed(key)
+
+
 def parse_text(v: Any, f: Field, cb: Codebook) -> Parsed:
     text = cell_text(v)
     return Parsed(text) if text else MISSING
@@ -429,7 +439,7 @@ PARSERS = {
     "ateco": parse_ateco, "sector": parse_sector, "integer": parse_integer, "number": parse_number,
     "percent": parse_percent, "choice": parse_choice, "multi": parse_multi, "yes_no": parse_yes_no,
     "yes_no_maybe": parse_yes_no_maybe, "consent": parse_consent, "maturity": parse_maturity,
-    "importance": parse_importance,
+    "importance": parse_importance, "size_class": parse_size_class,
 }
 
 

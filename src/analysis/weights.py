@@ -13,9 +13,10 @@ neighbouring size class within the same sector group, so no single company
 carries an extreme weight. Respondents of unknown size take their sector
 group's weight. Weights are scaled to average 1 over the respondents.
 
-The register is read with the survey's header and value rules (labels,
-aliases, VAT, ATECO, sector aliases); every row is accounted for: used,
-left out with a message naming file, sheet, row and column, or empty.
+The register is read with the one table reader (:mod:`analysis.tables`: the
+survey's header and value rules, its fields and header synonyms in the
+codebook); every row is accounted for: used, left out with a message naming
+file, sheet and row, or empty; flagged cells are named with their column.
 A weights table (sector group, size class, weight) can be given instead.
 """
 
@@ -29,28 +30,15 @@ import pandas as pd
 
 from analysis.codebook import Codebook
 from analysis.confidentiality import suppress_counts
-from analysis.headers import HEADER_SEARCH_ROWS, match_header
 from analysis.identity import CompanyLookup, company_name_key
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
-from analysis.text import normalise
 from analysis.values import (
     ateco_division,
-    cell_text,
-    is_blank,
-    parse_ateco,
-    parse_integer,
-    parse_number,
-    parse_number_text,
-    parse_sector,
-    parse_vat_cell,
 )
-from analysis.workbooks import FileProblem, csv_candidates, workbook_sheets
+from analysis.workbooks import FileProblem
 
-SIZE_CLASS_HEADERS = {"classe dimensionale", "classe di dimensione", "dimensione", "dimensione impresa",
-                      "size class", "company size", "size"}
-WEIGHT_HEADERS = {"peso", "pesi", "weight", "coefficiente"}
-REGISTER_FIELDS = ("partita_iva", "ragione_sociale", "gruppo_merceologico", "codice_ateco", "dipendenti")
 SIZE = "size_class"
+SIZE_FIELD = "classe_dimensionale"  # the size class as the register or weights table states it
 UNKNOWN_SIZE = "non indicata"
 
 
@@ -67,92 +55,41 @@ class Register:
     source: str = ""
 
 
-def _first_table(path: Path) -> tuple[str, list[list]]:
-    if path.suffix.lower() == ".csv":
-        candidates = csv_candidates(path)
-        best = max(candidates, key=lambda s: max((len(r) for r in s.rows[:HEADER_SEARCH_ROWS]), default=0))
-        return "", best.rows
-    sheets, _ = workbook_sheets(path)
-    if not sheets:
-        raise FileProblem("nessun foglio visibile")
-    name, load = sheets[0]
-    sheet = load()
-    return name, [[None if c == "" else c for c in r] for r in sheet.rows]
-
-
-def _register_columns(row: list, cb: Codebook) -> dict[str, int]:
-    cols: dict[str, int] = {}
-    for j, cell in enumerate(row):
-        if not isinstance(cell, str):
-            continue
-        if normalise(cell) in SIZE_CLASS_HEADERS:
-            cols.setdefault(SIZE, j)
-            continue
-        hit = match_header(cell, cb)
-        if hit is not None and hit.option is None and hit.key in REGISTER_FIELDS:
-            cols.setdefault(hit.key, j)
-    return cols
-
-
 def read_register(path: str | Path, cb: Codebook) -> Register:
-    """Read the member register (first visible sheet, or a CSV). Raises :class:`FileProblem` when the file
-    cannot be read or holds no usable header (a sector or ATECO column and an employees or size column)."""
-    path = Path(path)
-    sheet, rows = _first_table(path)
-    where_file = f"{path.name}" + (f" [{sheet}]" if sheet else "")
-    header_row, cols = None, {}
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found = _register_columns(row, cb)
-        if len(found) > len(cols):
-            header_row, cols = i, found
-    has_sector = "gruppo_merceologico" in cols or "codice_ateco" in cols
-    has_size = "dipendenti" in cols or SIZE in cols
-    if header_row is None or not (has_sector and has_size):
-        raise FileProblem(f"{where_file}: intestazione del registro soci non trovata (servono gruppo merceologico o "
-                          "codice ATECO, e numero di dipendenti o classe dimensionale)")
-    headers = rows[header_row]
-    reg = Register(pd.DataFrame(), source=where_file)
+    """Read the member register (every sheet with a register header, or a CSV, or every spreadsheet under a
+    folder) with the one table reader. Raises :class:`FileProblem` when nothing can be read, naming why."""
+    from analysis.tables import read_table
+
+    table = read_table(path, cb, "register")
+    problem = table.only_file_problem()
+    if problem:
+        raise FileProblem(f"registro soci non leggibile: {problem} (servono gruppo merceologico o codice ATECO, "
+                          "e numero di dipendenti o classe dimensionale)")
+    reg = Register(pd.DataFrame(), problems=table.cell_problems(),
+                   source="; ".join(sorted({b.file + (f" [{b.sheet}]" if b.sheet else "") for b in table.blocks})))
+    reg.problems += [f"{x['file']}: escluso ({x['reason']})" for x in table.left_out]
     records = []
-    for i, row in enumerate(rows[header_row + 1:], start=header_row + 2):
+    for block, i in table.rows():
         reg.read += 1
-        cell = {k: row[j] if j < len(row) else None for k, j in cols.items()}
-        if all(is_blank(v) for v in cell.values()):
+        if block.empty[i]:
             reg.empty += 1
             continue
-
-        def note(key: str, text: str, row_number: int = i) -> None:
-            reg.problems.append(f"{where_file}, riga {row_number}, colonna {headers[cols[key]]!s}: {text}")
-
-        vat = None
-        if not is_blank(cell.get("partita_iva")):
-            p = parse_vat_cell(cell["partita_iva"], cb.by_key["partita_iva"], cb)
-            vat = p.value
-            if p.reason:
-                note("partita_iva", f"partita IVA non valida ({cell_text(cell['partita_iva'])})")
-        name_key = company_name_key(cell.get("ragione_sociale"), cb.legal_forms) \
-            if isinstance(cell.get("ragione_sociale"), str) else ""
-        sector = None
-        if not is_blank(cell.get("gruppo_merceologico")):
-            sector = parse_sector(cell["gruppo_merceologico"], cb.by_key["gruppo_merceologico"], cb).value
-        if sector is None and not is_blank(cell.get("codice_ateco")):
-            sector = cb.sector_by_division.get(ateco_division(parse_ateco(cell["codice_ateco"]).value))
-        size = None
-        if not is_blank(cell.get("dipendenti")):
-            size = cb.size_class(parse_integer(cell["dipendenti"], cb.by_key["dipendenti"], cb).value)
-        if size is None and not is_blank(cell.get(SIZE)):
-            size = cb.size_class_names.get(normalise(cell_text(cell[SIZE])))
-            if size is None:  # a number written in a size-class column
-                size = cb.size_class(parse_number(cell[SIZE], cb.by_key["dipendenti"], cb).value)
+        name = block.get("ragione_sociale")[i]
+        sector = block.get("gruppo_merceologico")[i]
+        if sector is None:
+            sector = cb.sector_by_division.get(ateco_division(block.get("codice_ateco")[i]))
+        size = cb.size_class(block.get("dipendenti")[i]) if block.get("dipendenti")[i] is not None else None
+        size = size or block.get(SIZE_FIELD)[i]
         missing = [what for what, v in (("gruppo merceologico", sector), ("classe dimensionale", size)) if v is None]
         if missing:
             reg.left_out += 1
-            key = "gruppo_merceologico" if sector is None and "gruppo_merceologico" in cols else \
-                "codice_ateco" if sector is None else "dipendenti" if "dipendenti" in cols else SIZE
-            note(key, f"riga esclusa dai pesi: {' e '.join(missing)} non riconoscibile")
+            reg.problems.append(f"{table.where(block, i)}: riga esclusa dai pesi: {' e '.join(missing)} "
+                                "non riconoscibile")
             continue
         reg.used += 1
-        records.append({"partita_iva": vat, "name_key": name_key, "gruppo_merceologico": sector, SIZE: size,
-                        "source_row": i})
+        records.append({"partita_iva": block.get("partita_iva")[i],
+                        "name_key": company_name_key(name, cb.legal_forms) if name else "",
+                        "gruppo_merceologico": sector, SIZE: size, "source_row": block.source_rows[i]})
     reg.members = pd.DataFrame(records, columns=["partita_iva", "name_key", "gruppo_merceologico", SIZE,
                                                  "source_row"])
     return reg
@@ -256,27 +193,18 @@ def register_population(register: Register) -> pd.Series:
 
 
 def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) -> Weighting:
-    """A weights table given directly: columns sector group, size class and weight (one row per cell).
-    Respondents in a cell the table lacks keep weight 1; weights are scaled to average 1."""
-    path = Path(path)
-    sheet, rows = _first_table(path)
-    header = next((i for i, r in enumerate(rows[:HEADER_SEARCH_ROWS])
-                   if any(isinstance(c, str) and normalise(c) in WEIGHT_HEADERS for c in r)), None)
-    if header is None:
-        raise FileProblem(f"{path.name}: nessuna colonna 'peso' nella tabella dei pesi")
-    names = [normalise(c) if isinstance(c, str) else "" for c in rows[header]]
-    col = {"w": next(j for j, n in enumerate(names) if n in WEIGHT_HEADERS),
-           "s": next((j for j, n in enumerate(names) if n in SIZE_CLASS_HEADERS), None),
-           "g": next((j for j, c in enumerate(rows[header]) if isinstance(c, str) and
-                      getattr(match_header(c, cb), "key", None) == "gruppo_merceologico"), None)}
-    if col["g"] is None or col["s"] is None:
-        raise FileProblem(f"{path.name}: servono le colonne gruppo merceologico, classe dimensionale e peso")
+    """A weights table given directly: sector group, size class and weight (one row per cell), read with the
+    one table reader. Respondents in a cell the table lacks keep weight 1; weights are scaled to average 1."""
+    from analysis.tables import read_table
+
+    t = read_table(path, cb, "weights")
+    problem = t.only_file_problem()
+    if problem:
+        raise FileProblem(f"tabella dei pesi non leggibile: {problem} (servono gruppo merceologico, classe "
+                          "dimensionale e peso)")
     table = {}
-    for r in rows[header + 1:]:
-        get = {k: (r[j] if j is not None and j < len(r) else None) for k, j in col.items()}
-        g = cb.sector_names.get(normalise(cell_text(get["g"])))
-        s = cb.size_class_names.get(normalise(cell_text(get["s"])))
-        w = get["w"] if isinstance(get["w"], (int, float)) else parse_number_text(cell_text(get["w"]))[0]
+    for block, i in t.rows():
+        g, s, w = (block.get(k)[i] for k in ("gruppo_merceologico", SIZE_FIELD, "peso"))
         if g and s and w is not None and w > 0:
             table[(g, s)] = float(w)
     keys = list(zip(responses["gruppo_merceologico"], responses[SIZE], strict=True))
