@@ -76,8 +76,8 @@ if data.has("startup_matches"):
         lines.append(f"- {cb.by_key[need].short}: " + (", ".join(f"{s} (TRL {t})" for s, t in
                                                                  zip(best["startup"], best["trl"], strict=True))
                                                        or "nessuna startup pertinente sopra la soglia di TRL"))
-    champs_willing = data.responses.set_index("company_id").reindex(champs["company_id"])["disponibilita_startup"]
-    pilots = int((champs_willing != "No").sum())
+    proposals = data.read("startup_pilots")
+    pilots = int(proposals["startup"].notna().sum())
     display(Markdown("### Startup per le prime priorità\n\n" + "\n".join(lines)))
 else:
     display(Markdown("### Startup\n\nNessun elenco di startup in questa rilevazione."))

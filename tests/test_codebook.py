@@ -57,10 +57,10 @@ def test_project_codebook_adds_renames_and_removes(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ({"needs": [{"key": "bisogno_x", "it": "X", "maturity": "nessuna"}]}, "unknown maturity dimension"),
-    ({"needs": [{"key": "bisogno_y", "it": "Ragione sociale"}]}, "names both"),
-    ({"remove": {"needs": ["bisogno_inesistente"]}}, "cannot remove"),
-    ({"fields": [{"key": "campo_x", "it": "Campo X", "type": "boh"}]}, "unknown type"),
+    ({"needs": [{"key": "bisogno_x", "it": "X", "maturity": "nessuna"}]}, "dimensione di maturità sconosciuta"),
+    ({"needs": [{"key": "bisogno_y", "it": "Ragione sociale"}]}, "indica due campi"),
+    ({"remove": {"needs": ["bisogno_inesistente"]}}, "impossibile rimuovere"),
+    ({"fields": [{"key": "campo_x", "it": "Campo X", "type": "boh"}]}, "tipo sconosciuto"),
 ])
 def test_bad_project_codebook_is_refused_with_a_reason(tmp_path, content, message):
     path = tmp_path / "bad.yaml"

@@ -115,7 +115,7 @@ class Codebook:
         try:
             return self.by_key[key]
         except KeyError:
-            raise CodebookError(f"unknown field {key!r}") from None
+            raise CodebookError(f"campo sconosciuto {key!r}") from None
 
     @functools.cached_property
     def needs(self) -> tuple[Field, ...]:
@@ -156,7 +156,7 @@ class Codebook:
                 n = normalise(name)
                 if n and names.setdefault(n, f.key) != f.key:
                     raise CodebookError(
-                        f"header name {name!r} names both {names[n]!r} and {f.key!r}"
+                        f"l'intestazione {name!r} indica due campi: {names[n]!r} e {f.key!r}"
                     )
         return names
 
@@ -253,7 +253,7 @@ class Codebook:
         try:
             return self.tables[kind]
         except KeyError:
-            raise CodebookError(f"{self.source}: no table kind {kind!r} (known: {', '.join(self.tables)})") from None
+            raise CodebookError(f"{self.source}: nessuna tabella di tipo {kind!r} (note: {', '.join(self.tables)})") from None
 
     @functools.cached_property
     def startup_codebook(self) -> Codebook:
@@ -289,11 +289,11 @@ def _merge(base: dict, override: dict, source: str) -> dict:
         items = merged.get(section, [])
         for gone in removals.get(section, []) or []:
             if not any(it.get(idkey) == gone for it in items):
-                raise CodebookError(f"{source}: cannot remove unknown {section} entry {gone!r}")
+                raise CodebookError(f"{source}: impossibile rimuovere {gone!r} da {section}: non esiste")
             items = [it for it in items if it.get(idkey) != gone]
         for new in override.get(section, []) or []:
             if not isinstance(new, dict) or idkey not in new:
-                raise CodebookError(f"{source}: every {section} entry needs a {idkey!r}")
+                raise CodebookError(f"{source}: ogni voce di {section} deve avere {idkey!r}")
             for it in items:
                 if it.get(idkey) == new[idkey]:
                     it.update(new)
@@ -375,7 +375,7 @@ def _build(raw: dict, source: str) -> Codebook:
             tables=_tables(raw, {f.key: f for f in fields}),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise CodebookError(f"{source}: malformed codebook ({exc!r})") from exc
+        raise CodebookError(f"{source}: codebook malformato ({exc!r})") from exc
     _check(cb)
     return cb
 
@@ -422,37 +422,37 @@ def _check(cb: Codebook) -> None:
     keys = [f.key for f in cb.fields]
     dupes = sorted({k for k in keys if keys.count(k) > 1})
     if dupes:
-        raise CodebookError(f"{src}: duplicate field keys {dupes}")
+        raise CodebookError(f"{src}: chiavi di campo ripetute {dupes}")
     for f in cb.fields:
         if f.type not in FIELD_TYPES:
-            raise CodebookError(f"{src}: field {f.key!r} has unknown type {f.type!r}")
+            raise CodebookError(f"{src}: il campo {f.key!r} ha un tipo sconosciuto {f.type!r}")
         if f.type == "choice" and not f.options:
-            raise CodebookError(f"{src}: choice field {f.key!r} has no options")
+            raise CodebookError(f"{src}: il campo a scelta {f.key!r} non ha opzioni")
     dims = {f.dimension for f in cb.maturity}
     for need in cb.needs:
         if need.maturity and need.maturity not in dims:
             raise CodebookError(
-                f"{src}: need {need.key!r} refers to unknown maturity dimension {need.maturity!r}"
-                f" (known: {sorted(dims)})"
+                f"{src}: il bisogno {need.key!r} rimanda a una dimensione di maturità sconosciuta {need.maturity!r}"
+                f" (note: {sorted(dims)})"
             )
     if not cb.needs:
-        raise CodebookError(f"{src}: the codebook defines no needs")
+        raise CodebookError(f"{src}: il codebook non definisce alcun bisogno")
     if len(cb.sectors) < 1:
-        raise CodebookError(f"{src}: the codebook defines no sector groups")
+        raise CodebookError(f"{src}: il codebook non definisce alcun gruppo merceologico")
     if set(cb.yes_no_maybe) != {"yes", "no", "maybe"}:
-        raise CodebookError(f"{src}: yes_no_maybe needs exactly yes, no and maybe")
+        raise CodebookError(f"{src}: yes_no_maybe deve definire esattamente yes, no e maybe")
     _ = cb.header_names  # raises on a name shared by two fields
     for key in ("ragione_sociale", "partita_iva", "gruppo_merceologico", "codice_ateco"):
         if key not in cb.by_key:
-            raise CodebookError(f"{src}: the codebook must define field {key!r}")
+            raise CodebookError(f"{src}: il codebook deve definire il campo {key!r}")
     for kind, t in cb.tables.items():
         keys = {f.key for f in t.fields}
         unknown = sorted({k for g in t.require for k in g} - keys)
         if unknown:
-            raise CodebookError(f"{src}: table {kind!r} requires unknown fields {unknown}")
+            raise CodebookError(f"{src}: la tabella {kind!r} richiede campi sconosciuti {unknown}")
         for f in t.fields:
             if f.type not in FIELD_TYPES:
-                raise CodebookError(f"{src}: field {f.key!r} of table {kind!r} has unknown type {f.type!r}")
+                raise CodebookError(f"{src}: il campo {f.key!r} della tabella {kind!r} ha un tipo sconosciuto {f.type!r}")
 
 
 @functools.lru_cache(maxsize=16)
@@ -462,13 +462,13 @@ def _load_cached(path: str | None) -> Codebook:
     if path is not None:
         p = Path(path)
         if not p.is_file():
-            raise CodebookError(f"{p}: project codebook not found")
+            raise CodebookError(f"{p}: codebook di progetto non trovato")
         try:
             override = yaml.safe_load(p.read_text("utf-8")) or {}
         except yaml.YAMLError as exc:
-            raise CodebookError(f"{p}: not valid YAML ({exc})") from exc
+            raise CodebookError(f"{p}: YAML non valido ({' '.join(str(exc).split())})") from exc
         if not isinstance(override, dict):
-            raise CodebookError(f"{p}: a codebook must be a mapping of sections")
+            raise CodebookError(f"{p}: un codebook deve essere una mappa di sezioni")
         raw = _merge(raw, override, str(p))
         source = str(p)
     return _build(raw, source)

@@ -400,7 +400,8 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     ax.set_axis_off()
     ax.set_title("Rete di fornitura locale (legami cliente-fornitore tra imprese rispondenti) e Champion\n"
-                 f"{g.number_of_nodes()} imprese collegate tra loro; le imprese senza legami non sono mostrate",
+                 f"{sum(1 for n in g if g.degree(n) > 0)} imprese collegate tra loro; le altre non sono mostrate, "
+                 "tranne i Champion",
                  fontsize=11)
     return fig
 

@@ -558,7 +558,7 @@ def _ingest(raw: Path, codebook: Codebook | None, corrections_path: Path | None,
     cb = codebook or load_codebook()
     raw = Path(raw)
     if not raw.is_dir():
-        raise FileNotFoundError(f"raw folder not found: {raw}")
+        raise FileNotFoundError(f"cartella delle risposte non trovata: {raw}")
     t0 = time.perf_counter()
     _preload_schema(cb)
     found = discover(raw)
