@@ -13,17 +13,12 @@
 # ---
 
 # %% tags=["parameters"]
-processed_dir = ""  # folder written by the ingest step; empty means data/processed
+processed_dir = ""  # a run's processed folder (needs_summary.csv, weights.csv, ...); empty means data/processed
 wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
 report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
-members_path = ""  # member register (VAT or name, sector group, employees or size class); empty means none
-pesi_file_pesi = ""  # pesi.file_pesi: weights table (sector group, size class, weight), used when there is no register
-pesi_min_rispondenti_cella = 3  # pesi.min_rispondenti_cella: fewer respondents in a weighting cell: merged with the next size class
-bisogni_correlazione_famiglie = 0.3  # bisogni.correlazione_famiglie: needs join one family at this average correlation
-bisogni_alfa = 0.05  # bisogni.alfa: false discovery rate for the differences between the sector groups
 
 # %%
 import matplotlib.pyplot as plt
@@ -32,12 +27,17 @@ from IPython.display import Markdown, display
 from analysis import figures, maturity, needs, paths, weights
 from analysis.confidentiality import check_audience
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
+from analysis.steps import restore_needs
 
 check_audience(audience)
-data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
-cb, responses = data.codebook, data.responses
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
+                      need=("weights", "weighting", "needs_summary", "sector_comparison", "need_families",
+                            "maturity_scores", "maturity_by_sector", "maturity_by_size", "need_gap"))
+cb, responses, cfg = data.codebook, data.responses, data.config
+found = restore_needs(data)
+weighting, register = found.weighting, found.register
+alpha, min_correlation = cfg["bisogni.alfa"], cfg["bisogni.correlazione_famiglie"]
 setup_plots(report_formato_figure)
-weighting, register = weights.load_weighting(responses, cb, members_path, pesi_file_pesi, pesi_min_rispondenti_cella)
 report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
               audience)
 
@@ -62,8 +62,7 @@ else:
 Markdown(text)
 
 # %%
-long = needs.needs_long(responses, cb, weighting.weights)
-summary = needs.need_summary(long, cb)
+summary = found.summary
 fig = figures.needs_by_sector(summary, cb, audience, weighted=weighting.weighted)
 plt.show()
 
@@ -88,13 +87,13 @@ plt.show()
 # della prova.
 
 # %%
-comparison = needs.compare_sectors(long, cb, bisogni_alfa)
+comparison = found.comparison
 fig = figures.sector_differences(comparison, cb)
 plt.show()
 
 # %%
 table(needs.comparison_table(comparison, cb, audience),
-      f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(bisogni_alfa, 2)})")
+      f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})")
 
 # %%
 credible = comparison[comparison["credible"]]
@@ -116,7 +115,7 @@ Markdown(f"**In sintesi**: {len(credible)} bisogni su {len(comparison)} mostrano
 # stesso ordine, mostra le correlazioni, con le famiglie riquadrate.
 
 # %%
-families = needs.need_families(responses, cb, bisogni_correlazione_famiglie)
+families = found.families
 fig = figures.need_families(families, cb)
 plt.show()
 
@@ -126,7 +125,7 @@ table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].
                     "Voto 4-5 (media dei bisogni)": fam["share_high"].map(fmt_pct),
                     "Correlazione interna": fam["mean_correlation"].map(lambda v: fmt_num(v, 2))})
       [["Famiglia", "Bisogni", "Voto 4-5 (media dei bisogni)", "Correlazione interna"]],
-      f"Famiglie di bisogni (correlazione media almeno {fmt_num(bisogni_correlazione_famiglie, 2)})")
+      f"Famiglie di bisogni (correlazione media almeno {fmt_num(min_correlation, 2)})")
 
 # %% [markdown]
 # ## Maturità digitale
@@ -138,14 +137,12 @@ table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].
 # sono ponderati; i conteggi per fascia restano quelli delle imprese che hanno risposto.
 
 # %%
-scores = maturity.maturity_scores(responses, cb)
+scores = found.scores
 fig = figures.maturity_by_dimension(scores, responses["gruppo_merceologico"], cb, audience, weighting.weights)
 plt.show()
 
 # %%
-by_sector = maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels,
-                                       weighting.weights)
-by_size = maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels), weighting.weights)
+by_sector, by_size = found.by_sector, found.by_size
 fig = figures.maturity_bands(by_sector, "Fasce di maturità per gruppo merceologico", cb.sector_short, audience)
 plt.show()
 fig = figures.maturity_bands(by_size, "Fasce di maturità per classe dimensionale", cb.size_labels, audience)
@@ -166,7 +163,7 @@ display(table(maturity.band_table(by_size, cb.size_labels, audience), "Indice di
 # sono meno mature della media.
 
 # %%
-gap = maturity.need_gap(responses, cb, scores, weights=weighting.weights)
+gap = found.gap
 fig = figures.need_gap(gap, cb)
 plt.show()
 
@@ -183,7 +180,7 @@ table(maturity.gap_table(gap, cb, audience), "Bisogni e maturità collegata (dal
 
 # %%
 if register is not None:
-    rates, outside = weights.response_rates(responses, register, cb)
+    rates, outside = found.rates, found.outside
     display(table(weights.rates_table(rates, cb, audience), "Tasso di risposta per gruppo e classe dimensionale"))
     display(Markdown(f"Registro dei soci: {fmt_int(register.read)} righe lette, {fmt_int(register.used)} usate, "
                      f"{fmt_int(register.left_out)} escluse, {fmt_int(register.empty)} vuote. "

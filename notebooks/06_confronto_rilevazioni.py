@@ -13,13 +13,12 @@
 # ---
 
 # %% tags=["parameters"]
-processed_dir = ""  # this wave's processed folder
+processed_dir = ""  # a run's processed folder with the wave comparison (wave_needs.csv, ...)
 wave = ""  # survey wave shown in the header
 sample_run = False  # True when the run used the bundled sample survey
 audience = "board"  # board for exports, analyst for real names (never exported)
 codebook_path = ""  # project codebook file; empty means the package codebook only
 report_formato_figure = "png"  # report.formato_figure: png, or svg so that the text inside figures can be searched
-compare_to = ""  # a previous run's output folder; the pipeline runs this notebook only when it is given
 
 # %%
 import matplotlib.pyplot as plt
@@ -27,19 +26,18 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import champions, figures, paths, waves
-from analysis.confidentiality import check_audience
+from analysis.confidentiality import CONSENT_TO_REQUEST, check_audience, pseudonym
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
 check_audience(audience)
-data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
+data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
+                      need=("wave_comparison", "wave_needs", "wave_segment_moves", "wave_champions"))
 cb = data.codebook
 setup_plots(report_formato_figure)
 display(report_header("Confronto con la rilevazione precedente", wave or "non indicata", data.summary, sample_run,
                      audience))
-assert compare_to, "compare_to: the previous run's output folder is needed for this section"
-now = waves.load_wave(data.folder, cb)
-before = waves.load_wave(compare_to, cb)
-label_before = f"precedente ({before.wave})" if before.wave else "precedente"
+info = data.read("wave_comparison")
+label_before = f"precedente ({info['previous_wave']})" if info["previous_wave"] else "precedente"
 label_now = f"attuale ({wave})" if wave else "attuale"
 
 # %% [markdown]
@@ -49,22 +47,21 @@ label_now = f"attuale ({wave})" if wave else "attuale"
 # con le stesse regole della lettura; ogni impresa senza consenso mantiene lo stesso pseudonimo.
 
 # %%
-both = waves.companies_in_both(before.responses, now.responses)
-Markdown(f"Imprese in entrambe le rilevazioni: **{fmt_int(both['both'])}**; nuove: {fmt_int(both['new'])}; "
-         f"presenti solo nella precedente: {fmt_int(both['gone'])}. Risposte accettate: {fmt_int(len(before.responses))}"
-         f" allora, {fmt_int(len(now.responses))} ora.")
+Markdown(f"Imprese in entrambe le rilevazioni: **{fmt_int(info['both'])}**; nuove: {fmt_int(info['new'])}; "
+         f"presenti solo nella precedente: {fmt_int(info['gone'])}. Risposte accettate: "
+         f"{fmt_int(info['accepted_before'])} allora, {fmt_int(info['accepted_now'])} ora.")
 
 # %% [markdown]
 # ## Bisogni e priorità: allora e ora
 
 # %%
-needs = waves.needs_then_and_now(before.responses, now.responses, cb)
+needs = data.read("wave_needs")
 fig = figures.needs_change(needs, cb, label_before, label_now)
 plt.show()
 
 # %%
-if before.priorities is not None and now.priorities is not None:
-    p = waves.priorities_then_and_now(before.priorities, now.priorities)
+if data.has("wave_priorities"):
+    p = data.read("wave_priorities")
     display(table(pd.DataFrame({
         "Bisogno": [cb.by_key[k].short for k in p["need"]],
         "Posizione ora": p["rank_now"].map(lambda v: fmt_int(v)), "Posizione prima": p["rank_before"].map(fmt_int),
@@ -80,19 +77,22 @@ if before.priorities is not None and now.priorities is not None:
 # segmenti delle due rilevazioni sono calcolati separatamente e possono avere nomi diversi.
 
 # %%
-if before.segments is not None and now.segments is not None:
-    moves = waves.segment_moves(before.segments, now.segments, audience)
-    display(table(moves.reset_index().rename(columns={"prima": "Segmento precedente"}),
-                  "Imprese per segmento precedente (righe) e attuale (colonne)") if len(moves)
-            else Markdown("Nessuna impresa in comune tra le due rilevazioni."))
+moves = waves.moves_table(data.read("wave_segment_moves"), audience)
+display(table(moves.reset_index().rename(columns={"prima": "Segmento precedente"}),
+              "Imprese per segmento precedente (righe) e attuale (colonne)") if len(moves)
+        else Markdown("Nessuna impresa in comune tra le due rilevazioni."))
 
 # %% [markdown]
 # ## Champion confermati e cambiati
 
 # %%
-changes = waves.champion_changes(before.champions, now.champions)
-people = pd.concat([now.responses, before.responses[~before.responses["company_id"].isin(now.responses["company_id"])]])
-names = champions.board_names(people, data.key(), audience)
+changes = data.read("wave_champions")
+# The latest wave's consent governs: a company that did not answer this wave is shown by its pseudonym.
+names = champions.board_names(data.responses, data.key(), audience)
+gone = changes.loc[~changes["company_id"].isin(names.index)]
+names = pd.concat([names, pd.Series([r.ragione_sociale if audience == "analyst"
+                                     else f"{pseudonym(r.company_id, data.key())} ({CONSENT_TO_REQUEST})"
+                                     for r in gone.itertuples()], index=gone["company_id"].to_numpy(), dtype=object)])
 table(pd.DataFrame({"Champion": changes["company_id"].map(names), "Stato": changes["status"]}),
       f"Champion: {fmt_int((changes['status'] == 'confermato').sum())} confermati, "
       f"{fmt_int((changes['status'] == 'nuovo').sum())} nuovi, "

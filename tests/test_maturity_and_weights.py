@@ -132,13 +132,17 @@ def test_weights_table_given_directly(cb, tmp_path):
 
 
 @pytest.mark.slow
-def test_needs_notebook_weighted_by_a_member_register(cb, sample_processed, tmp_path):
-    """Notebook 02 with a register: response rates and weights shown, figures said to be weighted, no names."""
-    import papermill as pm
+@pytest.mark.slow
+def test_a_run_with_a_member_register_weights_the_needs_section(cb, sample_processed, tmp_path):
+    """``--members``: the register is read by the run, the weights are an output, and section 02 shows response
+    rates and weights and says its figures are weighted, with no company name."""
+    import subprocess
+    import sys
 
-    from analysis.paths import NOTEBOOKS, PROJECT_ROOT
+    from analysis import catalog, paths
+    from analysis.paths import PROJECT_ROOT
 
-    processed, responses, truth = sample_processed
+    _, _, truth = sample_processed
     rng = np.random.default_rng(1)
     rows = [["Partita IVA", "Ragione sociale", "Gruppo merceologico", "Numero di dipendenti"]]
     rows += [[v, n, s, int(d)] for v, n, s, d in truth[["partita_iva", "ragione_sociale", "sector", "dipendenti"]]
@@ -146,13 +150,17 @@ def test_needs_notebook_weighted_by_a_member_register(cb, sample_processed, tmp_
     rows += [["", f"Socio non rispondente {i}", "Metallurgiche" if i % 2 else "Meccaniche", int(rng.integers(1, 400))]
              for i in range(150)]
     register = write_xlsx(tmp_path / "soci.xlsx", {"Soci": rows})
-    out = tmp_path / "02.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS / "02_bisogni_settori.ipynb"), str(out), kernel_name="python3",
-                        parameters={"processed_dir": str(processed), "members_path": str(register)},
-                        cwd=str(PROJECT_ROOT), progress_bar=False)
-    text = out.read_text()
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(paths.SAMPLE_SURVEY_DIR), "--out",
+                           str(tmp_path / "out"), "--wave", "w", "--members", str(register)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = (tmp_path / "out" / "reports" / "w" / "02_bisogni_settori.html").read_text("utf-8")
     assert "Dati ponderati" in text and "Tasso di risposta" in text and "Pesi di post-stratificazione" in text
     assert not any(name in text for name in truth["ragione_sociale"])
+    w = catalog.read("weights", tmp_path / "out" / "processed", cb)
+    assert w["weight"].mean() == pytest.approx(1.0) and w["weight"].nunique() > 1
+    info = catalog.read("weighting", tmp_path / "out" / "processed", cb)
+    assert info["source"] == "registro soci" and info["register"]["used"] == len(rows) - 1
 
 
 def test_register_tables_suppress_small_member_and_respondent_counts(cb):

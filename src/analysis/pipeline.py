@@ -36,13 +36,12 @@ from analysis.transaction import (
 from analysis.workbooks import discover
 
 # Notebook parameters the pipeline sets itself (every other one comes from the configuration).
-RUN_PARAMETERS = ("processed_dir", "wave", "sample_run", "audience", "codebook_path", "members_path",
-                  "compare_to")
+RUN_PARAMETERS = ("processed_dir", "wave", "sample_run", "audience", "codebook_path")
 SUMMARY_NOTEBOOK = "99_sintesi_consiglio"
-COMPARISON_PARAMETER = "compare_to"  # a notebook declaring it runs only with --compare-to
+COMPARISON_SECTIONS = ("06_confronto_rilevazioni",)  # rendered only with --compare-to
 RENDER_KERNELS = 2  # notebooks rendered side by side (at most one kernel per usable core)
 # Sections that show only what reading produced: they render while the analysis steps run.
-READING_SECTIONS = ("01_qualita_dati", "02_bisogni_settori")
+READING_SECTIONS = ("01_qualita_dati",)
 # Rough seconds each section takes (measured by benchmarks/bench_run.py): the longest are queued first.
 RENDER_COST = {"04_champion": 4, "02_bisogni_settori": 6, "03_segmenti_priorita": 4, "01_qualita_dati": 3}
 
@@ -265,21 +264,22 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
                "corrections": str(opts.corrections or ""), "members": str(opts.members or ""),
                "startups": str(plan.startups or ""), "compare_to": str(plan.previous or ""),
                "configuration": cfg.as_dict(), "parameters_given": cfg.given}
-    # The sections that show only what reading produced render while the steps run.
+    # The section that shows only what reading produced renders while the steps run.
     write_analyst_manifest(processed, run_id, context, result)
     renderer = Renderer(plan, processed, reports, pool)
     renderer.submit(lambda nb: nb.stem in READING_SECTIONS)
 
     t = time.perf_counter()
-    slist = None
-    if plan.startups is not None:
-        from analysis.startups import read_startups
-
-        slist = read_startups(plan.startups, cb)
+    slist, register, table = read_other_tables(plan, cb)
     # The kernels render the reading sections meanwhile: one thread per pool here, not one per core.
+    previous = None
+    if plan.previous is not None:
+        from analysis.waves import load_wave
+
+        previous = load_wave(plan.previous, cb)
     with cores_for_steps(max(1, usable_cores() - pool.size + 1)):
-        analysis = steps.analyse(result.responses, cb, cfg, slist)
-    write_analysis(analysis, processed, cb)
+        analysis = steps.analyse(result.responses, cb, cfg, slist, register, table, previous)
+    write_analysis(analysis, processed, cb, result.responses)
     timings["steps"] = round(time.perf_counter() - t, 2)
     write_analyst_manifest(processed, run_id, context, result)
 
@@ -296,10 +296,31 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     return timings
 
 
-def write_analysis(analysis, folder: Path, cb) -> None:
+def read_other_tables(plan: RunPlan, cb):
+    """The startup list, the member register and the weights table a run uses (None when not given)."""
+    from analysis import weights
+    from analysis.startups import read_startups
+    from analysis.workbooks import FileProblem
+
+    opts, cfg = plan.options, plan.options.config
+    slist = read_startups(plan.startups, cb) if plan.startups is not None else None
+    register = table = None
+    try:
+        if opts.members:
+            register = weights.read_register(opts.members, cb)
+        elif cfg["pesi.file_pesi"]:
+            table = weights.read_weights_cells(cfg["pesi.file_pesi"], cb)
+    except FileProblem as exc:
+        raise RunFailed(str(exc)) from exc
+    return slist, register, table
+
+
+def write_analysis(analysis, folder: Path, cb, responses) -> None:
     """Every output of the analysis steps, through the catalog."""
     from analysis import steps
 
+    for name, obj in steps.needs_outputs(analysis.needs, responses).items():
+        catalog.write(name, obj, folder, cb)
     seg = analysis.segmentation
     catalog.write("segments", steps.segments_table(seg), folder, cb)
     catalog.write("segmentation", steps.segmentation_record(seg), folder, cb)
@@ -308,6 +329,14 @@ def write_analysis(analysis, folder: Path, cb) -> None:
     catalog.write("champion_candidates", analysis.champions.candidates, folder, cb)
     catalog.write("champion_selection", {"minimum": analysis.champions.minimum,
                                          "messages": analysis.champions.messages}, folder, cb)
+    if analysis.comparison is not None:
+        c = analysis.comparison
+        catalog.write("wave_comparison", c.info, folder, cb)
+        catalog.write("wave_needs", c.needs, folder, cb)
+        if c.priorities is not None:
+            catalog.write("wave_priorities", c.priorities, folder, cb)
+        catalog.write("wave_segment_moves", c.moves, folder, cb)
+        catalog.write("wave_champions", c.champions, folder, cb)
     if analysis.startups is not None:
         catalog.write("startup_matches", analysis.startups.matches, folder, cb)
         catalog.write("startups_below_trl", analysis.startups.below_trl, folder, cb)
@@ -319,7 +348,7 @@ def notebooks_for(plan: RunPlan) -> list[Path]:
     """The notebooks a run renders: every numbered one, the wave comparison only with ``--compare-to``."""
     chosen = []
     for nb in render.notebook_paths():
-        if COMPARISON_PARAMETER in render.declared_parameters(nb) and plan.previous is None:
+        if nb.stem in COMPARISON_SECTIONS and plan.previous is None:
             continue
         chosen.append(nb)
     return chosen
@@ -328,9 +357,7 @@ def notebooks_for(plan: RunPlan) -> list[Path]:
 def notebook_parameters(plan: RunPlan, processed: Path, declared: set[str]) -> dict:
     opts = plan.options
     base = {"processed_dir": str(processed), "wave": plan.wave, "sample_run": plan.sample_run,
-            "audience": "board", "codebook_path": str(Path(opts.codebook).resolve()) if opts.codebook else "",
-            "members_path": str(Path(opts.members).resolve()) if opts.members else "",
-            "compare_to": str(plan.previous or "")}
+            "audience": "board", "codebook_path": str(Path(opts.codebook).resolve()) if opts.codebook else ""}
     return {k: v for k, v in {**base, **opts.config.for_notebook(declared)}.items() if k in declared}
 
 

@@ -158,3 +158,56 @@ def pilots_schema(cb) -> pa.DataFrameSchema:
 
 def below_trl_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"nome_startup": _text(), "trl": pa.Column("Int64", nullable=True)}, strict=False)
+
+
+def weights_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(unique=True), "weight": pa.Column(float, pa.Check.ge(0))},
+                              strict=True, ordered=True)
+
+
+def needs_summary_schema(cb) -> pa.DataFrameSchema:
+    share = pa.Column(float, pa.Check.in_range(0, 1), nullable=True)
+    return pa.DataFrameSchema({"need": _text(checks=_needs_check(cb)), "group": _text(),
+                               "n": pa.Column(int, pa.Check.ge(0)), "share_high": share,
+                               "mean": pa.Column(float, nullable=True), "ci_low": pa.Column(float, nullable=True),
+                               "ci_high": pa.Column(float, nullable=True)},
+                              unique=["need", "group"], strict=True, ordered=True)
+
+
+def comparison_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"need": _text(unique=True, checks=_needs_check(cb)),
+                               "p_adj": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+                               "credible": pa.Column(bool), "verdict": _text()}, strict=False)
+
+
+def maturity_scores_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(unique=True),
+                               "indice_maturita": pa.Column(float, pa.Check.in_range(0, 100), nullable=True),
+                               "banda": _text(True)}, strict=False)
+
+
+def maturity_groups_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"group": _text(unique=True), "n": pa.Column(int, pa.Check.ge(0)),
+                               "indice_medio": pa.Column(float, nullable=True)}, strict=False)
+
+
+def need_gap_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"need": _text(unique=True, checks=_needs_check(cb)), "dimension": _text(True),
+                               "n_high": pa.Column(int, pa.Check.ge(0))}, strict=False)
+
+
+def wave_needs_schema(cb) -> pa.DataFrameSchema:
+    share = pa.Column(float, pa.Check.in_range(0, 1), nullable=True)
+    return pa.DataFrameSchema({"need": _text(unique=True, checks=_needs_check(cb)), "share_before": share,
+                               "share_now": share}, strict=False)
+
+
+def wave_moves_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"prima": _text(), "ora": _text(), "imprese": pa.Column(int, pa.Check.ge(1))},
+                              unique=["prima", "ora"], strict=True, ordered=True)
+
+
+def wave_champions_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(unique=True), "ragione_sociale": _text(True),
+                               "status": pa.Column(str, pa.Check.isin(["confermato", "nuovo", "non più Champion"]))},
+                              strict=True, ordered=True)

@@ -27,14 +27,20 @@ def configuration(data: Processed, changes: dict | None = None) -> Config:
 
 def recompute(data: Processed, changes: dict | None = None, with_startups: bool = True) -> steps.Analysis:
     """Every analysis step again on the run's responses, with the run's configuration and ``changes``."""
+    from analysis import weights
+
     cfg = configuration(data, changes)
-    slist = None
-    source = (data.manifest or {}).get("startups")
-    if with_startups and source:
+    manifest = data.manifest or {}
+    slist = register = table = None
+    if with_startups and manifest.get("startups"):
         from analysis.startups import read_startups
 
-        slist = read_startups(Path(source), data.codebook)
-    return steps.analyse(data.responses, data.codebook, cfg, slist)
+        slist = read_startups(Path(manifest["startups"]), data.codebook)
+    if manifest.get("members"):
+        register = weights.read_register(manifest["members"], data.codebook)
+    elif cfg["pesi.file_pesi"]:
+        table = weights.read_weights_cells(cfg["pesi.file_pesi"], data.codebook)
+    return steps.analyse(data.responses, data.codebook, cfg, slist, register, table)
 
 
 def scratch_folder(data: Processed, name: str) -> Path:
@@ -53,5 +59,5 @@ def save(analysis: steps.Analysis, data: Processed, name: str) -> Path:
     if folder == processed or processed in folder.parents:
         raise ValueError(f"{folder}: una cartella di lavoro non può stare dentro i risultati di un'esecuzione")
     folder.mkdir(parents=True, exist_ok=True)
-    write_analysis(analysis, folder, data.codebook)
+    write_analysis(analysis, folder, data.codebook, data.responses)
     return folder

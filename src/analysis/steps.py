@@ -3,10 +3,13 @@
 ``python -m analysis run`` calls them in order (:func:`analyse`) and writes what they return through the
 catalog; a notebook can call any of them again with other parameters (see :mod:`analysis.interactive`).
 
+0. :func:`weights_step` and :func:`needs_step`: weights from the member register (or a weights table), needs by
+   sector group with the tests of their differences, need families, digital maturity and the need-maturity gap;
 1. :func:`segment_step`: features, choice of k, segments and their names;
 2. :func:`priorities_step`: the supply network and the priority score of every need, overall and per segment;
 3. :func:`champions_step`: candidates, the exact selection, robustness over weight draws, alternates;
-4. :func:`startups_step`: startup matches, startups under the TRL threshold, pilot proposals.
+4. :func:`startups_step`: startup matches, startups under the TRL threshold, pilot proposals;
+5. with a previous wave, :func:`analysis.waves.compare`: needs, priorities, segments and Champions then and now.
 """
 
 from __future__ import annotations
@@ -16,9 +19,119 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis import champions, network, priorities, segmentation, startups
+from analysis import champions, maturity, needs, network, priorities, segmentation, startups, waves, weights
 from analysis.codebook import Codebook
 from analysis.config import Config
+
+# --------------------------------------------------------------------------
+# Weights, needs and maturity
+
+def weights_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, register: weights.Register | None = None,
+                 table: dict | None = None) -> weights.Weighting:
+    """Post-stratification weights from the member register, else from a weights table, else none."""
+    if register is not None:
+        return weights.poststratify(responses, weights.register_population(register), cb,
+                                    cfg["pesi.min_rispondenti_cella"])
+    if table is not None:
+        return weights.apply_weights_table(table, responses, cb)
+    return weights.unweighted(responses)
+
+
+@dataclass
+class NeedsResult:
+    weighting: weights.Weighting
+    register: weights.Register | None
+    rates: pd.DataFrame | None  # response rates by sector group and size class (with a register)
+    outside: int | None  # respondents not found in the register
+    summary: pd.DataFrame  # needs by sector group (and all companies)
+    comparison: pd.DataFrame  # the sector groups compared need by need
+    families: needs.NeedFamilies
+    scores: pd.DataFrame  # maturity per company (index of the responses)
+    by_sector: pd.DataFrame
+    by_size: pd.DataFrame
+    gap: pd.DataFrame
+
+
+def needs_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, weighting: weights.Weighting,
+               register: weights.Register | None = None) -> NeedsResult:
+    p = cfg.step("bisogni")
+    long = needs.needs_long(responses, cb, weighting.weights)
+    scores = maturity.maturity_scores(responses, cb)
+    w = weighting.weights
+    rates, outside = weights.response_rates(responses, register, cb) if register is not None else (None, None)
+    return NeedsResult(
+        weighting, register, rates, outside, needs.need_summary(long, cb), needs.compare_sectors(long, cb, p["alfa"]),
+        needs.need_families(responses, cb, p["correlazione_famiglie"]), scores,
+        maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels, w),
+        maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels), w),
+        maturity.need_gap(responses, cb, scores, weights=w))
+
+
+def needs_outputs(r: NeedsResult, responses: pd.DataFrame) -> dict[str, object]:
+    """What the catalog keeps of the needs step, by output name."""
+    ids = responses["company_id"].to_numpy()
+    reg = r.register
+    f = r.families
+    return {
+        "weights": pd.DataFrame({"company_id": ids, "weight": r.weighting.weights.round(10).to_numpy()}),
+        "weighting": {
+            "source": r.weighting.source, "cells": _records(r.weighting.cells),
+            "register": None if reg is None else {"read": reg.read, "used": reg.used, "left_out": reg.left_out,
+                                                  "empty": reg.empty, "problems": reg.problems, "source": reg.source},
+            "rates": None if r.rates is None else _records(r.rates), "outside": r.outside},
+        "needs_summary": r.summary.rename(columns={r.summary.columns[1]: "group"}),
+        "sector_comparison": r.comparison,
+        "need_families": {"order": f.order, "threshold": f.threshold, "family": {k: int(v) for k, v in f.family.items()},
+                          "correlation": [[_num(x) for x in row] for row in f.correlation.to_numpy()],
+                          "linkage": [[float(x) for x in row] for row in f.linkage]},
+        "maturity_scores": r.scores.assign(banda=r.scores["banda"].astype(object)).round(10)
+        .reset_index(drop=True).assign(company_id=ids)[["company_id", *r.scores.columns]],
+        "maturity_by_sector": _groups(r.by_sector), "maturity_by_size": _groups(r.by_size), "need_gap": r.gap,
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: (None if isinstance(v, float) and np.isnan(v) else v.item() if hasattr(v, "item") else v)
+             for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _groups(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.reset_index()
+    out.columns = ["group", *[str(c) for c in frame.columns]]
+    return out
+
+
+def restore_needs(data) -> NeedsResult:
+    """The needs step of a run, from its outputs (``data``: :class:`analysis.reporting.Processed`)."""
+    responses = data.responses
+    by_id = pd.Index(responses["company_id"])
+    w = data.read("weights").set_index("company_id")["weight"].reindex(by_id).to_numpy()
+    info = data.read("weighting")
+    weighting = weights.Weighting(pd.Series(w, index=responses.index, dtype=float), pd.DataFrame(info["cells"]),
+                                  info["source"])
+    reg = None
+    if info["register"] is not None:
+        reg = weights.Register(pd.DataFrame(), **info["register"])
+    fam = data.read("need_families")
+    order = fam["order"]
+    families = needs.NeedFamilies(pd.DataFrame(fam["correlation"], index=order, columns=order, dtype=float),
+                                  np.array(fam["linkage"], dtype=float), order, pd.Series(fam["family"]).loc[order],
+                                  fam["threshold"])
+    scores = data.read("maturity_scores").set_index("company_id").reindex(by_id)
+    scores.index = responses.index
+    scores["banda"] = scores["banda"].astype(pd.CategoricalDtype(maturity.BAND_LABELS, ordered=True))
+    summary = data.read("needs_summary").rename(columns={"group": "gruppo_merceologico"})
+
+    def groups(name: str) -> pd.DataFrame:
+        frame = data.read(name).set_index("group")
+        frame.index.name = None
+        return frame
+
+    return NeedsResult(weighting, reg, None if info["rates"] is None else pd.DataFrame(info["rates"]),
+                       info["outside"], summary, data.read("sector_comparison"), families, scores,
+                       groups("maturity_by_sector"), groups("maturity_by_size"),
+                       data.read("need_gap").fillna({"dimension": ""}))
+
 
 # --------------------------------------------------------------------------
 # Segments
@@ -154,17 +267,27 @@ def startups_step(slist: startups.StartupList, responses: pd.DataFrame, cb: Code
 
 @dataclass
 class Analysis:
+    needs: NeedsResult
     segmentation: segmentation.Segmentation
     priorities: pd.DataFrame
     champions: ChampionResult
     startups: StartupResult | None
+    comparison: waves.Comparison | None = None
 
 
-def analyse(responses: pd.DataFrame, cb: Codebook, cfg: Config,
-            slist: startups.StartupList | None = None) -> Analysis:
-    """Every step in order, in this process."""
+def analyse(responses: pd.DataFrame, cb: Codebook, cfg: Config, slist: startups.StartupList | None = None,
+            register: weights.Register | None = None, weights_table: dict | None = None,
+            previous: waves.Wave | None = None) -> Analysis:
+    """Every step in order, in this process (the member register, weights table and previous wave already
+    read)."""
+    found_needs = needs_step(responses, cb, cfg, weights_step(responses, cb, cfg, register, weights_table), register)
     seg = segment_step(responses, cb, cfg)
     prio = priorities_step(responses, cb, seg, cfg)
     champs = champions_step(responses, cb, seg, prio, cfg)
     found = startups_step(slist, responses, cb, seg, prio, champs.table, cfg) if slist is not None else None
-    return Analysis(seg, prio, champs, found)
+    compared = None
+    if previous is not None:
+        now = waves.Wave(None, responses, prio, segments_table(seg).set_index("company_id")["segment"], champs.table,
+                         "")
+        compared = waves.compare(previous, now, cb)
+    return Analysis(found_needs, seg, prio, champs, found, compared)

@@ -99,3 +99,43 @@ def champion_changes(before: pd.DataFrame | None, now: pd.DataFrame | None) -> p
     rows = [{"company_id": c, "status": "confermato" if c in b else "nuovo"} for c in sorted(n)]
     rows += [{"company_id": c, "status": "non più Champion"} for c in sorted(b - n)]
     return pd.DataFrame(rows, columns=["company_id", "status"])
+
+
+@dataclass
+class Comparison:
+    """This wave against the previous one (the ``confronto`` step): what section 06 shows."""
+
+    info: dict  # previous wave, companies in both, new, gone, accepted then and now
+    needs: pd.DataFrame  # needs_then_and_now
+    priorities: pd.DataFrame | None  # priorities_then_and_now
+    moves: pd.DataFrame  # prima, ora, imprese: companies in both waves by previous and current segment
+    champions: pd.DataFrame  # company_id, ragione_sociale, status
+
+
+def compare(before: Wave, now: Wave, cb: Codebook) -> Comparison:
+    """Every comparison of two waves, unsuppressed (the section applies the disclosure rules)."""
+    both = companies_in_both(before.responses, now.responses)
+    info = {"previous_wave": before.wave, **both, "accepted_before": len(before.responses),
+            "accepted_now": len(now.responses)}
+    prio = priorities_then_and_now(before.priorities, now.priorities) \
+        if before.priorities is not None and now.priorities is not None else None
+    moves = pd.DataFrame(columns=["prima", "ora", "imprese"])
+    if before.segments is not None and now.segments is not None:
+        common = before.segments.index.intersection(now.segments.index)
+        moves = (pd.DataFrame({"prima": before.segments.loc[common].to_numpy(),
+                               "ora": now.segments.loc[common].to_numpy()})
+                 .value_counts().rename("imprese").reset_index().sort_values(["prima", "ora"]).reset_index(drop=True))
+    changes = champion_changes(before.champions, now.champions)
+    names = pd.concat([before.responses, now.responses]).drop_duplicates("company_id", keep="last") \
+        .set_index("company_id")["ragione_sociale"]
+    changes.insert(1, "ragione_sociale", changes["company_id"].map(names))
+    return Comparison(info, needs_then_and_now(before.responses, now.responses, cb), prio, moves, changes)
+
+
+def moves_table(moves: pd.DataFrame, audience: str = "board") -> pd.DataFrame:
+    """Previous segment (rows) x current segment (columns), counts under 3 suppressed (totals can be known)."""
+    if moves.empty:
+        return pd.DataFrame()
+    table = moves.pivot_table(index="prima", columns="ora", values="imprese", aggfunc="sum", fill_value=0)
+    table.columns.name = "ora"
+    return suppress_counts(table, audience)

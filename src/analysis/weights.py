@@ -192,9 +192,9 @@ def register_population(register: Register) -> pd.Series:
     return register.members.groupby(["gruppo_merceologico", SIZE]).size()
 
 
-def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) -> Weighting:
-    """A weights table given directly: sector group, size class and weight (one row per cell), read with the
-    one table reader. Respondents in a cell the table lacks keep weight 1; weights are scaled to average 1."""
+def read_weights_cells(path: str | Path, cb: Codebook) -> dict[tuple[str, str], float]:
+    """A weights table (sector group, size class, weight; one row per cell) read with the one table reader:
+    (sector group, size class) -> weight, for the readable rows with a positive weight."""
     from analysis.tables import read_table
 
     t = read_table(path, cb, "weights")
@@ -207,6 +207,11 @@ def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) 
         g, s, w = (block.get(k)[i] for k in ("gruppo_merceologico", SIZE_FIELD, "peso"))
         if g and s and w is not None and w > 0:
             table[(g, s)] = float(w)
+    return table
+
+
+def apply_weights_table(table: dict[tuple[str, str], float], responses: pd.DataFrame, cb: Codebook) -> Weighting:
+    """Weights from a table of cells: respondents in a cell the table lacks keep weight 1; scaled to mean 1."""
     keys = list(zip(responses["gruppo_merceologico"], responses[SIZE], strict=True))
     weights = pd.Series([table.get(k, 1.0) for k in keys], index=responses.index, dtype=float)
     weights *= len(weights) / weights.sum()
@@ -216,15 +221,9 @@ def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) 
     return Weighting(weights, cells, "tabella dei pesi")
 
 
-def load_weighting(responses: pd.DataFrame, cb: Codebook, members_path: str = "", weights_path: str = "",
-                   min_respondents: int = 3) -> tuple[Weighting, Register | None]:
-    """The weighting a notebook uses: from the member register, else from a weights table, else none."""
-    if members_path:
-        register = read_register(members_path, cb)
-        return poststratify(responses, register_population(register), cb, min_respondents), register
-    if weights_path:
-        return read_weights_table(weights_path, responses, cb), None
-    return unweighted(responses), None
+def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) -> Weighting:
+    """:func:`read_weights_cells` then :func:`apply_weights_table`."""
+    return apply_weights_table(read_weights_cells(path, cb), responses, cb)
 
 
 def _count_text(values: pd.Series) -> list[str]:
