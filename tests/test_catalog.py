@@ -84,3 +84,34 @@ def test_check_set_refuses_anything_but_one_runs_complete_set(tmp_path):
     (processed / catalog.RUN_MANIFEST).unlink()
     with pytest.raises(IncompleteSet, match="non è l'insieme completo"):
         catalog.check_set(processed)
+
+
+def test_the_needs_step_round_trips_through_the_catalog(cb, sample_processed, tmp_path):
+    """What section 02 shows, read back from the outputs, equals what the step computed."""
+    import shutil
+
+    import numpy as np
+
+    from analysis import steps
+    from analysis.config import Config
+    from analysis.reporting import load_processed
+
+    processed, responses, _ = sample_processed
+    folder = tmp_path / "processed"
+    shutil.copytree(processed, folder)
+    cfg = Config()
+    result = steps.needs_step(responses, cb, cfg, steps.weights_step(responses, cb, cfg))
+    for name, obj in steps.needs_outputs(result, responses).items():
+        catalog.write(name, obj, folder, cb)
+    manifest = json.loads((folder / catalog.RUN_MANIFEST).read_text())
+    (folder / catalog.RUN_MANIFEST).write_text(json.dumps({**manifest, "outputs": catalog.listing(folder)}))
+    back = steps.restore_needs(load_processed(folder))
+    pd.testing.assert_frame_equal(back.summary, result.summary, check_dtype=False)
+    pd.testing.assert_frame_equal(back.comparison, result.comparison, check_dtype=False)
+    pd.testing.assert_frame_equal(back.gap.fillna({"dimension": ""}), result.gap, check_dtype=False)
+    pd.testing.assert_frame_equal(back.by_sector, result.by_sector, check_dtype=False, check_names=False,
+                                  check_index_type=False, check_column_type=False)
+    pd.testing.assert_frame_equal(back.scores, result.scores, check_dtype=False)
+    assert back.families.order == result.families.order
+    assert np.allclose(back.families.correlation.to_numpy(), result.families.correlation.to_numpy())
+    assert back.weighting.weights.tolist() == result.weighting.weights.tolist()

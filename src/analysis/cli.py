@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.errors import UsageError, one_line
+from analysis.errors import UsageError, one_line, os_reason
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -136,9 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"errore: {one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        from analysis.pipeline import _os_reason
-
-        print(f"errore: {_os_reason(exc)}", file=sys.stderr)
+        print(f"errore: {os_reason(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("errore: interrotto", file=sys.stderr)

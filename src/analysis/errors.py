@@ -35,3 +35,13 @@ def one_line(exc: BaseException) -> str:
     """An exception's message on one line (tracebacks and multi-line messages stay in the logs)."""
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.split())
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in words: what went wrong (disk full, read-only, ...) and on which path."""
+    import errno
+
+    known = {errno.ENOSPC: "disco pieno", errno.EROFS: "file system di sola lettura", errno.EACCES: "permesso negato",
+             errno.EPERM: "permesso negato", errno.ENAMETOOLONG: "nome troppo lungo", errno.EDQUOT: "quota superata"}
+    where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+    return f"{known.get(exc.errno, exc.strerror or type(exc).__name__)}{where}"

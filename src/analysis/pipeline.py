@@ -23,7 +23,7 @@ from pathlib import Path
 
 from analysis import catalog, paths, render
 from analysis.config import Config
-from analysis.errors import RunFailed, UsageError, one_line
+from analysis.errors import RunFailed, UsageError, one_line, os_reason
 from analysis.transaction import (
     Lock,
     Transaction,
@@ -126,7 +126,7 @@ def transactional(processed: Path, finals: list[Path], build) -> tuple[str, obje
     try:
         lock = Lock(state).acquire(run_id)
     except OSError as exc:
-        raise UsageError(f"{state}: impossibile scrivere nella cartella dei risultati ({_os_reason(exc)})") from exc
+        raise UsageError(f"{state}: impossibile scrivere nella cartella dei risultati ({os_reason(exc)})") from exc
     with lock:
         for line in recover(state, finals):
             print(f"Nota: {line}", flush=True)
@@ -143,7 +143,7 @@ def transactional(processed: Path, finals: list[Path], build) -> tuple[str, obje
         try:
             txn.commit()
         except OSError as exc:
-            raise RunFailed(f"sostituzione dei risultati non riuscita ({_os_reason(exc)}); la prossima esecuzione "
+            raise RunFailed(f"sostituzione dei risultati non riuscita ({os_reason(exc)}); la prossima esecuzione "
                             "la completa") from exc
     return run_id, result
 
@@ -155,20 +155,11 @@ def _abandon(txn: Transaction, processed: Path) -> str | None:
         return None
 
 
-def _os_reason(exc: OSError) -> str:
-    import errno
-
-    known = {errno.ENOSPC: "disco pieno", errno.EROFS: "file system di sola lettura", errno.EACCES: "permesso negato",
-             errno.EPERM: "permesso negato", errno.ENAMETOOLONG: "nome troppo lungo", errno.EDQUOT: "quota superata"}
-    where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-    return f"{known.get(exc.errno, exc.strerror or type(exc).__name__)}{where}"
-
-
 def _failure(exc: BaseException) -> str:
     if isinstance(exc, render.NotebookFailed):
         return one_line(exc)
     if isinstance(exc, OSError):
-        return _os_reason(exc)
+        return os_reason(exc)
     return f"{type(exc).__name__}: {one_line(exc)}"
 
 
