@@ -5,6 +5,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -222,6 +223,10 @@ def test_a_real_run_killed_between_its_two_folders_is_finished_by_the_next_and_i
     for ds in catalog.DATASETS:
         if ds.kind in ("csv", "parquet", "xlsx") and catalog.exists(ds.name, first):
             assert catalog.path(ds.name, processed).read_bytes() == catalog.path(ds.name, first).read_bytes(), ds.file
+    # The board pages too, once the generation time is set aside (same key, so the same pseudonyms).
+    stamp = re.compile(rb"generato il [0-9/]+ [0-9:]+")
+    for page in sorted((root / "out" / "reports" / "test-wave").glob("*.html")):
+        assert stamp.sub(b"", (board / page.name).read_bytes()) == stamp.sub(b"", page.read_bytes()), page.name
 
 
 @pytest.mark.slow

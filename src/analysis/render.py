@@ -92,6 +92,8 @@ class Kernel:
 
         nb = parameterize_notebook(load_notebook_node(str(source)), parameters, kernel_name=KERNEL)
         nb.metadata.pop("papermill", None)
+        for i, cell in enumerate(nb.cells):  # the injected cell's id is random: number them all
+            cell["id"] = f"cell-{i}"
         try:
             if self.km.has_kernel:
                 self._execute(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_RESET)]), timeout=60)

@@ -7,6 +7,7 @@ palette for the two sector groups.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import math
 from dataclasses import dataclass
@@ -145,6 +146,8 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, audien
 def table(frame: pd.DataFrame, caption: str | None = None):
     """A table for the report: no index, Italian-formatted numbers already as text."""
     styler = frame.style.hide(axis="index")
+    # The same table gets the same element ids on every run (pandas draws them at random).
+    styler.set_uuid(hashlib.sha256(f"{caption}|{list(frame.columns)}|{len(frame)}".encode()).hexdigest()[:8])
     if caption:
         styler = styler.set_caption(caption)
     return styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
