@@ -26,12 +26,16 @@ def test_ingest_of_a_missing_folder_is_one_line_on_stderr(tmp_path):
 def test_ingest_with_no_accepted_answer_fails_with_its_diagnostics_in_an_attempt_folder(tmp_path):
     """The previous set stays as it was; the failed attempt's summary, rejected rows and flagged cells are in
     the folder that the one line on stderr names."""
+    from analysis.paths import SAMPLE_SURVEY_DIR
+
+    good = subprocess.run([sys.executable, "-m", "analysis", "ingest", "--raw", str(SAMPLE_SURVEY_DIR), "--processed",
+                           str(tmp_path / "p")], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert good.returncode == 0, good.stderr
+    before = {p.name: p.read_bytes() for p in (tmp_path / "p").iterdir()}
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "note.txt").write_text("not a survey")
     (raw / "finto.xlsx").write_text("not a workbook either")
-    (tmp_path / "p").mkdir()
-    (tmp_path / "p" / "previous.txt").write_text("previous set")
     proc = subprocess.run([sys.executable, "-m", "analysis", "ingest", "--raw", str(raw), "--processed",
                            str(tmp_path / "p")], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert proc.returncode == 1
@@ -40,7 +44,7 @@ def test_ingest_with_no_accepted_answer_fails_with_its_diagnostics_in_an_attempt
     assert attempt.parent == tmp_path / "tentativi"
     for name in ("ingest_summary.json", "rejected.csv", "cell_issues.csv"):
         assert (attempt / "p" / name).is_file()
-    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["previous.txt"]
+    assert {p.name: p.read_bytes() for p in (tmp_path / "p").iterdir()} == before
     assert "finto.xlsx" in proc.stdout and "note.txt" in proc.stdout
 
 

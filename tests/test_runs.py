@@ -248,3 +248,46 @@ def test_interactive_recomputation_saves_apart_from_the_run(previous_run):
         scratch.save(alt, data, "../processed")
     with pytest.raises(Exception, match="segmentazione.k"):
         scratch.recompute(data, {"segmentazione.k": "tre"})
+
+
+def test_a_damaged_commit_journal_stops_the_next_run_in_one_line_and_touches_nothing(tmp_path):
+    assert drive(tmp_path, "A").returncode == 0
+    journal = tmp_path / catalog.STATE_DIR / "commit.json"
+    for content in ("", "garbage", "{}", "[]"):
+        journal.write_text(content)
+        proc = drive(tmp_path, "B")
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "giornale di commit danneggiato" in proc.stderr and "Traceback" not in proc.stderr
+        assert tags(tmp_path) == ("A", "A")
+    journal.unlink()
+    assert drive(tmp_path, "C").returncode == 0 and tags(tmp_path) == ("C", "C")
+
+
+def test_a_folder_holding_other_files_is_never_replaced(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(PROJECT_ROOT / "data" / "sample" / "survey", raw)
+    for target, args in ((tmp_path / "mine", ["ingest", "--raw", str(raw), "--processed", str(tmp_path / "mine")]),
+                         (tmp_path / "out" / "processed", ["run", "--raw", str(raw), "--out", str(tmp_path / "out")]),
+                         (tmp_path / "out" / "reports" / "w", ["run", "--raw", str(raw), "--out", str(tmp_path / "out"),
+                                                                "--wave", "w"])):
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "tesi.docx").write_text("not an output")
+        proc = subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True,
+                              cwd=PROJECT_ROOT, timeout=120)
+        assert proc.returncode == 2 and "tesi.docx" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+        assert (target / "tesi.docx").read_text() == "not an output"
+        (target / "tesi.docx").unlink()
+
+
+def test_an_empty_or_short_pseudonym_key_is_refused(tmp_path, cb):
+    from analysis.confidentiality import KeyProblem, ensure_key, read_key
+
+    processed = tmp_path / "processed"
+    (tmp_path / catalog.KEY_FILE).write_text("")
+    with pytest.raises(KeyProblem, match="troppo corta"):
+        read_key(processed)
+    (tmp_path / catalog.KEY_FILE).write_text("zz")
+    with pytest.raises(KeyProblem):
+        read_key(processed)
+    (tmp_path / catalog.KEY_FILE).unlink()
+    assert len(ensure_key(processed)) == 32 and oct((tmp_path / catalog.KEY_FILE).stat().st_mode)[-3:] == "600"

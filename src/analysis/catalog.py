@@ -280,7 +280,9 @@ def read_manifest(folder: str | Path) -> dict:
         manifest = json.loads(p.read_text("utf-8"))
     except (OSError, ValueError) as exc:
         raise IncompleteSet(f"{p}: manifesto illeggibile ({exc})") from exc
-    if not isinstance(manifest, dict) or "run_id" not in manifest or "outputs" not in manifest:
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("run_id"), str) \
+            or not isinstance(manifest.get("outputs"), dict) \
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["outputs"].items()):
         raise IncompleteSet(f"{p}: manifesto senza run_id o elenco degli output")
     return manifest
 
@@ -297,6 +299,8 @@ def check_set(folder: str | Path, board: str | Path | None = None, need: tuple[s
     manifest = read_manifest(folder)
     for file, digest in manifest["outputs"].items():
         p = folder / file
+        if Path(file).name != file or file not in {d.file for d in DATASETS}:
+            raise IncompleteSet(f"{folder}: il manifesto elenca {file!r}, che non è un output dell'analisi")
         if not p.is_file():
             raise IncompleteSet(f"{folder}: manca {file}, elencato dal manifesto dell'esecuzione "
                                 f"{manifest['run_id']}")
@@ -311,6 +315,20 @@ def check_set(folder: str | Path, board: str | Path | None = None, need: tuple[s
             raise IncompleteSet(f"{board}: scritto dall'esecuzione {other}, i dati elaborati da "
                                 f"{manifest['run_id']}: insieme misto")
     return manifest
+
+
+def foreign_entries(folder: Path, board: bool) -> list[str]:
+    """What in ``folder`` a run did not write (a run replaces the folder whole: it must not hold anything else).
+    ``board``: a wave's board folder; else a processed folder (an older layout's key and temporary files too)."""
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        return [folder.name]
+    known = {RUN_MANIFEST, ".gitkeep"}
+    known |= set() if board else {d.file for d in DATASETS} | {EXECUTED_NOTEBOOKS, KEY_FILE}
+    return sorted(p.name for p in folder.iterdir()
+                  if p.name not in known and not (board and p.suffix in (".html", ".ipynb"))
+                  and not (p.name.startswith(".") and p.name.endswith(".tmp")))
 
 
 def reference_table() -> str:

@@ -9,6 +9,13 @@ from pathlib import Path
 from analysis.errors import UsageError, one_line, os_reason
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the toolkit's error line: one line on stderr, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"errore: opzioni non valide per {self.prog}: {message} (vedi {self.prog} --help)\n")
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--codebook", type=Path, help="project codebook (YAML) overriding the package's")
     p.add_argument("--corrections", type=Path,
@@ -16,11 +23,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m analysis",
         description="Cluster-needs survey toolkit of Confindustria Varese and PoliHub.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="read the surveys, run every notebook, write the reports",
                          description="Read every survey under the raw folder, write the processed outputs, "
@@ -77,6 +84,8 @@ def _cmd_sample(args) -> int:
 
     if args.companies < 1:
         raise UsageError("--companies deve essere almeno 1")
+    if args.seed < 0:
+        raise UsageError("--seed deve essere un numero intero da 0 in su")
     if args.out.suffix.lower() != ".xlsx":
         raise UsageError(f"{args.out}: il campione si scrive in formato .xlsx")
     survey = write_sample(args.out, args.companies, args.seed, load_codebook(args.codebook), args.truth)
@@ -100,6 +109,8 @@ def _cmd_startups_sample(args) -> int:
 
     if args.out.suffix.lower() != ".xlsx":
         raise UsageError(f"{args.out}: l'elenco startup si scrive in formato .xlsx")
+    if args.seed < 0:
+        raise UsageError("--seed deve essere un numero intero da 0 in su")
     frame, truth = write_startups(args.out, args.seed, args.truth)
     print(f"Wrote {len(frame)} rows ({(truth['need'] != '').sum()} startups planted for a need, seed {args.seed}) "
           f"to {args.out}")

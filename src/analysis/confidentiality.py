@@ -39,6 +39,10 @@ SUPPRESSED_SECONDARY = "n.p."
 CONSENT_TO_REQUEST = "consenso da richiedere"
 
 
+class KeyProblem(ValueError):
+    """The pseudonym key is missing, damaged or too short: pseudonyms would change or could be recomputed."""
+
+
 def check_audience(audience: str) -> str:
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
@@ -55,7 +59,12 @@ def ensure_key(processed: Path, previous: Path | None = None) -> bytes:
         candidates += [key_path(paths.PROCESSED), paths.PROCESSED / KEY_FILE, Path(processed) / KEY_FILE]
         existing = next((c for c in candidates if c.is_file()), None)
         text = existing.read_text().strip() if existing else secrets.token_hex(32)
-        bytes.fromhex(text)  # a damaged key must not be copied on
+        try:
+            usable = len(bytes.fromhex(text)) >= 32
+        except ValueError:
+            usable = False
+        if not usable:  # a damaged key must not be copied on
+            raise KeyProblem(f"{existing}: chiave degli pseudonimi illeggibile o troppo corta")
         atomic_write_bytes(target, (text + "\n").encode("ascii"))
         target.chmod(0o600)
     return read_key(processed)
@@ -65,9 +74,13 @@ def read_key(processed: Path) -> bytes:
     """The pseudonym key of a run's set (see :func:`ensure_key`)."""
     target = key_path(processed)
     try:
-        return bytes.fromhex(target.read_text().strip())
+        key = bytes.fromhex(target.read_text().strip())
     except (OSError, ValueError) as exc:
-        raise FileNotFoundError(f"{target}: chiave degli pseudonimi mancante o illeggibile") from exc
+        raise KeyProblem(f"{target}: chiave degli pseudonimi mancante o illeggibile") from exc
+    if len(key) < 32:  # an empty or truncated key would let anyone recompute the pseudonyms
+        raise KeyProblem(f"{target}: chiave degli pseudonimi troppo corta ({len(key)} byte, ne servono 32): "
+                         "ripristinatela dalla copia degli analisti")
+    return key
 
 
 def pseudonym(company_id: str, key: bytes) -> str:

@@ -40,7 +40,8 @@ class Param:
         if self.kind == "bool":
             return "true o false"
         if self.kind == "mapping":
-            return "una mappa numero del segmento -> nome, per esempio {1: \"Dati e filiera\"}"
+            return ("una mappa numero del segmento (da 1) -> nome diverso per ogni segmento, testo semplice senza "
+                    "< > ` [ ] * _ \\, per esempio {1: \"Dati e filiera\"}")
         if self.kind == "str":
             return "un testo"
         what = "un numero intero" if self.kind == "int" else "un numero"
@@ -54,7 +55,8 @@ class Param:
         """The value converted to the parameter's type; :class:`ConfigError` when it is not allowed."""
         ok, converted = _convert(self, value)
         if not ok:
-            raise ConfigError(f"parametro {self.name}: valore {value!r} non ammesso; atteso {self.allowed()}")
+            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+            raise ConfigError(f"parametro {self.name}: valore {shown} non ammesso; atteso {self.allowed()}")
         return converted
 
 
@@ -74,14 +76,14 @@ def _convert(p: Param, v: Any) -> tuple[bool, Any]:
             return False, v
         out = {}
         for k, name in v.items():
-            try:
-                key = int(k)
-            except (TypeError, ValueError):
+            # Segment numbers: whole numbers from 1 (as numbers or digits); names: short plain text.
+            if isinstance(k, bool) or not (isinstance(k, int) or (isinstance(k, str) and k.strip().isdigit())):
                 return False, v
-            if isinstance(k, bool) or not isinstance(name, str) or not name.strip():
+            key = int(k)
+            if key < 1 or key > 1000 or key in out or not _plain_name(name):
                 return False, v
             out[key] = name.strip()
-        return True, out
+        return len(set(out.values())) == len(out), out
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not math.isfinite(v)):
         return False, v
     if p.kind == "int":
@@ -93,6 +95,12 @@ def _convert(p: Param, v: Any) -> tuple[bool, Any]:
     if (p.low is not None and v < p.low) or (p.high is not None and v > p.high):
         return False, v
     return True, v
+
+
+def _plain_name(name: Any) -> bool:
+    """A name shown to the board as written: text, not markup, no control characters."""
+    return (isinstance(name, str) and 0 < len(name.strip()) <= 80 and not any(c in name for c in "<>`[]*_\\")
+            and all(ord(c) >= 32 for c in name))
 
 
 def _weights(step: str, defaults: dict[str, float], what: str) -> list[Param]:
@@ -109,7 +117,7 @@ CHAMPION_CRITERIA = {"rappresentativita": "rappresentatività", "copertura": "co
 
 PARAMETERS: tuple[Param, ...] = (
     Param("seed", 42, "int", "seme casuale di tutta l'analisi: stesso input e stesso seme danno gli stessi "
-          "risultati", 0, 2**32 - 1),
+          "risultati", 0, 2**31 - 1),
     Param("report.formato_figure", "png", "choice", "formato delle figure nei report (svg rende cercabile il "
           "testo delle figure)", choices=("png", "svg")),
     Param("bisogni.alfa", 0.05, "float", "tasso di falsa scoperta per le differenze tra i gruppi merceologici",
@@ -261,12 +269,19 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     """A YAML file of parameters, nested by step or with dotted names."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > 1_000_000:
+            raise ConfigError(f"{path}: file dei parametri troppo grande (oltre 1 MB)")
         loaded = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: file dei parametri illeggibile ({' '.join(str(exc).split())})") from exc
-    if not isinstance(loaded, Mapping):
-        raise ConfigError(f"{path}: il file dei parametri deve essere una mappa nome: valore")
-    return _flatten(loaded)
+        if not isinstance(loaded, Mapping):
+            raise ConfigError(f"{path}: il file dei parametri deve essere una mappa nome: valore")
+        flat = _flatten(loaded)
+    except ConfigError:
+        raise
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError, TypeError) as exc:
+        # ValueError: an integer of thousands of digits; RecursionError: a mapping that contains itself.
+        raise ConfigError(f"{path}: file dei parametri illeggibile ({type(exc).__name__}: "
+                          f"{' '.join(str(exc).split())[:200]})") from exc
+    return flat
 
 
 def parse_value(text: str) -> Any:
@@ -275,7 +290,7 @@ def parse_value(text: str) -> Any:
         return ""
     try:
         return yaml.safe_load(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: an integer of thousands of digits
         return text
 
 

@@ -82,16 +82,24 @@ def plan_run(opts: RunOptions) -> RunPlan:
     if not raw.is_dir():
         raise UsageError(f"cartella delle risposte non trovata: {raw}")
     processed = Path(opts.out) / "processed" if opts.out else paths.PROCESSED
-    wave = opts.wave or datetime.now().strftime("%Y-%m")
-    if not wave.strip() or any(c in wave for c in "/\\\0") or wave.startswith(".") or wave != wave.strip():
-        raise UsageError(f"--wave {wave!r}: il nome della rilevazione non può contenere '/' né iniziare con '.' "
-                         "o con uno spazio")
+    wave = datetime.now().strftime("%Y-%m") if opts.wave is None else opts.wave
+    check_wave(wave)
     reports = (Path(opts.out) / "reports" if opts.out else paths.REPORTS) / wave
     check_name_fits(reports.parent, wave, "--wave")
     for what, p in (("--codebook", opts.codebook), ("--corrections", opts.corrections),
-                    ("--members", opts.members), ("--startups", opts.startups)):
+                    ("--members", opts.members), ("--startups", opts.startups),
+                    ("parametro pesi.file_pesi", opts.config["pesi.file_pesi"] or None)):
         if p is not None and not Path(p).exists():
             raise UsageError(f"{what}: {p} non esiste")
+    from analysis.codebook import load_codebook
+
+    load_codebook(opts.codebook)  # a bad project codebook is refused before any work
+    for folder, board in ((processed, False), (reports, True)):
+        foreign = catalog.foreign_entries(folder, board)
+        if foreign:
+            raise UsageError(f"{folder} contiene file che non sono risultati di un'esecuzione ({', '.join(foreign[:3])}"
+                             f"{', ...' if len(foreign) > 3 else ''}): un'esecuzione sostituisce la cartella intera, "
+                             "quindi non la uso; scegliete un'altra --out o spostate quei file")
     previous = None
     if opts.compare_to is not None:
         from analysis.waves import processed_folder
@@ -103,6 +111,18 @@ def plan_run(opts: RunOptions) -> RunPlan:
             raise UsageError(f"--compare-to: {one_line(exc)}") from exc
     return RunPlan(opts, raw.resolve(), processed.resolve(), reports.resolve(), wave, sample_run,
                    startup_source(opts.startups, sample_run), previous.resolve() if previous else None)
+
+
+def check_wave(wave: str) -> None:
+    """A wave name that is one folder name, printable, and the file system can hold."""
+    try:
+        wave.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"--wave {wave!r}: il nome della rilevazione contiene caratteri non validi") from None
+    if (not wave.strip() or any(c in wave for c in "/\\") or wave.startswith(".") or wave != wave.strip()
+            or any(ord(c) < 32 or ord(c) == 127 for c in wave)):
+        raise UsageError(f"--wave {wave!r}: il nome della rilevazione non può essere vuoto, contenere '/', '\\' o "
+                         "caratteri di controllo, né iniziare con '.' o con uno spazio")
 
 
 def startup_source(given: Path | None, sample_run: bool) -> Path | None:
@@ -128,8 +148,13 @@ def transactional(processed: Path, finals: list[Path], build) -> tuple[str, obje
     except OSError as exc:
         raise UsageError(f"{state}: impossibile scrivere nella cartella dei risultati ({os_reason(exc)})") from exc
     with lock:
-        for line in recover(state, finals):
-            print(f"Nota: {line}", flush=True)
+        try:
+            for line in recover(state, finals):
+                print(f"Nota: {line}", flush=True)
+        except (OSError, ValueError) as exc:
+            reason = os_reason(exc) if isinstance(exc, OSError) and exc.errno is not None else one_line(exc)
+            raise UsageError(f"impossibile completare l'esecuzione interrotta in {state.parent} ({reason}); "
+                             "i risultati restano com'erano") from exc
         txn = Transaction(state, run_id, finals)
         try:
             staged = txn.stage()
@@ -143,8 +168,11 @@ def transactional(processed: Path, finals: list[Path], build) -> tuple[str, obje
         try:
             txn.commit()
         except OSError as exc:
-            raise RunFailed(f"sostituzione dei risultati non riuscita ({os_reason(exc)}); la prossima esecuzione "
-                            "la completa") from exc
+            if not txn.journal.exists():  # nothing replaced yet: the previous set stands
+                attempt = _abandon(txn, processed)
+                raise RunFailed(f"sostituzione dei risultati non riuscita ({os_reason(exc)})", attempt) from exc
+            raise RunFailed(f"sostituzione dei risultati interrotta ({os_reason(exc)}); la cartella resta bloccata "
+                            "per i lettori finché un'esecuzione successiva la completa") from exc
     return run_id, result
 
 
@@ -156,10 +184,14 @@ def _abandon(txn: Transaction, processed: Path) -> str | None:
 
 
 def _failure(exc: BaseException) -> str:
-    if isinstance(exc, render.NotebookFailed):
+    """A failure in one line: our own errors say what happened; others are named by their type."""
+    from analysis.confidentiality import KeyProblem
+    from analysis.workbooks import FileProblem
+
+    if isinstance(exc, render.NotebookFailed | KeyProblem | FileProblem | UsageError):
         return one_line(exc)
     if isinstance(exc, OSError):
-        return os_reason(exc)
+        return os_reason(exc) if exc.errno is not None else one_line(exc)
     return f"{type(exc).__name__}: {one_line(exc)}"
 
 
@@ -174,6 +206,10 @@ def run_ingest_command(raw: Path, processed: Path, codebook: Path | None = None,
     raw, processed = Path(raw), Path(processed).resolve()
     if not raw.is_dir():
         raise UsageError(f"cartella delle risposte non trovata: {raw}")
+    foreign = catalog.foreign_entries(processed, board=False)
+    if foreign:
+        raise UsageError(f"{processed} contiene file che non sono risultati di un'esecuzione ({', '.join(foreign[:3])}): "
+                         "la lettura sostituisce la cartella intera, quindi non la uso")
     cb = load_codebook(codebook)
 
     def build(run_id: str, staged: list[Path]):

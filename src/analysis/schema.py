@@ -134,7 +134,7 @@ def champions_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {"company_id": _text(unique=True), "ragione_sociale": _text(True), "gruppo_merceologico": _text(),
          "segment": _text(), "score": pa.Column(float, pa.Check.in_range(0, 1)), "reasons": _text()},
-        strict=True, ordered=True)
+        strict=True, ordered=True, coerce=True)
 
 
 def candidates_schema(cb) -> pa.DataFrameSchema:
@@ -204,10 +204,10 @@ def wave_needs_schema(cb) -> pa.DataFrameSchema:
 
 def wave_moves_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"prima": _text(), "ora": _text(), "imprese": pa.Column(int, pa.Check.ge(1))},
-                              unique=["prima", "ora"], strict=True, ordered=True)
+                              unique=["prima", "ora"], strict=True, ordered=True, coerce=True)
 
 
 def wave_champions_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"company_id": _text(unique=True), "ragione_sociale": _text(True),
                                "status": pa.Column(str, pa.Check.isin(["confermato", "nuovo", "non più Champion"]))},
-                              strict=True, ordered=True)
+                              strict=True, ordered=True, coerce=True)

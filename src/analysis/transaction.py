@@ -144,6 +144,8 @@ class Transaction:
             if t.staged.exists():
                 shutil.rmtree(t.staged)
             t.staged.mkdir()
+            if (t.final / ".gitkeep").is_file():  # a placeholder the repository tracks stays in place
+                (t.staged / ".gitkeep").touch()
         return [t.staged for t in self.targets]
 
     def commit(self) -> None:
@@ -151,7 +153,7 @@ class Transaction:
         for t in self.targets:
             _fsync_tree(t.staged)
         write_json(self.journal, {"run_id": self.run_id, "targets": [
-            {"final": str(t.final), "staged": str(t.staged), "old": str(t.old)} for t in self.targets]})
+            {"final": str(t.final), "staged": str(t.staged), "old": str(t.old)} for t in self.targets]}, durable=True)
         _fsync_dir(self.state)
         kill_point("journal")
         finish(self.journal)
@@ -189,10 +191,14 @@ def _fsync_tree(folder: Path) -> None:
 
 def finish(journal: Path) -> None:
     """Carry a journaled commit forward to its end (idempotent: safe after a kill at any point)."""
-    data = json.loads(journal.read_text("utf-8"))
+    try:
+        data = json.loads(journal.read_text("utf-8"))
+        targets = [(Path(t["final"]), Path(t["staged"]), Path(t["old"])) for t in data["targets"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"giornale di commit danneggiato ({journal}): verificate a mano le cartelle dei risultati "
+                         "e le cartelle nascoste .*.staging-* accanto, poi rimuovete il giornale") from exc
     points = iter(("first-swap", "second-swap", "later-swap", "later-swap"))
-    for t in data["targets"]:
-        final, staged, old = Path(t["final"]), Path(t["staged"]), Path(t["old"])
+    for final, staged, old in targets:
         if staged.exists():
             if final.exists():
                 if old.exists():
@@ -204,8 +210,8 @@ def finish(journal: Path) -> None:
     journal.unlink()
     _fsync_dir(journal.parent)
     kill_point("journal-removed")
-    for t in data["targets"]:
-        shutil.rmtree(t["old"], ignore_errors=True)
+    for _, _, old in targets:
+        shutil.rmtree(old, ignore_errors=True)
     kill_point("done")
 
 
@@ -215,9 +221,8 @@ def recover(state: Path, finals: list[Path]) -> list[str]:
     done = []
     journal = state / "commit.json"
     if journal.is_file():
-        run_id = json.loads(journal.read_text("utf-8")).get("run_id", "?")
         finish(journal)
-        done.append(f"completata la sostituzione dei risultati dell'esecuzione {run_id}, interrotta")
+        done.append("completata la sostituzione dei risultati di un'esecuzione interrotta")
     parents = {f.parent for f in finals}
     for parent in parents:
         if not parent.is_dir():
