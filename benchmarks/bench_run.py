@@ -69,7 +69,7 @@ def main() -> None:
         print(f"whole run (process start to exit): {total:.1f} s  (goal: < {GOAL_S:.0f} s) -> "
               f"{'met' if total < GOAL_S else 'NOT met'}")
         print(f"  reading (ingest):                 {t['ingest']:5.1f} s")
-        print(f"  analysis steps:                   {t['steps']:5.1f} s  (while the kernels start and render sections 01-02)")
+        print(f"  analysis steps:                   {t['steps']:5.1f} s  (while the kernels start and render section 01)")
         print(f"  notebooks 03-99 (2 kernels), analyst workbook, board report: {t['render']:5.1f} s")
         print(f"  process start, imports, commit, exit: {total - t['total']:5.1f} s")
         for nb in manifest["notebooks"]:
