@@ -115,3 +115,19 @@ def test_the_needs_step_round_trips_through_the_catalog(cb, sample_processed, tm
     assert back.families.order == result.families.order
     assert np.allclose(back.families.correlation.to_numpy(), result.families.correlation.to_numpy())
     assert back.weighting.weights.tolist() == result.weighting.weights.tolist()
+
+
+def test_json_outputs_are_checked_for_types_and_shapes(tmp_path, cb):
+    seg = {"method": "kmeans", "seed": 1, "k": 2, "imputation": "sector_median", "with_maturity": False,
+           "names": {"1": "A"}, "criteria": [], "reason": "x"}
+    with pytest.raises(OutputError, match="uno per segmento"):
+        catalog.write("segmentation", seg, tmp_path, cb)
+    with pytest.raises(OutputError, match="seed di tipo str"):
+        catalog.write("segmentation", {**seg, "seed": "1", "names": {"1": "A", "2": "B"}}, tmp_path, cb)
+    fam = {"order": ["a", "b"], "threshold": 0.3, "family": {"a": 1, "b": 1}, "correlation": [[1, 0]],
+           "linkage": [[0, 1, 0.5, 2]]}
+    with pytest.raises(OutputError, match="quadrata"):
+        catalog.write("need_families", fam, tmp_path, cb)
+    catalog.path("wave_comparison", tmp_path).write_text('{"previous_wave": "x"')
+    with pytest.raises(IncompleteSet, match="JSON illeggibile"):
+        catalog.read("wave_comparison", tmp_path, cb)

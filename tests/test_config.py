@@ -100,3 +100,30 @@ def test_the_docs_page_lists_every_parameter():
 
     page = (PROJECT_ROOT / "docs" / "contratto-dati.md").read_text("utf-8")
     assert config.reference_table() in page, "docs/contratto-dati.md: regenerate the parameters table"
+
+
+@pytest.mark.parametrize("content, words", [
+    ("seed: 1\nseed: 2\n", "ripetuta"),
+    ("segmentazione:\n  k: 3\n\"segmentazione.k\": 4\n", "due volte"),
+    ("segmentazione: &a {x: *a}\n", "illeggibile"),
+    ("seed: " + "9" * 5000 + "\n", "illeggibile"),
+])
+def test_hostile_parameter_files_are_one_line(tmp_path, content, words):
+    f = tmp_path / "p.yaml"
+    f.write_text(content)
+    with pytest.raises(ConfigError, match=words) as exc:
+        configure([], f)
+    assert "\n" not in str(exc.value) and len(str(exc.value)) < 400
+
+
+@pytest.mark.parametrize("value", ["{.inf: a}", "{1.7: a}", "{0: a}", "{1: a, '1': b}", "{1: A, 2: A}",
+                                   "{1: '<img src=x onerror=alert(1)>'}", "{1: '[x](http://evil.example)'}"])
+def test_segment_names_are_plain_distinct_text_for_numbered_segments(value):
+    with pytest.raises(ConfigError, match="segmentazione.nomi"):
+        configure([("segmentazione.nomi", value)])
+
+
+def test_a_huge_number_on_the_command_line_is_refused_in_a_short_line():
+    with pytest.raises(ConfigError) as exc:
+        configure([("seed", "9" * 5000)])
+    assert len(str(exc.value)) < 300

@@ -176,6 +176,13 @@ def _validate(ds: Dataset, frame: pd.DataFrame, cb, when: str) -> pd.DataFrame:
         raise OutputError(f"{ds.file} {when}: {len(exc.failure_cases)} valori fuori schema:\n{cases}") from exc
 
 
+def _json_problems(ds: Dataset, obj) -> list[str]:
+    from analysis.schema import json_problems
+
+    missing = [f"manca {k}" for k in ds.required if not isinstance(obj, dict) or k not in obj]
+    return missing or json_problems(ds.name, obj)
+
+
 # --------------------------------------------------------------------------
 # Writing
 
@@ -184,9 +191,9 @@ def write(name: str, obj: Any, folder: str | Path, cb=None) -> Path:
     ds = dataset(name)
     target = path(name, folder)
     if ds.kind == "json":
-        missing = [k for k in ds.required if k not in obj]
-        if missing:
-            raise OutputError(f"{ds.file}: mancano le voci {', '.join(missing)}")
+        problems = _json_problems(ds, obj)
+        if problems:
+            raise OutputError(f"{ds.file} in scrittura: {'; '.join(problems)}")
         return write_json(target, obj)
     if ds.kind == "csv":
         return write_csv(target, _validate(ds, obj, cb, "in scrittura"))
@@ -234,10 +241,13 @@ def read(name: str, folder: str | Path, cb=None, manifest: dict | None = None) -
                             f"analysis run`")
     data = p.read_bytes()
     if ds.kind == "json":
-        loaded = json.loads(data.decode("utf-8"))
-        missing = [k for k in ds.required if k not in loaded]
-        if missing:
-            raise IncompleteSet(f"{p}: mancano le voci {', '.join(missing)}")
+        try:
+            loaded = json.loads(data.decode("utf-8"))
+        except ValueError as exc:
+            raise IncompleteSet(f"{p}: JSON illeggibile ({exc})") from exc
+        problems = _json_problems(ds, loaded)
+        if problems:
+            raise IncompleteSet(f"{p}: {'; '.join(problems)}")
         return loaded
     recorded = (manifest or {}).get("outputs", {}).get(ds.file)
     trusted = recorded is not None and hashlib.sha256(data).hexdigest() == recorded

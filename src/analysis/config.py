@@ -254,15 +254,30 @@ def _check_together(v: dict[str, Any]) -> None:
 
 
 def _flatten(mapping: Mapping, prefix: str = "") -> dict[str, Any]:
-    """``{champion: {max_totale: 10}}`` -> ``{"champion.max_totale": 10}`` (a mapping parameter stays whole)."""
+    """``{champion: {max_totale: 10}}`` -> ``{"champion.max_totale": 10}`` (a mapping parameter stays whole); a
+    parameter given twice (nested and dotted) is an error."""
     out: dict[str, Any] = {}
     for key, value in mapping.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and name not in BY_NAME:
-            out.update(_flatten(value, name + "."))
-        else:
-            out[name] = value
+        parts = _flatten(value, name + ".") if isinstance(value, Mapping) and name not in BY_NAME else {name: value}
+        for n, v in parts.items():
+            if n in out:
+                raise ConfigError(f"parametro {n} indicato due volte nel file dei parametri")
+            out[n] = v
     return out
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (plain YAML keeps the last one, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(f"chiave {key!r} ripetuta nel file dei parametri (riga {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def read_params_file(path: str | Path) -> dict[str, Any]:
@@ -271,7 +286,7 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     try:
         if path.is_file() and path.stat().st_size > 1_000_000:
             raise ConfigError(f"{path}: file dei parametri troppo grande (oltre 1 MB)")
-        loaded = yaml.safe_load(path.read_text("utf-8")) or {}
+        loaded = yaml.load(path.read_text("utf-8"), Loader=_UniqueKeyLoader) or {}  # noqa: S506 (safe loader)
         if not isinstance(loaded, Mapping):
             raise ConfigError(f"{path}: il file dei parametri deve essere una mappa nome: valore")
         flat = _flatten(loaded)

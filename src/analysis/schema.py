@@ -211,3 +211,45 @@ def wave_champions_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"company_id": _text(unique=True), "ragione_sociale": _text(True),
                                "status": pa.Column(str, pa.Check.isin(["confermato", "nuovo", "non più Champion"]))},
                               strict=True, ordered=True, coerce=True)
+
+
+# --------------------------------------------------------------------------
+# The JSON outputs: the type of every entry, and the shapes that must agree
+
+_NUMBER = (int, float)
+_NONE = type(None)
+JSON_SHAPES: dict[str, dict[str, type | tuple]] = {
+    "ingest_summary": {"totals": dict, "files": list},
+    "weighting": {"source": str, "cells": list, "register": (dict, _NONE), "rates": (list, _NONE),
+                  "outside": (int, _NONE)},
+    "need_families": {"order": list, "threshold": _NUMBER, "family": dict, "correlation": list, "linkage": list},
+    "segmentation": {"method": str, "seed": int, "k": int, "imputation": str, "with_maturity": bool, "names": dict,
+                     "criteria": list, "reason": str},
+    "champion_selection": {"minimum": dict, "messages": list},
+    "startups_summary": {"totals": dict, "balance": list, "left_out": list, "rejected": list, "cell_issues": list},
+    "wave_comparison": {"previous_wave": str, "both": int, "new": int, "gone": int, "accepted_before": int,
+                        "accepted_now": int},
+}
+
+
+def json_problems(name: str, obj) -> list[str]:
+    """What is wrong with a JSON output (empty when nothing): missing entries, wrong types, shapes that do not
+    agree (a correlation matrix that is not square over the needs, segment names that are not one per segment)."""
+    shape = JSON_SHAPES.get(name, {})
+    if not isinstance(obj, dict):
+        return ["non è un oggetto JSON"]
+    problems = [f"manca {k}" for k in shape if k not in obj]
+    problems += [f"{k} di tipo {type(obj[k]).__name__}" for k, t in shape.items()
+                 if k in obj and (not isinstance(obj[k], t) or (t in (int, _NUMBER) and isinstance(obj[k], bool)))]
+    if problems:
+        return problems
+    if name == "need_families":
+        n = len(obj["order"])
+        if len(obj["correlation"]) != n or any(not isinstance(r, list) or len(r) != n for r in obj["correlation"]):
+            problems.append("la matrice delle correlazioni non è quadrata sui bisogni")
+        if len(obj["linkage"]) != max(n - 1, 0) or set(obj["family"]) != set(obj["order"]):
+            problems.append("albero o famiglie non corrispondono ai bisogni")
+    if name == "segmentation" and (len(obj["names"]) != obj["k"]
+                                   or not all(isinstance(v, str) and v for v in obj["names"].values())):
+        problems.append("i nomi dei segmenti non sono uno per segmento")
+    return problems
