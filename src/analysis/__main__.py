@@ -1,11 +1,7 @@
 import os
 import sys
 
-from analysis.threads import passive_waiting
-
-passive_waiting()  # before numpy or scikit-learn load their OpenMP runtime
-
-from analysis.cli import main  # noqa: E402
+from analysis.cli import main
 
 code = main()
 if sys.argv[1:2] == ["ingest"]:

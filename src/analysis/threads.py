@@ -4,7 +4,7 @@ BLAS and OpenMP pools (numpy, scikit-learn's k-means) start one thread per core 
 default, and spin while they wait: with a second process busy (another run, a notebook kernel, the other
 benchmark) the threads fight for the same two cores and a one-second step takes a minute. The analysis
 steps run with one pool of at most the process's cores; notebook kernels, which only draw, get one thread;
-idle threads sleep instead of spinning.
+idle threads sleep instead of spinning (``OMP_WAIT_POLICY``, set when the package is imported).
 """
 
 from __future__ import annotations
@@ -21,11 +21,6 @@ def usable_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
-
-
-def passive_waiting() -> None:
-    """Idle OpenMP threads sleep instead of spinning (read once, when the OpenMP runtime loads: call early)."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @contextmanager
