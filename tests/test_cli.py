@@ -63,3 +63,14 @@ def test_run_refuses_unknown_parameters_naming_the_close_ones(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "segmentazione.kk" in err and "segmentazione.k" in err and len(err.strip().splitlines()) == 1
     assert not tmp_path.exists() or not any(tmp_path.iterdir())  # refused before any work
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", "-p", "seed"], "servono due valori"), (["ingest"], "obbligatorie mancanti"),
+    (["sample", "--out", "x.xlsx", "--companies", "tre"], "numero intero non valido"), (["foo"], "scelta non valida"),
+])
+def test_option_errors_are_one_italian_line(argv, words, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.startswith("errore: ") and words in err and len(err.strip().splitlines()) == 1

@@ -12,7 +12,15 @@ from analysis.errors import UsageError, one_line, os_reason
 class _Parser(argparse.ArgumentParser):
     """argparse with the toolkit's error line: one line on stderr, exit status 2."""
 
+    _WORDS = (("the following arguments are required", "opzioni obbligatorie mancanti"),
+              ("unrecognized arguments", "opzioni sconosciute"), ("expected one argument", "manca il valore"),
+              ("expected 2 arguments", "servono due valori (nome e valore)"), ("invalid int value", "numero intero "
+              "non valido"), ("invalid choice", "scelta non valida"), ("choose from", "scegliere tra"),
+              ("argument ", "opzione "), ("ambiguous option", "opzione ambigua"), ("could match", "potrebbe essere"))
+
     def error(self, message: str):
+        for english, italian in self._WORDS:
+            message = message.replace(english, italian)
         self.exit(2, f"errore: opzioni non valide per {self.prog}: {message} (vedi {self.prog} --help)\n")
 
 
