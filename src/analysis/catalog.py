@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.errors import IncompleteSet
-from analysis.outputs import atomic_write_bytes, atomic_write_text, write_csv, write_json
+from analysis.outputs import atomic_write_bytes, write_csv, write_json
 
 # --------------------------------------------------------------------------
 # Names outside the processed set
@@ -221,10 +221,6 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     return buf.getvalue()
-
-
-def write_text(path_: Path, text: str) -> Path:
-    return atomic_write_text(path_, text)
 
 
 # --------------------------------------------------------------------------

@@ -255,10 +255,6 @@ class Codebook:
         except KeyError:
             raise CodebookError(f"{self.source}: nessuna tabella di tipo {kind!r} (note: {', '.join(self.tables)})") from None
 
-    @functools.cached_property
-    def startup_codebook(self) -> Codebook:
-        return self.table_codebook("startup")
-
     def table_codebook(self, kind: str) -> Codebook:
         """The codebook of one kind of table: its fields only, read with the survey's header and value rules."""
         return self._table_codebooks[kind]
@@ -393,11 +389,6 @@ class TableKind:
 
     def header_ok(self, keys: set[str]) -> bool:
         return len(keys) >= self.min_fields and all(keys & set(group) for group in self.require)
-
-    def describe(self) -> str:
-        parts = [f"almeno {self.min_fields} campi"]
-        parts += [" o ".join(group) for group in self.require]
-        return ", ".join(parts)
 
 
 def _tables(raw: dict, survey: dict[str, Field]) -> dict[str, TableKind]:

@@ -61,13 +61,6 @@ def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
     return atomic_write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buf = io.BytesIO()
-    frame.to_parquet(buf, index=False)
-    return buf.getvalue()
-
-
-
 def normalise_zip(data: bytes) -> bytes:
     """Rewrite a zip (xlsx) with fixed member timestamps, so equal content gives equal bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))

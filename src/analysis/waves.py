@@ -84,12 +84,14 @@ def companies_in_both(before: pd.DataFrame, now: pd.DataFrame) -> dict[str, int]
     return {"both": len(b & n), "new": len(n - b), "gone": len(b - n)}
 
 
-def segment_moves(before: pd.Series, now: pd.Series, audience: str = "board") -> pd.DataFrame:
-    """Companies in both waves: previous segment (rows) x current segment (columns), counts under 3
-    suppressed (row and column totals can be known)."""
+def segment_moves(before: pd.Series, now: pd.Series) -> pd.DataFrame:
+    """Companies in both waves by previous (``prima``) and current (``ora``) segment: ``imprese`` per pair."""
     common = before.index.intersection(now.index)
-    table = pd.crosstab(before.loc[common].rename("prima"), now.loc[common].rename("ora"))
-    return suppress_counts(table, audience) if len(table) else table
+    if not len(common):
+        return pd.DataFrame({"prima": pd.Series(dtype=str), "ora": pd.Series(dtype=str),
+                             "imprese": pd.Series(dtype=int)})
+    pairs = pd.DataFrame({"prima": before.loc[common].to_numpy(), "ora": now.loc[common].to_numpy()})
+    return pairs.value_counts().rename("imprese").reset_index().sort_values(["prima", "ora"]).reset_index(drop=True)
 
 
 def champion_changes(before: pd.DataFrame | None, now: pd.DataFrame | None) -> pd.DataFrame:
@@ -119,12 +121,9 @@ def compare(before: Wave, now: Wave, cb: Codebook) -> Comparison:
             "accepted_now": len(now.responses)}
     prio = priorities_then_and_now(before.priorities, now.priorities) \
         if before.priorities is not None and now.priorities is not None else None
-    moves = pd.DataFrame(columns=["prima", "ora", "imprese"])
-    if before.segments is not None and now.segments is not None:
-        common = before.segments.index.intersection(now.segments.index)
-        moves = (pd.DataFrame({"prima": before.segments.loc[common].to_numpy(),
-                               "ora": now.segments.loc[common].to_numpy()})
-                 .value_counts().rename("imprese").reset_index().sort_values(["prima", "ora"]).reset_index(drop=True))
+    none = pd.Series(dtype=str)
+    moves = segment_moves(before.segments if before.segments is not None else none,
+                          now.segments if now.segments is not None else none)
     changes = champion_changes(before.champions, now.champions)
     names = pd.concat([before.responses, now.responses]).drop_duplicates("company_id", keep="last") \
         .set_index("company_id")["ragione_sociale"]
