@@ -78,3 +78,15 @@ def test_board_report_has_the_summary_first_and_the_analysts_workbook_stays_outs
     assert board.index("Sintesi per il Consiglio") < board.index("Qualità dei dati del questionario")
     assert "riservata" in board and "import " not in board
     assert not list((root / "out" / "reports").rglob("*.xlsx")) and not list((root / "out" / "reports").rglob("*.key"))
+
+
+def test_report_tables_show_text_from_the_data_as_text():
+    """A company, startup or file named with HTML is shown as its characters, never as live markup."""
+    from analysis.reporting import table
+
+    hostile = ["<img src=x onerror=alert(1)>", "</table><h1>titolo</h1>", "<script>alert(1)</script>"]
+    page = table(pd.DataFrame({"Champion": hostile, "<b>Colonna</b>": ["a & b", "1,5", "x"]}),
+                 "Priorità: <i>nome</i>").to_html()
+    for text in hostile + ["<b>Colonna</b>", "<i>nome</i>"]:
+        assert text not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;" in page and "a &amp; b" in page

@@ -145,10 +145,11 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, audien
 
 def table(frame: pd.DataFrame, caption: str | None = None):
     """A table for the report: no index, Italian-formatted numbers already as text."""
-    styler = frame.style.hide(axis="index")
+    # Text from the data (company and startup names, file names, answers) is shown as text, never as markup.
+    styler = frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
     # The same table gets the same element ids on every run (pandas draws them at random).
     styler.set_uuid(hashlib.sha256(f"{caption}|{list(frame.columns)}|{len(frame)}".encode()).hexdigest()[:8])
     if caption:
-        styler = styler.set_caption(caption)
+        styler = styler.set_caption(html.escape(caption))
     return styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
                                                                       " text-align: left; font-size: 1.05em"}])
