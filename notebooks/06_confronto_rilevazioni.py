@@ -88,10 +88,11 @@ display(table(moves.reset_index().rename(columns={"prima": "Segmento precedente"
 # %%
 changes = data.read("wave_champions")
 # The latest wave's consent governs: a company that did not answer this wave is shown by its pseudonym.
-names = champions.board_names(data.responses, data.key(), audience)
+key = data.key()
+names = champions.board_names(data.responses, key, audience)
 gone = changes.loc[~changes["company_id"].isin(names.index)]
 names = pd.concat([names, pd.Series([r.ragione_sociale if audience == "analyst"
-                                     else f"{pseudonym(r.company_id, data.key())} ({CONSENT_TO_REQUEST})"
+                                     else f"{pseudonym(r.company_id, key)} ({CONSENT_TO_REQUEST})"
                                      for r in gone.itertuples()], index=gone["company_id"].to_numpy(), dtype=object)])
 table(pd.DataFrame({"Champion": changes["company_id"].map(names), "Stato": changes["status"]}),
       f"Champion: {fmt_int((changes['status'] == 'confermato').sum())} confermati, "

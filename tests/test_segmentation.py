@@ -128,7 +128,7 @@ r = catalog.read("responses", src, cb)
 cfg = Config({"seed": 7})
 seg = steps.segment_step(r, cb, cfg)
 catalog.write("segments", steps.segments_table(seg), out, cb)
-catalog.write("priorities", steps.priorities_step(r, cb, seg, cfg), out, cb)
+catalog.write("priorities", steps.priorities_step(r, cb, seg, steps.network_step(r, cb), cfg), out, cb)
 """
 
 

@@ -41,6 +41,8 @@ def os_reason(exc: OSError) -> str:
     """An operating-system error in words: what went wrong (disk full, read-only, ...) and on which path."""
     import errno
 
+    if exc.errno is None:  # an OSError raised with a message of ours
+        return one_line(exc)
     known = {errno.ENOSPC: "disco pieno", errno.EROFS: "file system di sola lettura", errno.EACCES: "permesso negato",
              errno.EPERM: "permesso negato", errno.ENAMETOOLONG: "nome troppo lungo", errno.EDQUOT: "quota superata"}
     where = f": {exc.filename}" if getattr(exc, "filename", None) else ""

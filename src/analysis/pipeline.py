@@ -94,12 +94,8 @@ def plan_run(opts: RunOptions) -> RunPlan:
     from analysis.codebook import load_codebook
 
     load_codebook(opts.codebook)  # a bad project codebook is refused before any work
-    for folder, board in ((processed, False), (reports, True)):
-        foreign = catalog.foreign_entries(folder, board)
-        if foreign:
-            raise UsageError(f"{folder} contiene file che non sono risultati di un'esecuzione ({', '.join(foreign[:3])}"
-                             f"{', ...' if len(foreign) > 3 else ''}): un'esecuzione sostituisce la cartella intera, "
-                             "quindi non la uso; scegliete un'altra --out o spostate quei file")
+    refuse_foreign(processed, board=False)
+    refuse_foreign(reports, board=True)
     previous = None
     if opts.compare_to is not None:
         from analysis.waves import processed_folder
@@ -111,6 +107,15 @@ def plan_run(opts: RunOptions) -> RunPlan:
             raise UsageError(f"--compare-to: {one_line(exc)}") from exc
     return RunPlan(opts, raw.resolve(), processed.resolve(), reports.resolve(), wave, sample_run,
                    startup_source(opts.startups, sample_run), previous.resolve() if previous else None)
+
+
+def refuse_foreign(folder: Path, board: bool) -> None:
+    """A run replaces its folders whole: one holding anything a run did not write is refused before any work."""
+    foreign = catalog.foreign_entries(folder, board)
+    if foreign:
+        raise UsageError(f"{folder} contiene file che non sono risultati di un'esecuzione ({', '.join(foreign[:3])}"
+                         f"{', ...' if len(foreign) > 3 else ''}): un'esecuzione sostituisce la cartella intera, "
+                         "quindi non la uso; scegliete un'altra cartella o spostate quei file")
 
 
 def check_wave(wave: str) -> None:
@@ -152,7 +157,7 @@ def transactional(processed: Path, finals: list[Path], build) -> tuple[str, obje
             for line in recover(state, finals):
                 print(f"Nota: {line}", flush=True)
         except (OSError, ValueError) as exc:
-            reason = os_reason(exc) if isinstance(exc, OSError) and exc.errno is not None else one_line(exc)
+            reason = os_reason(exc) if isinstance(exc, OSError) else one_line(exc)
             raise UsageError(f"impossibile completare l'esecuzione interrotta in {state.parent} ({reason}); "
                              "i risultati restano com'erano") from exc
         txn = Transaction(state, run_id, finals)
@@ -191,7 +196,7 @@ def _failure(exc: BaseException) -> str:
     if isinstance(exc, render.NotebookFailed | KeyProblem | FileProblem | UsageError):
         return one_line(exc)
     if isinstance(exc, OSError):
-        return os_reason(exc) if exc.errno is not None else one_line(exc)
+        return os_reason(exc)
     return f"{type(exc).__name__}: {one_line(exc)}"
 
 
@@ -206,10 +211,7 @@ def run_ingest_command(raw: Path, processed: Path, codebook: Path | None = None,
     raw, processed = Path(raw), Path(processed).resolve()
     if not raw.is_dir():
         raise UsageError(f"cartella delle risposte non trovata: {raw}")
-    foreign = catalog.foreign_entries(processed, board=False)
-    if foreign:
-        raise UsageError(f"{processed} contiene file che non sono risultati di un'esecuzione ({', '.join(foreign[:3])}): "
-                         "la lettura sostituisce la cartella intera, quindi non la uso")
+    refuse_foreign(processed, board=False)
     cb = load_codebook(codebook)
 
     def build(run_id: str, staged: list[Path]):
@@ -316,7 +318,7 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     executed = renderer.wait()
     build_board_report(executed, reports, plan.wave)
     timings["render"] = round(time.perf_counter() - t, 2)
-    write_board_manifest(reports, run_id, plan, result)
+    write_board_manifest(reports, run_id, plan, result, context["inputs"])
     timings["total"] = round(time.perf_counter() - t0, 2)
     write_analyst_manifest(processed, run_id, {**context, "notebooks": [p.name for p in executed],
                                                "timings_s": timings}, result)
@@ -450,14 +452,14 @@ def write_analyst_manifest(folder: Path, run_id: str, context: dict, result) -> 
     return write_json(folder / catalog.RUN_MANIFEST, manifest)
 
 
-def write_board_manifest(reports: Path, run_id: str, plan: RunPlan, result) -> Path:
+def write_board_manifest(reports: Path, run_id: str, plan: RunPlan, result, inputs: list[dict]) -> Path:
     """The board manifest: inputs by checksum only (raw file names can carry company names)."""
     from analysis.outputs import write_json
 
     files = {p.name: catalog.sha256(p) for p in sorted(reports.iterdir()) if p.is_file()
              and p.name != catalog.RUN_MANIFEST}
     manifest = {"run_id": run_id, "wave": plan.wave, "generated": datetime.now().isoformat(timespec="seconds"),
-                "sample_run": plan.sample_run, "inputs_sha256": sorted(i["sha256"] for i in _inputs(plan.raw)),
+                "sample_run": plan.sample_run, "inputs_sha256": sorted(i["sha256"] for i in inputs),
                 "accepted": result.accepted, "rejected": len(result.rejected), "outputs": files}
     return write_json(reports / catalog.RUN_MANIFEST, manifest)
 

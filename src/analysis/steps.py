@@ -6,7 +6,8 @@ catalog; a notebook can call any of them again with other parameters (see :mod:`
 0. :func:`weights_step` and :func:`needs_step`: weights from the member register (or a weights table), needs by
    sector group with the tests of their differences, need families, digital maturity and the need-maturity gap;
 1. :func:`segment_step`: features, choice of k, segments and their names;
-2. :func:`priorities_step`: the supply network and the priority score of every need, overall and per segment;
+2. :func:`network_step` and :func:`priorities_step`: the supply network (once, for priorities and Champions)
+   and the priority score of every need, overall and per segment;
 3. :func:`champions_step`: candidates, the exact selection, robustness over weight draws, alternates;
 4. :func:`startups_step`: startup matches, startups under the TRL threshold, pilot proposals;
 5. with a previous wave, :func:`analysis.waves.compare`: needs, priorities, segments and Champions then and now.
@@ -189,14 +190,25 @@ def restore_segmentation(record: dict, segments: pd.DataFrame, responses: pd.Dat
 
 
 # --------------------------------------------------------------------------
-# Priorities
+# Supply network and priorities
 
-def priorities_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation,
+@dataclass
+class Network:
+    edges: pd.DataFrame  # client-supplier links between respondents
+    linked: pd.Series  # per company: how many other respondents it is linked to
+    graph: object  # networkx.DiGraph, supplier -> client
+
+
+def network_step(responses: pd.DataFrame, cb: Codebook) -> Network:
+    """The local supply network the priorities and the Champions both use (built once)."""
+    edges, _ = network.supply_edges(responses, cb)
+    return Network(edges, network.linked_companies(responses, edges), network.supply_graph(responses, edges))
+
+
+def priorities_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, net: Network,
                     cfg: Config) -> pd.DataFrame:
     """Every need's score and rank, for all companies and for each segment, with its five components."""
-    edges, _ = network.supply_edges(responses, cb)
-    linked = network.linked_companies(responses, edges)
-    return priorities.priority_table(responses, cb, seg.labels, linked, cfg.weights("priorita"), seg.names)
+    return priorities.priority_table(responses, cb, seg.labels, net.linked, cfg.weights("priorita"), seg.names)
 
 
 # --------------------------------------------------------------------------
@@ -216,15 +228,12 @@ def champion_rules(cfg: Config) -> champions.Rules:
 
 
 def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, prio: pd.DataFrame,
-                   cfg: Config) -> ChampionResult:
+                   net: Network, cfg: Config) -> ChampionResult:
     p = cfg.step("champion")
     names = seg.named()
-    edges, _ = network.supply_edges(responses, cb)
-    linked = network.linked_companies(responses, edges)
-    graph = network.supply_graph(responses, edges)
     weights = cfg.weights("champion")
     cands = champions.candidate_table(responses, cb, names, seg.features.X, prio,
-                                      champions.influence_centrality(graph), linked, p["priorita_coperte"])
+                                      champions.influence_centrality(net.graph), net.linked, p["priorita_coperte"])
     scores = champions.score(cands, weights)
     rules = champion_rules(cfg)
     shares = names.value_counts(normalize=True).to_dict()
@@ -282,8 +291,9 @@ def analyse(responses: pd.DataFrame, cb: Codebook, cfg: Config, slist: startups.
     read)."""
     found_needs = needs_step(responses, cb, cfg, weights_step(responses, cb, cfg, register, weights_table), register)
     seg = segment_step(responses, cb, cfg)
-    prio = priorities_step(responses, cb, seg, cfg)
-    champs = champions_step(responses, cb, seg, prio, cfg)
+    net = network_step(responses, cb)
+    prio = priorities_step(responses, cb, seg, net, cfg)
+    champs = champions_step(responses, cb, seg, prio, net, cfg)
     found = startups_step(slist, responses, cb, seg, prio, champs.table, cfg) if slist is not None else None
     compared = None
     if previous is not None:
