@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -25,14 +27,22 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import paths, quality
-from analysis.confidentiality import check_audience, suppress_counts
-from analysis.reporting import fmt_int, fmt_pct, load_processed, report_header, sector_palette, setup_plots, table
+from analysis.disclosure import Gate
+from analysis.reporting import (
+    fmt_int,
+    fmt_pct,
+    load_processed,
+    report_header,
+    sector_palette,
+    setup_plots,
+    table,
+)
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path)
 cb = data.codebook
 setup_plots(report_formato_figure)
-report_header("Qualità dei dati del questionario", wave or "non indicata", data.summary, sample_run, audience)
+report_header("Qualità dei dati del questionario", wave or "non indicata", data.summary, sample_run, gate)
 
 # %% [markdown]
 # ## Come sono state lette le risposte
@@ -52,35 +62,37 @@ report_header("Qualità dei dati del questionario", wave or "non indicata", data
 # come mancanti: l'elenco completo è in `cell_issues.csv`, a disposizione degli analisti.
 
 # %%
-files = quality.files_table(data.summary)
-table(quality.format_counts(files), "File letti, esclusi e ignorati")
-
-# %%
 balance = quality.balance_table(data.summary)
 assert (balance["Quadra"] == "sì").all(), "il bilancio delle righe non quadra"
-table(quality.format_counts(balance), "Bilancio delle righe per file e foglio")
+t = data.summary["totals"]
+display(Markdown(f"Bilancio delle righe: {fmt_int(t['rows_read'])} lette = {fmt_int(t['accepted'])} accettate + "
+                 f"{fmt_int(t['rejected'])} scartate + {fmt_int(t['rows_read'] - t['accepted'] - t['rejected'])} "
+                 "vuote; il bilancio quadra in ogni file e foglio."))
+# File names can carry company names: the board sees how many files and why, the analysts see which.
+display(table(quality.files_overview(data.summary), "File letti, esclusi e ignorati"))
+if gate.analyst:
+    display(table(quality.format_counts(quality.files_table(data.summary)), "File (solo vista analista)"))
+    display(table(quality.format_counts(balance), "Bilancio delle righe per file e foglio (solo vista analista)"))
 
 # %% [markdown]
 # ## Righe scartate e celle segnalate
 #
-# I conteggi che riguardano meno di tre imprese sono nascosti ("<3") nei report per il Consiglio; dove servirebbe
-# a ricavarli per differenza dal totale, è nascosto anche un secondo conteggio ("n.p.", non pubblicabile).
+# Nei report per il Consiglio i conteggi che riguardano meno di tre imprese sono nascosti ("n.p.", non
+# pubblicabile), insieme agli altri conteggi che permetterebbero di ricavarli per differenza dai totali.
 
 # %%
-reasons = quality.rejections_by_reason(data.summary, audience)
-display(table(reasons, "Righe scartate per motivo") if len(reasons) else Markdown("Nessuna riga scartata."))
+reasons = quality.rejections_by_reason(data.summary, gate)
+display(table(reasons, "Righe scartate per motivo") if len(reasons) or reasons.attrs else
+        Markdown("Nessuna riga scartata."))
 
 # %%
-by_field = quality.issues_by_field(data.cell_issues, cb, audience)
-display(table(by_field, "Celle segnalate per domanda e motivo") if len(by_field) else
+by_field = quality.issues_by_field(data.cell_issues, cb, gate)
+display(table(by_field, "Celle segnalate per domanda") if len(by_field) or by_field.attrs else
         Markdown("Nessuna cella segnalata."))
 
 # %%
-display(table(quality.issues_by_file(data.cell_issues, audience), "Celle segnalate per file")
-        if len(data.cell_issues) else Markdown(""))
-
-# %%
-if audience == "analyst":
+if gate.analyst:
+    display(table(quality.issues_by_file(data.cell_issues), "Celle segnalate per file (solo vista analista)"))
     display(table(data.rejected.drop(columns=["original"]), "Righe scartate (solo vista analista)"))
 
 # %% [markdown]
@@ -114,17 +126,20 @@ Markdown("Domande con meno risposte: " + "; ".join(f"{d} ({fmt_pct(q)})" for d, 
 # micro sotto 10, piccola 10-49, media 50-249, grande da 250).
 
 # %%
-table(quality.sector_size_table(data.responses, cb, audience), "Imprese per gruppo merceologico e dimensione")
+table(quality.sector_size_table(data.responses, cb, gate), "Imprese per gruppo merceologico e dimensione")
 
 # %%
 counts = data.responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0)
-shown = suppress_counts(counts.to_frame("n"), audience)["n"]
-fig, ax = plt.subplots(figsize=(8, 2.8))
-palette = sector_palette(cb)
-visible = counts[shown.map(lambda v: not isinstance(v, str))]
-ax.barh([cb.sector_short[s] for s in visible.index], visible.values, color=[palette[s] for s in visible.index])
-for y, v in enumerate(visible.values):
-    ax.text(v, y, f" {fmt_int(v)}", va="center")
-ax.set_xlabel("Imprese accettate")
-ax.set_title("Imprese per gruppo merceologico")
-plt.show()
+sectors = gate.categories(counts, cb.sector_short, what="gruppo merceologico")
+if sectors.omitted:
+    display(Markdown(sectors.omitted))
+else:
+    fig, ax = plt.subplots(figsize=(8, 2.8))
+    palette = sector_palette(cb)
+    shown = [s for s in cb.sector_labels if sectors.board[s] is not None]
+    ax.barh([cb.sector_short[s] for s in shown], counts[shown].to_numpy(), color=[palette[s] for s in shown])
+    for y, v in enumerate(counts[shown].to_numpy()):
+        ax.text(v, y, f" {fmt_int(v)}", va="center")
+    ax.set_xlabel("Imprese accettate")
+    ax.set_title("Imprese per gruppo merceologico")
+    plt.show()

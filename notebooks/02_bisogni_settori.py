@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -24,12 +26,12 @@ report_formato_figure = "png"  # report.formato_figure: png, or svg so that the 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import figures, maturity, needs, paths, weights
-from analysis.confidentiality import check_audience
+from analysis import figures, maturity, needs, paths, quality, weights
+from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import restore_needs
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
                       need=("weights", "weighting", "needs_summary", "sector_comparison", "need_families",
                             "maturity_scores", "maturity_by_sector", "maturity_by_size", "need_gap"))
@@ -39,7 +41,13 @@ weighting, register = found.weighting, found.register
 alpha, min_correlation = cfg["bisogni.alfa"], cfg["bisogni.correlazione_famiglie"]
 setup_plots(report_formato_figure)
 report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
-              audience)
+              gate)
+# For the board, a sector group or size class under 3 companies is merged or, where merging cannot help, its
+# breakdown is left out (and the report says why).
+sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
+                          cb.sector_short, what="gruppo merceologico")
+sizes = gate.categories(quality.size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True,
+                        what="classe dimensionale")
 
 # %% [markdown]
 # ## Come leggere questa sezione
@@ -62,15 +70,17 @@ else:
 Markdown(text)
 
 # %%
-summary = found.summary
-fig = figures.needs_by_sector(summary, cb, audience, weighted=weighting.weighted)
+summary = needs.published_summary(found.summary, gate, breakdown=not sectors.omitted)
+if sectors.omitted:
+    display(Markdown(sectors.omitted))
+fig = figures.needs_by_sector(summary, cb, weighted=weighting.weighted)
 plt.show()
 
 # %%
-table(needs.summary_table(summary, cb, audience), "Bisogni per gruppo merceologico")
+table(needs.summary_table(summary, cb), "Bisogni per gruppo merceologico")
 
 # %%
-fig = figures.need_heatmap(summary, cb, audience)
+fig = figures.need_heatmap(summary, cb)
 plt.show()
 
 # %% [markdown]
@@ -88,12 +98,16 @@ plt.show()
 
 # %%
 comparison = found.comparison
-fig = figures.sector_differences(comparison, cb)
-plt.show()
-
-# %%
-table(needs.comparison_table(comparison, cb, audience),
-      f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})")
+if sectors.omitted:  # the comparison of the two groups is the breakdown that cannot be shown
+    comparison = comparison.iloc[0:0]
+    display(Markdown(sectors.omitted))
+else:
+    shown_needs = set(summary.loc[summary["gruppo_merceologico"] != needs.ALL_COMPANIES].groupby("need")["hidden"]
+                      .any().loc[lambda h: ~h].index)
+    fig = figures.sector_differences(comparison[comparison["need"].isin(shown_needs)], cb)
+    plt.show()
+    display(table(needs.comparison_table(comparison, summary, cb),
+                  f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})"))
 
 # %%
 credible = comparison[comparison["credible"]]
@@ -138,20 +152,23 @@ table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].
 
 # %%
 scores = found.scores
-fig = figures.maturity_by_dimension(scores, responses["gruppo_merceologico"], cb, audience, weighting.weights)
-plt.show()
+if not sectors.omitted:
+    fig = figures.maturity_by_dimension(scores, sectors.labels(responses["gruppo_merceologico"]).map(
+        {v: k for k, v in cb.sector_short.items()}), cb, gate, weighting.weights)
+    plt.show()
 
 # %%
-by_sector, by_size = found.by_sector, found.by_size
-fig = figures.maturity_bands(by_sector, "Fasce di maturità per gruppo merceologico", cb.sector_short, audience)
-plt.show()
-fig = figures.maturity_bands(by_size, "Fasce di maturità per classe dimensionale", cb.size_labels, audience)
-plt.show()
-
-
-# %%
-display(table(maturity.band_table(by_sector, cb.sector_short, audience), "Indice di maturità per gruppo merceologico"))
-display(table(maturity.band_table(by_size, cb.size_labels, audience), "Indice di maturità per classe dimensionale"))
+breakdowns = [(sectors, responses["gruppo_merceologico"], "gruppo merceologico"),
+              (sizes, responses["size_class"].fillna("n.d."), "classe dimensionale")]
+for groups, values, what in breakdowns:
+    if groups.omitted:
+        display(Markdown(groups.omitted))
+        continue
+    by_group = maturity.board_groups(scores, values, groups, weighting.weights)
+    published = maturity.band_counts(by_group, gate, f"Fasce di maturità per {what}")
+    fig = figures.maturity_bands(by_group, published, f"Fasce di maturità per {what}")
+    plt.show()
+    display(table(maturity.band_table(by_group, published), f"Indice di maturità per {what}"))
 
 # %% [markdown]
 # ### Bisogni e maturità: dove il divario è maggiore
@@ -164,11 +181,11 @@ display(table(maturity.band_table(by_size, cb.size_labels, audience), "Indice di
 
 # %%
 gap = found.gap
-fig = figures.need_gap(gap, cb)
+fig = figures.need_gap(gap, cb, gate)
 plt.show()
 
 # %%
-table(maturity.gap_table(gap, cb, audience), "Bisogni e maturità collegata (dal divario maggiore)")
+table(maturity.gap_table(gap, cb, gate), "Bisogni e maturità collegata (dal divario maggiore)")
 
 # %% [markdown]
 # ## Rappresentatività
@@ -181,13 +198,13 @@ table(maturity.gap_table(gap, cb, audience), "Bisogni e maturità collegata (dal
 # %%
 if register is not None:
     rates, outside = found.rates, found.outside
-    display(table(weights.rates_table(rates, cb, audience), "Tasso di risposta per gruppo e classe dimensionale"))
+    display(table(weights.rates_table(rates, cb, gate), "Tasso di risposta per gruppo e classe dimensionale"))
     display(Markdown(f"Registro dei soci: {fmt_int(register.read)} righe lette, {fmt_int(register.used)} usate, "
                      f"{fmt_int(register.left_out)} escluse, {fmt_int(register.empty)} vuote. "
                      f"Imprese rispondenti non trovate nel registro: {fmt_int(outside)}."))
-    if register.problems and audience == "analyst":
+    if register.problems and gate.analyst:
         display(Markdown("\n".join(f"- {p}" for p in register.problems)))
 if weighting.weighted:
-    display(table(weights.cells_table(weighting, cb, audience), "Pesi di post-stratificazione"))
+    display(table(weights.cells_table(weighting, cb, gate), "Pesi di post-stratificazione"))
 else:
     display(Markdown("Nessun registro dei soci né tabella dei pesi: le cifre non sono ponderate."))

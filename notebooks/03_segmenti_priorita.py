@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -23,19 +25,25 @@ priorita_mostrate = 5  # priorita.mostrate: priorities named in the summary and 
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import Markdown, display
 
 from analysis import figures, network, paths, priorities, segmentation
-from analysis.confidentiality import check_audience
+from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path, need=("segmentation", "segments", "priorities"))
 cb, responses, cfg = data.codebook, data.responses, data.config
 seg = data.segmentation()
 prio = data.read("priorities")
 setup_plots(report_formato_figure)
-report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, audience)
+report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, gate)
+# For the board, segments (and sector groups) under 3 companies are merged into "altre imprese".
+segments = segmentation.board_segments(seg, gate)
+sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
+                          cb.sector_short, what="gruppo merceologico")
+board_labels = segments.labels(seg.labels)
 
 # %% [markdown]
 # ## Il metodo
@@ -95,23 +103,34 @@ Markdown("\n\n".join(notes))
 # l'importanza media nel segmento e quella di tutte le imprese (tra parentesi nella tabella, per esempio 2,1x).
 
 # %%
-table(segmentation.segment_overview(responses, seg, cb, audience), "Segmenti di imprese")
+table(segmentation.segment_overview(responses, seg, cb, gate, segments, sectors), "Segmenti di imprese")
 
 # %%
-means, lift = segmentation.need_lift(responses, seg.labels, cb)
-fig = figures.profile_heatmap(means, lift, seg.names, cb, seg.labels.value_counts(), audience)
-plt.show()
+if not segments.omitted:
+    means, lift = segmentation.need_lift(responses, board_labels, cb)
+    order = [s for s in segments.order if s in means.index]
+    fig = figures.profile_heatmap(means.loc[order], lift.loc[order], {s: s for s in order}, cb, gate,
+                                  board_labels.value_counts())
+    plt.show()
+
+    coords, point_labels, explained = segmentation.pca_map(seg)
+    fig = figures.segment_map(coords, pd.Series(point_labels).map(segments.board).to_numpy(), segments.order,
+                              explained)
+    plt.show()
 
 # %%
-coords, point_labels, explained = segmentation.pca_map(seg)
-fig = figures.segment_map(coords, point_labels, seg.names, explained)
-plt.show()
-
-# %%
-display(table(segmentation.segment_mix(responses, seg, "size_class", list(cb.size_labels), cb.size_labels, audience),
+size_values = responses["size_class"].fillna("n.d.")
+sizes = gate.categories(size_values.value_counts().reindex([*cb.size_labels, "n.d."], fill_value=0),
+                        {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True, what="classe dimensionale")
+positions = list(cb.by_key["posizione_filiera"].options)
+position_values = responses["posizione_filiera"].fillna("Non indicata")
+position_groups = gate.categories(position_values.value_counts().reindex([*positions, "Non indicata"], fill_value=0),
+                                  what="posizione nella filiera")
+display(table(segmentation.segment_mix(responses, seg, segments, sizes, size_values, gate,
+                                       "Imprese per segmento e classe dimensionale"),
               "Imprese per segmento e classe dimensionale"))
-display(table(segmentation.segment_mix(responses, seg, "posizione_filiera",
-                                       list(cb.by_key["posizione_filiera"].options), audience=audience),
+display(table(segmentation.segment_mix(responses, seg, segments, position_groups, position_values, gate,
+                                       "Imprese per segmento e posizione nella filiera"),
               "Imprese per segmento e posizione nella filiera"))
 
 # %% [markdown]
@@ -145,14 +164,18 @@ table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, priorita_mostrate),
       "Le priorità della filiera (tutte le imprese)")
 
 # %%
-fig = figures.priority_matrix(prio, cb, priorities.ALL_SCOPE, "Matrice delle priorità: tutte le imprese",
+fig = figures.priority_matrix(prio, cb, priorities.ALL_SCOPE, "Matrice delle priorità: tutte le imprese", gate,
                               priorita_mostrate)
 plt.show()
 
 # %%
-scopes = [priorities.ALL_SCOPE] + [seg.names[s] for s in sorted(seg.names)]
+# Priorities of a segment merged into "altre imprese" for the board are not shown (fewer than 3 companies).
+own = {s: seg.names[s] for s in sorted(seg.names) if segments.board.get(s) == f"{s}. {seg.names[s]}"}
+scopes = [priorities.ALL_SCOPE] + list(own.values())
 fig = figures.priority_heatmap(prio, cb, scopes)
 plt.show()
 
 # %%
-Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, seg.names))
+Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, own)
+         + ("" if len(own) == len(seg.names) else "\n\nI segmenti con meno di 3 imprese sono uniti in \"altre "
+            "imprese\" e le loro priorità non sono mostrate."))

@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -25,16 +27,17 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import champions, figures, network, paths
-from analysis.confidentiality import check_audience
+from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
 from analysis.steps import champion_rules
+from analysis.text import markdown_text
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
                       need=("segmentation", "segments", "champions", "champion_candidates", "champion_selection"))
 cb, responses, cfg = data.codebook, data.responses, data.config
 setup_plots(report_formato_figure)
-report_header("Le imprese Champion", wave or "non indicata", data.summary, sample_run, audience)
+report_header("Le imprese Champion", wave or "non indicata", data.summary, sample_run, gate)
 
 # %% [markdown]
 # ## Chi può essere Champion e come lo scegliamo
@@ -71,7 +74,7 @@ Markdown(f"Candidate: {fmt_int(len(cands))} imprese ({fmt_int((cands['disponibil
 # %%
 if selection["messages"]:
     display(Markdown("**Vincoli che non si possono rispettare** (la scelta li ha allentati):\n\n"
-                     + "\n".join(f"- {m}" for m in selection["messages"])))
+                     + "\n".join(f"- {markdown_text(m)}" for m in selection["messages"])))
 table(champions.rules_table(champion_rules(cfg), selection["minimum"], weights), "Vincoli e pesi della scelta")
 
 # %% [markdown]
@@ -82,7 +85,7 @@ table(champions.rules_table(champion_rules(cfg), selection["minimum"], weights),
 # quando i pesi dei criteri vengono cambiati a caso fino al ±25% (robustezza, sotto).
 
 # %%
-shown = champions.board_names(responses, data.key(), audience)
+shown = gate.names(responses, data.key(), mark=True)
 table(champions.champions_report(table_, frequency, shown, cb), "Le imprese Champion")
 
 # %%

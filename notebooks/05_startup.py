@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -25,19 +27,19 @@ startup_priorita_per_segmento = 2  # startup.priorita_per_segmento: priorities p
 
 # %%
 import matplotlib.pyplot as plt
+import pandas as pd
 from IPython.display import Markdown, display
 
-import pandas as pd
-
-from analysis import champions, figures, paths, priorities, startups
-from analysis.confidentiality import check_audience
+from analysis import figures, paths, priorities, startups
+from analysis.disclosure import Gate
+from analysis.quality import reason_in_words
 from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path, need=("segmentation", "segments", "priorities"))
 cb, responses, cfg = data.codebook, data.responses, data.config
 report_header("Scouting di startup per le priorità di filiera", wave or "non indicata", data.summary, sample_run,
-              audience)
+              gate)
 
 # %% [markdown]
 # ## Il metodo
@@ -65,7 +67,8 @@ if has_list:
     display(Markdown(f"Elenco startup: {fmt_int(totals['read'])} righe lette, {fmt_int(totals['accepted'])} startup "
                      f"accettate, {fmt_int(totals['rejected'])} scartate, {fmt_int(totals['empty'])} vuote; "
                      f"{fmt_int(len(found['cell_issues']))} celle segnalate."
-                     + "".join(f"\n\nFile escluso: {x['file']} ({x['reason']})." for x in found["left_out"])))
+                     + "".join(f"\n\nUn file dell'elenco escluso: {reason_in_words(x['reason'])}."
+                               for x in found["left_out"])))
 else:
     display(Markdown("**Nessun elenco di startup** in questa rilevazione: questa sezione resta vuota. Per lo "
                      "scouting mettete l'elenco in `data/startups/` o indicatelo con `--startups FILE`."))
@@ -107,7 +110,9 @@ if has_list:
 # %%
 if has_list:
     seg_names = data.read("segmentation")["names"]
-    for scope in [seg_names[k] for k in sorted(seg_names, key=int)]:
+    segments = data.read("segments")["segment"].value_counts()
+    # A segment of fewer than 3 companies has no lists of its own for the board (its needs would describe them).
+    for scope in [seg_names[k] for k in sorted(seg_names, key=int) if not gate.small(segments.get(seg_names[k], 0))]:
         needs = prio[prio["scope"] == scope].nsmallest(startup_priorita_per_segmento, "rank")["need"]
         for need in needs:
             display(table(startups.shortlist_table(matches, need, scope, 3),
@@ -123,7 +128,7 @@ if has_list:
 # %%
 if has_list:
     pilots = data.read("startup_pilots")
-    shown = champions.board_names(responses, data.key(), audience)
+    shown = gate.names(responses, data.key(), mark=True)
     display(table(startups.pilots_table(pilots, shown, cb), "Proposte di sperimentazione"))
 
 # %%

@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -25,17 +27,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis import champions, figures, paths, waves
-from analysis.confidentiality import CONSENT_TO_REQUEST, check_audience, pseudonym
+from analysis import figures, paths, waves
+from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
                       need=("wave_comparison", "wave_needs", "wave_segment_moves", "wave_champions"))
 cb = data.codebook
 setup_plots(report_formato_figure)
 display(report_header("Confronto con la rilevazione precedente", wave or "non indicata", data.summary, sample_run,
-                     audience))
+                     gate))
 info = data.read("wave_comparison")
 label_before = f"precedente ({info['previous_wave']})" if info["previous_wave"] else "precedente"
 label_now = f"attuale ({wave})" if wave else "attuale"
@@ -47,9 +49,16 @@ label_now = f"attuale ({wave})" if wave else "attuale"
 # con le stesse regole della lettura; ogni impresa senza consenso mantiene lo stesso pseudonimo.
 
 # %%
-Markdown(f"Imprese in entrambe le rilevazioni: **{fmt_int(info['both'])}**; nuove: {fmt_int(info['new'])}; "
-         f"presenti solo nella precedente: {fmt_int(info['gone'])}. Risposte accettate: "
-         f"{fmt_int(info['accepted_before'])} allora, {fmt_int(info['accepted_now'])} ora.")
+# Companies in both waves, only now, only then: the accepted counts of both waves are public, so a small count is
+# protected against them like any other table.
+presence = gate.counts(pd.DataFrame({"ora": [info["both"], info["new"]], "non ora": [info["gone"], 0]},
+                                    index=["prima", "non prima"]), "Imprese nelle due rilevazioni")
+shown = presence.show()
+Markdown(f"Imprese in entrambe le rilevazioni: **{shown.at['prima', 'ora']}**; nuove: {shown.at['non prima', 'ora']}; "
+         f"presenti solo nella precedente: {shown.at['prima', 'non ora']}. Risposte accettate: "
+         f"{fmt_int(info['accepted_before'])} allora, {fmt_int(info['accepted_now'])} ora."
+         + (" (n.p.: non pubblicabile, riguarda meno di 3 imprese o permetterebbe di ricavarle.)"
+            if presence.hidden.to_numpy().any() else ""))
 
 # %% [markdown]
 # ## Bisogni e priorità: allora e ora
@@ -77,9 +86,8 @@ if data.has("wave_priorities"):
 # segmenti delle due rilevazioni sono calcolati separatamente e possono avere nomi diversi.
 
 # %%
-moves = waves.moves_table(data.read("wave_segment_moves"), audience)
-display(table(moves.reset_index().rename(columns={"prima": "Segmento precedente"}),
-              "Imprese per segmento precedente (righe) e attuale (colonne)") if len(moves)
+moves = waves.moves_table(data.read("wave_segment_moves"), gate)
+display(table(moves, "Imprese per segmento precedente (righe) e attuale (colonne)") if len(moves) or moves.attrs
         else Markdown("Nessuna impresa in comune tra le due rilevazioni."))
 
 # %% [markdown]
@@ -87,13 +95,12 @@ display(table(moves.reset_index().rename(columns={"prima": "Segmento precedente"
 
 # %%
 changes = data.read("wave_champions")
-# The latest wave's consent governs: a company that did not answer this wave is shown by its pseudonym.
+# The latest wave's consent governs: a company that did not answer this wave has given no consent for it, so the
+# board sees its pseudonym.
 key = data.key()
-names = champions.board_names(data.responses, key, audience)
-gone = changes.loc[~changes["company_id"].isin(names.index)]
-names = pd.concat([names, pd.Series([r.ragione_sociale if audience == "analyst"
-                                     else f"{pseudonym(r.company_id, key)} ({CONSENT_TO_REQUEST})"
-                                     for r in gone.itertuples()], index=gone["company_id"].to_numpy(), dtype=object)])
+gone = changes.loc[~changes["company_id"].isin(data.responses["company_id"]),
+                   ["company_id", "ragione_sociale"]].assign(consenso_nominativo=False)
+names = pd.concat([gate.names(data.responses, key, mark=True), gate.names(gone, key, mark=True)])
 table(pd.DataFrame({"Champion": changes["company_id"].map(names), "Stato": changes["status"]}),
       f"Champion: {fmt_int((changes['status'] == 'confermato').sum())} confermati, "
       f"{fmt_int((changes['status'] == 'nuovo').sum())} nuovi, "

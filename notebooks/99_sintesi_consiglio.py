@@ -6,6 +6,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (analysis)
 #     language: python
@@ -25,15 +27,16 @@ sintesi_priorita_mostrate = 5  # sintesi.priorita_mostrate: supply-chain priorit
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import board, champions, figures, paths, priorities
-from analysis.confidentiality import check_audience
+from analysis import board, figures, paths, priorities
+from analysis.disclosure import Gate
 from analysis.reporting import load_processed, report_header, setup_plots
+from analysis.text import markdown_text
 
-check_audience(audience)
+gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
                       need=("segmentation", "segments", "priorities", "champions", "champion_candidates"))
 cb, folder = data.codebook, data.folder
-report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, sample_run, audience)
+report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, sample_run, gate)
 
 # %% [markdown]
 # ## In breve
@@ -57,10 +60,10 @@ plt.show()
 segments = data.read("segments")
 settings = data.read("segmentation")
 order = [settings["names"][k] for k in sorted(settings["names"], key=int)]
-display(Markdown("### I segmenti di imprese\n\n" + "\n".join(board.segment_lines(segments, order, prio, cb))))
+display(Markdown("### I segmenti di imprese\n\n" + "\n".join(board.segment_lines(segments, order, prio, cb, gate))))
 
 # %%
-names = champions.board_names(data.responses, data.key(), audience)
+names = gate.names(data.responses, data.key(), mark=True)
 champs = data.read("champions")
 candidates = data.read("champion_candidates")
 display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))))
@@ -73,7 +76,7 @@ if data.has("startup_matches"):
     lines = []
     for need in top:
         best = matches[(matches["need"] == need) & (matches["scope"] == priorities.ALL_SCOPE)].nsmallest(2, "rank")
-        lines.append(f"- {cb.by_key[need].short}: " + (", ".join(f"{s} (TRL {t})" for s, t in
+        lines.append(f"- {cb.by_key[need].short}: " + (", ".join(f"{markdown_text(s)} (TRL {t})" for s, t in
                                                                  zip(best["startup"], best["trl"], strict=True))
                                                        or "nessuna startup pertinente sopra la soglia di TRL"))
     proposals = data.read("startup_pilots")

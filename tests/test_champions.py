@@ -11,6 +11,7 @@ import pytest
 from analysis import catalog, network, priorities, segmentation
 from analysis import champions as ch
 from analysis.confidentiality import CONSENT_TO_REQUEST, pseudonym
+from analysis.disclosure import Gate
 
 MECC, METAL = "Meccaniche", "Metallurgiche, Siderurgiche e Fonderie"
 SECTORS = [MECC, METAL]
@@ -168,7 +169,7 @@ def test_champion_table_reasons_and_naming_rule(cb, sample_selection, tmp_path):
     assert table["score"].is_monotonic_decreasing
     assert all(r.startswith("Segmento \"") and "Punti di forza" in r for r in table["reasons"])
     key = b"k" * 32
-    shown = ch.board_names(responses, key, "board")
+    shown = Gate().names(responses, key, mark=True)
     for cid in table["company_id"]:
         row = responses.loc[responses["company_id"] == cid].iloc[0]
         if row["consenso_nominativo"]:

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from analysis import maturity, weights
-from analysis.confidentiality import suppress_counts
+from analysis.disclosure import Gate
 from analysis.workbooks import FileProblem
 from conftest import VATS, write_csv_file, write_xlsx
 
@@ -40,16 +40,16 @@ def test_need_gap_by_hand(cb):
     assert g["shortfall"] == pytest.approx(np.mean([0, 100, 40]) - 20)
     weighted = maturity.need_gap(r, cb, weights=pd.Series([2.0, 1.0, 1.0])).set_index("need")
     assert weighted.at["bisogno_decarbonizzazione", "maturity_high"] == pytest.approx((0 * 2 + 40) / 3)
-    table = maturity.gap_table(maturity.need_gap(r, cb), cb)
-    assert table.loc[table["Bisogno"] == "Decarbonizzazione", "Imprese con voto 4-5"].item() == "<3"
+    table = maturity.gap_table(maturity.need_gap(r, cb), cb, Gate())
+    assert table.loc[table["Bisogno"] == "Decarbonizzazione", "Imprese con voto 4-5"].item() == "n.p."
 
 
-def test_suppression_with_row_totals_only():
+def test_suppression_with_row_totals_only_hides_the_cheapest_cell():
     t = pd.DataFrame({"a": [94, 36], "b": [43, 18], "c": [1, 0]}, index=["x", "y"])
-    rows = suppress_counts(t, totals="rows")
-    assert rows.loc["x"].tolist() == [94, "n.p.", "<3"] and rows.loc["y"].tolist() == [36, 18, 0]
-    both = suppress_counts(t, totals=True)
-    assert (both == "n.p.").sum().sum() > (rows == "n.p.").sum().sum()
+    rows = Gate().counts(t, "t", column_totals=False).show()
+    assert rows.loc["x"].tolist() == ["94", "n.p.", "n.p."] and rows.loc["y"].tolist() == ["36", "18", "0"]
+    both = Gate().counts(t, "t").hidden
+    assert both.to_numpy().sum() > 2  # with column totals too, a rectangle of cells is needed
 
 
 def responses(rows):
@@ -166,7 +166,7 @@ def test_a_run_with_a_member_register_weights_the_needs_section(cb, sample_proce
 def test_register_tables_suppress_small_member_and_respondent_counts(cb):
     rates = pd.DataFrame({"gruppo_merceologico": [MECC, MECC, METAL], "size_class": ["micro", "grande", "media"],
                           "members": [40, 2, 10], "respondents": [10, 1, 4], "rate": [0.25, 0.5, 0.4]})
-    t = weights.rates_table(rates, cb)
-    assert t["Soci"].tolist()[1] == "<3" and t["Rispondenti"].tolist()[1] == "<3"
+    t = weights.rates_table(rates, cb, Gate())
+    assert t["Soci"].tolist()[1] == "n.p." and t["Rispondenti"].tolist()[1] == "n.p."
     assert t["Tasso di risposta"].tolist()[1] == "n.p." and "1" not in t["Rispondenti"].tolist()
-    assert weights.rates_table(rates, cb, "analyst")["Soci"].tolist() == ["40", "2", "10"]
+    assert weights.rates_table(rates, cb, Gate("analyst"))["Soci"].tolist() == ["40", "2", "10"]

@@ -17,7 +17,9 @@ import pandas as pd
 
 from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
+from analysis.quality import reason_in_words
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
+from analysis.text import markdown_text
 
 
 def reading_lines(summary: dict) -> list[str]:
@@ -26,10 +28,11 @@ def reading_lines(summary: dict) -> list[str]:
     lines = [f"{fmt_int(t['accepted'])} imprese con una risposta valida, da {fmt_int(t['files_read'])} file "
              f"({fmt_int(t['rows_read'])} righe lette, "
              f"{fmt_int(t['rejected'])} scartate con un motivo, elencate nella sezione sulla qualità dei dati)."]
-    left = [f for f in summary.get("files", []) if f.get("status") == "left_out"]
-    if left:
-        lines.append(f"{fmt_int(len(left))} file esclusi: " + "; ".join(f"{f['file']} ({f['reason']})" for f in left)
-                     + ".")
+    left = pd.Series([reason_in_words(f.get("reason")) for f in summary.get("files", [])
+                      if f.get("status") == "left_out"], dtype=object)
+    if len(left):  # reasons in words, never file names (they can carry company names)
+        lines.append(f"{fmt_int(len(left))} file esclusi: " + "; ".join(
+            f"{fmt_int(n)} per {why}" for why, n in left.value_counts(sort=False).items()) + ".")
     return lines
 
 
@@ -39,17 +42,23 @@ def top_priorities(prio: pd.DataFrame, cb: Codebook, n: int = 5) -> list[str]:
             for r, k, s in zip(overall["rank"], overall["need"], overall["score"], strict=True)]
 
 
-def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, cb: Codebook) -> list[str]:
+def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, cb: Codebook, gate) -> list[str]:
     """One line per segment: name, companies (share) and its three top priorities. Segments under 3
-    companies show no count."""
-    counts = segments["segment"].value_counts()
+    companies are merged into one line "altre imprese" without priorities (see
+    :meth:`analysis.disclosure.Gate.categories`)."""
+    counts = segments["segment"].value_counts().reindex(order, fill_value=0)
+    groups = gate.categories(counts, what="segmento")
+    if groups.omitted:
+        return [groups.omitted]
     total = len(segments)
     lines = []
-    for i, name in enumerate(order, start=1):
-        n = int(counts.get(name, 0))
-        size = f"{fmt_int(n)} imprese, {fmt_pct(n / total, 0)}" if n >= 3 else "meno di 3 imprese"
-        top = prio[prio["scope"] == name].nsmallest(3, "rank")["need"]
-        lines.append(f"{i}. **{name}** ({size}): " + ", ".join(cb.by_key[k].short for k in top) + ".")
+    for i, label in enumerate(groups.order, start=1):
+        n = int(sum(counts[k] for k in order if groups.board[k] == label))
+        line = f"{i}. **{markdown_text(label)}** ({fmt_int(n)} imprese, {fmt_pct(n / total, 0)})"
+        if label in counts.index:
+            top = prio[prio["scope"] == label].nsmallest(3, "rank")["need"]
+            line += ": " + ", ".join(cb.by_key[k].short for k in top)
+        lines.append(line + ".")
     return lines
 
 
@@ -59,7 +68,8 @@ def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
     for row in champions.itertuples(index=False):
         why = row.reasons.split(". ", 2)
         reason = why[1] if len(why) > 1 else row.reasons
-        lines.append(f"- **{names[row.company_id]}** ({row.segment}): {reason.rstrip('.')}.")
+        lines.append(f"- **{markdown_text(names[row.company_id])}** ({markdown_text(row.segment)}): "
+                     f"{markdown_text(reason.rstrip('.'))}.")
     return lines
 
 

@@ -387,18 +387,6 @@ def candidates_table(cands: pd.DataFrame, scores: pd.Series, frequency: pd.Serie
     return full.sort_values(["score", "company_id"], ascending=[False, True]).reset_index(drop=True)
 
 
-def board_names(responses: pd.DataFrame, key: bytes, audience: str) -> pd.Series:
-    """Name of each company as a report may show it (indexed by company_id): the real name with consent (or
-    for analysts), else the pseudonym marked "consenso da richiedere" (spec section 8)."""
-    from analysis.confidentiality import CONSENT_TO_REQUEST, display_names
-
-    shown = display_names(responses, key, audience).to_numpy()
-    consent = responses["consenso_nominativo"].fillna(False).astype(bool).to_numpy()
-    marked = [n if (c or audience == "analyst") else f"{n} ({CONSENT_TO_REQUEST})"
-              for n, c in zip(shown, consent, strict=True)]
-    return pd.Series(marked, index=responses["company_id"].to_numpy())
-
-
 def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series, cb: Codebook) -> pd.DataFrame:
     """The Champions for the report: name by the naming rule, sector group, segment, score, how often chosen
     under other weights, and why."""

@@ -10,10 +10,9 @@
   what a run replaces) and carried over from the previous wave or the
   project's key, so a company keeps its pseudonym across runs and waves, and
   nobody without the key can recompute it from a VAT number.
-* :func:`suppress_counts` and :func:`suppress_small` blank aggregates over
-  fewer than 3 companies (shown ``<3``), and, where a total is shown, one
-  more cell (shown ``n.p.``, non pubblicabile) so the suppressed one cannot be
-  worked out by subtraction.
+* :func:`company_names` is the one naming rule: a name with consent, else
+  the pseudonym, never a company id or VAT number.
+* Which numbers the board may see is decided by :mod:`analysis.disclosure`.
 """
 
 from __future__ import annotations
@@ -29,24 +28,15 @@ import pandas as pd
 from analysis import paths
 from analysis.catalog import KEY_FILE, key_path
 from analysis.codebook import Codebook
+from analysis.disclosure import check_audience
 from analysis.outputs import atomic_write_bytes
+from analysis.text import visible
 
-AUDIENCES = ("board", "analyst")
-MIN_COMPANIES = 3
-SUPPRESSED = "<3"
-# A cell hidden only so that a "<3" cell cannot be worked out from the total.
-SUPPRESSED_SECONDARY = "n.p."
 CONSENT_TO_REQUEST = "consenso da richiedere"
 
 
 class KeyProblem(ValueError):
     """The pseudonym key is missing, damaged or too short: pseudonyms would change or could be recomputed."""
-
-
-def check_audience(audience: str) -> str:
-    if audience not in AUDIENCES:
-        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
-    return audience
 
 
 def ensure_key(processed: Path, previous: Path | None = None) -> bytes:
@@ -89,15 +79,24 @@ def pseudonym(company_id: str, key: bytes) -> str:
     return "Impresa " + base64.b32encode(digest)[:6].decode("ascii")
 
 
-def display_names(responses: pd.DataFrame, key: bytes, audience: str = "board") -> pd.Series:
-    """Name to show per company: the real name with consent (or for analysts), else the pseudonym."""
+def company_names(responses: pd.DataFrame, key: bytes, audience: str = "board", mark: bool = False) -> pd.Series:
+    """How each company appears (indexed by ``company_id``): the one naming rule of spec section 8.
+
+    Its name, with consent (or for analysts), when it has one; otherwise its keyed pseudonym, never its
+    company id or VAT number whatever is missing. ``mark`` adds "consenso da richiedere" to a board pseudonym
+    (Champions, candidates and pilot partners). Control characters in names are shown visibly.
+    """
     check_audience(audience)
-    consent = responses["consenso_nominativo"].fillna(False).astype(bool)
-    pseudo = responses["company_id"].map(lambda c: pseudonym(c, key))
-    real = responses["ragione_sociale"].fillna(responses["company_id"])
-    if audience == "analyst":
-        return real.astype(str)
-    return real.where(consent, pseudo).astype(str)
+    consent = responses["consenso_nominativo"].fillna(False).astype(bool).to_numpy()
+    names = responses["ragione_sociale"].map(visible).str.strip().to_numpy()
+    out = []
+    for cid, name, ok in zip(responses["company_id"], names, consent, strict=True):
+        if name and (ok or audience == "analyst"):
+            out.append(name)
+        else:
+            alias = pseudonym(cid, key)
+            out.append(f"{alias} ({CONSENT_TO_REQUEST})" if mark and not ok and audience == "board" else alias)
+    return pd.Series(out, index=responses["company_id"].to_numpy(), dtype=object)
 
 
 def report_view(responses: pd.DataFrame, cb: Codebook, key: bytes, audience: str = "board") -> pd.DataFrame:
@@ -111,7 +110,7 @@ def report_view(responses: pd.DataFrame, cb: Codebook, key: bytes, audience: str
     """
     check_audience(audience)
     view = responses.copy()
-    view.insert(1, "nome_report", display_names(responses, key, audience))
+    view.insert(1, "nome_report", company_names(responses, key, audience).to_numpy())
     view["consenso"] = responses["consenso_nominativo"].fillna(False).astype(bool)
     if audience == "board":
         drop = [k for k in cb.personal_keys if k in view] + ["partita_iva", "ragione_sociale"]
@@ -120,51 +119,3 @@ def report_view(responses: pd.DataFrame, cb: Codebook, key: bytes, audience: str
             if f.pd_unless_consent and f.key in view:
                 view[f.key] = view[f.key].where(view["consenso"], None)
     return view
-
-
-def suppress_small(values: pd.Series, counts: pd.Series, audience: str = "board") -> pd.Series:
-    """Values whose base (companies) is under 3 become :data:`SUPPRESSED` for the board."""
-    if check_audience(audience) == "analyst":
-        return values
-    out = values.astype(object).copy()
-    out[counts < MIN_COMPANIES] = SUPPRESSED
-    return out
-
-
-def suppress_counts(table: pd.DataFrame, audience: str = "board", totals: bool | str = True) -> pd.DataFrame:
-    """A table of company counts safe for the board.
-
-    Cells of 1 or 2 companies are suppressed. When ``totals`` are shown (or
-    can be known: ``True`` for row and column totals, ``"rows"`` or
-    ``"columns"`` for one kind only), a row or column holding exactly one
-    suppressed cell gets its next smallest non-zero cell suppressed too, so no
-    suppressed count can be worked out by subtraction. Zero cells stay (a
-    structural zero reveals nobody).
-    """
-    if check_audience(audience) == "analyst":
-        return table
-    counts = table.astype(float)
-    primary = (counts > 0) & (counts < MIN_COMPANIES)
-    hide = primary.copy()
-    if totals:
-        changed = True
-        while changed:
-            changed = False
-            for axis in {True: (0, 1), "rows": (1,), "columns": (0,)}[totals]:
-                frame = hide if axis == 1 else hide.T
-                values = counts if axis == 1 else counts.T
-                for label in frame.index:
-                    row = frame.loc[label]
-                    if row.sum() == 1:
-                        open_cells = values.loc[label][(~row) & (values.loc[label] > 0)]
-                        if len(open_cells):
-                            col = open_cells.idxmin()
-                            if axis == 1:
-                                hide.loc[label, col] = True
-                            else:
-                                hide.loc[col, label] = True
-                            changed = True
-    out = table.astype(object).copy()
-    out[hide] = SUPPRESSED_SECONDARY
-    out[primary] = SUPPRESSED
-    return out

@@ -1,8 +1,8 @@
 """Board figures: matplotlib/seaborn, Italian labels, one palette for the sector groups.
 
 Every function returns the figure (the notebooks show it; tests render it).
-Values over fewer than 3 companies are never drawn for the board: the bar or
-cell is left out and marked ``<3``.
+Figures draw the numbers the disclosure gate published for the tables: a
+hidden value is left out and marked ``n.p.``.
 """
 
 from __future__ import annotations
@@ -17,25 +17,22 @@ from matplotlib.text import Text
 from scipy.cluster import hierarchy
 
 from analysis.codebook import Codebook
-from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
+from analysis.disclosure import SUPPRESSED, Gate, Published
 from analysis.maturity import BAND_LABELS, weighted_mean
 from analysis.needs import ALL_COMPANIES, NeedFamilies
 from analysis.reporting import fmt_num, sector_palette
+from analysis.text import figure_text
 
 BAND_COLORS = ["#C00000", "#ED7D31", "#70AD47", "#2E75B6"]
+STARRED = 3  # priorities marked with a star in each column of the priority heatmap
 
 
-def _hidden(n: pd.Series, audience: str) -> pd.Series:
-    return (n < MIN_COMPANIES) if check_audience(audience) == "board" else pd.Series(False, index=n.index)
-
-
-def needs_by_sector(summary: pd.DataFrame, cb: Codebook, audience: str = "board", weighted: bool = False):
+def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False):
     """Horizontal bars: share of companies rating each need 4-5, sector groups side by side, sorted by the
-    share over all companies."""
+    share over all companies (``summary`` from :func:`analysis.needs.published_summary`)."""
     overall = summary[summary["gruppo_merceologico"] == ALL_COMPANIES].set_index("need")["share_high"]
     order = overall.sort_values(ascending=False).index.tolist()
     part = summary[summary["gruppo_merceologico"] != ALL_COMPANIES].copy()
-    part["hidden"] = _hidden(part["n"], audience)
     palette = sector_palette(cb)
     groups = [g for g in cb.sector_labels if g in set(part["gruppo_merceologico"])]
     fig, ax = plt.subplots(figsize=(10, 0.22 * len(order) * max(len(groups), 1) + 1.2))
@@ -62,14 +59,15 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, audience: str = "board"
     return fig
 
 
-def need_heatmap(summary: pd.DataFrame, cb: Codebook, audience: str = "board"):
-    """Need x group heatmap of the share rating 4-5 (%); suppressed cells left blank and marked."""
+def need_heatmap(summary: pd.DataFrame, cb: Codebook):
+    """Need x group heatmap of the share rating 4-5 (%); hidden cells (``summary`` from
+    :func:`analysis.needs.published_summary`) left blank and marked."""
     table = summary.pivot(index="need", columns="gruppo_merceologico", values="share_high") * 100
-    n = summary.pivot(index="need", columns="gruppo_merceologico", values="n")
+    hidden = summary.pivot(index="need", columns="gruppo_merceologico", values="hidden")
     cols = [c for c in [*cb.sector_labels, ALL_COMPANIES] if c in table.columns]
     order = table[ALL_COMPANIES].sort_values(ascending=False).index if ALL_COMPANIES in table else table.index
-    table, n = table.loc[order, cols], n.loc[order, cols]
-    mask = (n < MIN_COMPANIES).to_numpy() if audience == "board" else np.zeros(table.shape, bool)
+    table, hidden = table.loc[order, cols], hidden.loc[order, cols]
+    mask = hidden.fillna(True).astype(bool).to_numpy()
     annot = np.where(mask, SUPPRESSED, table.map(lambda v: fmt_num(v, 0)).to_numpy())
     fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(table) + 1.8))
     sns.heatmap(table.where(~mask), annot=annot, fmt="", cmap="Blues", vmin=0, vmax=max(50, table.max().max()),
@@ -133,23 +131,26 @@ def need_families(families: NeedFamilies, cb: Codebook):
     return fig
 
 
-def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook, audience: str = "board",
+def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook, gate: Gate,
                           weights: pd.Series | None = None):
     """Mean 0-100 score per maturity dimension (weighted when ``weights`` are given), sector groups side by
-    side."""
+    side (``groups``: the board's sector labels, None where the breakdown is left out). A dimension
+    answered by fewer than 3 companies of a group is hidden for both groups (the mean over all companies
+    would give it away)."""
     dims = [(f.dimension, f.short) for f in cb.maturity if f.dimension in scores]
     frame = scores[[d for d, _ in dims]].assign(group=groups.to_numpy())
     present = [g for g in cb.sector_labels if g in set(frame["group"])]
     means = pd.DataFrame({d: [weighted_mean(frame.loc[frame["group"] == g, d],
                                             None if weights is None else weights[frame["group"] == g])
                               for g in present] for d, _ in dims}, index=present)
-    counts = frame.groupby("group").count().reindex(means.index)
+    counts = frame.groupby("group").count().reindex(means.index).fillna(0)
+    hidden = gate.bases(counts.T, counts.sum(axis=0), "Maturità per dimensione e gruppo merceologico").T
     palette = sector_palette(cb)
     fig, ax = plt.subplots(figsize=(10, 4.5))
     x = np.arange(len(dims))
     width = 0.8 / max(len(means), 1)
     for i, (g, row) in enumerate(means.iterrows()):
-        shown = ~_hidden(counts.loc[g], audience)
+        shown = ~hidden.loc[g]
         xs = x - 0.4 + width * (i + 0.5)
         ax.bar(xs[shown.to_numpy()], row[shown], width=width, color=palette[g], label=cb.sector_short[g])
         for xx, d in zip(xs, row.index, strict=True):
@@ -165,14 +166,13 @@ def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook,
     return fig
 
 
-def maturity_bands(table: pd.DataFrame, title: str, labels: dict[str, str] | None = None, audience: str = "board"):
+def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels: dict[str, str] | None = None):
     """Stacked horizontal bars: share of companies in each DMA band per group (rows of
-    :func:`analysis.maturity.maturity_by_group`). For the board, band counts under 3 (and the cells that
-    would reveal them, as in :func:`analysis.confidentiality.suppress_counts`) are pooled into one grey
-    "non pubblicabile" segment; groups under 3 companies are left out."""
-    table = table[table["n"] >= MIN_COMPANIES] if audience == "board" else table
-    shown = suppress_counts(table[BAND_LABELS], audience, totals="rows")
-    hidden = shown.map(lambda v: isinstance(v, str))
+    :func:`analysis.maturity.maturity_by_group`). Band counts the gate hid (``published``, from
+    :func:`analysis.maturity.band_counts`) are pooled into one grey "non pubblicabile" segment; groups whose
+    size is hidden are left out."""
+    keep = ~published.row_hidden if published.row_hidden is not None else pd.Series(True, index=table.index)
+    table, hidden = table[keep.to_numpy()], published.hidden[keep.to_numpy()]
     counts = table[BAND_LABELS].where(~hidden, 0)
     shares = counts.div(table["n"], axis=0) * 100
     shares["n.p."] = 100 - shares.sum(axis=1)
@@ -183,7 +183,7 @@ def maturity_bands(table: pd.DataFrame, title: str, labels: dict[str, str] | Non
         if band == "n.p." and not (shares[band] > 0.01).any():
             continue
         ax.barh(names, shares[band], left=left, color=color,
-                label=band if band != "n.p." else "non pubblicabile (<3 imprese)")
+                label=band if band != "n.p." else "non pubblicabile")
         for y, (lo, v) in enumerate(zip(left, shares[band], strict=True)):
             if v >= 6 and band != "n.p.":
                 ax.text(lo + v / 2, y, f"{fmt_num(v, 0)}%", ha="center", va="center", color="white", fontsize=8)
@@ -229,11 +229,11 @@ def annotate_points(ax, xs, ys, labels, fontsize: int = 8) -> None:
         placed.append(box)
 
 
-def need_gap(gap: pd.DataFrame, cb: Codebook):
+def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
     """Intensity of each need against the maturity, in the related dimension, of the companies that rate it
     4-5; bubble size = those companies."""
     g = gap.dropna(subset=["maturity_high"])
-    g = g[g["n_high"] >= MIN_COMPANIES]
+    g = g[~gate.small(g["n_high"].to_numpy())]
     fig, ax = plt.subplots(figsize=(10, 6.5))
     ax.scatter(g["maturity_high"], g["intensity"], s=g["n_high"] * 8, alpha=0.55, color="#1F4E79", edgecolor="white")
     ax.set_xlabel("Maturità nella dimensione collegata delle imprese che lo chiedono (0-100)")
@@ -270,13 +270,12 @@ def k_criteria(criteria: pd.DataFrame, chosen: int, stable_threshold: float):
     return fig
 
 
-def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict[int, str], cb: Codebook,
-                    sizes: pd.Series, audience: str = "board"):
+def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict, cb: Codebook, gate: Gate,
+                    sizes: pd.Series):
     """Segments x needs: mean importance (colour and number); cells with a lift of 1.25 or more in bold."""
     order = block_order(means)
     shown = means[order]
-    hide = (sizes.reindex(shown.index) < MIN_COMPANIES).to_numpy() if audience == "board" else \
-        np.zeros(len(shown), bool)
+    hide = np.asarray(gate.small(sizes.reindex(shown.index).fillna(0).to_numpy()), dtype=bool)
     annot = shown.map(lambda v: fmt_num(v, 1)).to_numpy().astype(object)
     annot[hide] = SUPPRESSED
     fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(shown) + 2.6))
@@ -287,7 +286,7 @@ def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict[int, st
         x, y = text.get_position()
         if strong[int(y), int(x)]:
             text.set_fontweight("bold")
-    ax.set_yticklabels([textwrap.fill(f"{s}. {names[s]}", 34) for s in shown.index], rotation=0, fontsize=9)
+    ax.set_yticklabels([textwrap.fill(figure_text(names[s]), 34) for s in shown.index], rotation=0, fontsize=9)
     ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=55, ha="right", fontsize=9)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -306,13 +305,14 @@ def block_order(matrix: pd.DataFrame) -> list:
     return [matrix.columns[j] for j in sorted(range(values.shape[1]), key=lambda j: (peak[j], -values[peak[j], j]))]
 
 
-def segment_map(coords: np.ndarray, labels: np.ndarray, names: dict[int, str], explained: tuple[float, float]):
-    """Companies on the first two principal components, coloured by segment (no names: dots only)."""
+def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explained: tuple[float, float]):
+    """Companies on the first two principal components, coloured by segment (``labels`` as the board sees
+    them, in ``order``; no names: dots only)."""
     fig, ax = plt.subplots(figsize=(10, 6.5))
-    for s in sorted(names):
-        pts = coords[labels == s]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.65, color=SEGMENT_COLORS[(s - 1) % 10],
-                   label=textwrap.fill(f"{s}. {names[s]}", 40))
+    for i, name in enumerate(order):
+        pts = coords[labels == name]
+        ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.65, color=SEGMENT_COLORS[i % 10],
+                   label=textwrap.fill(figure_text(name), 40))
     ax.set_xlabel(f"Prima componente principale ({fmt_num(explained[0] * 100, 0)}% della varianza)")
     ax.set_ylabel(f"Seconda componente ({fmt_num(explained[1] * 100, 0)}%)")
     ax.set_title("Mappa delle imprese per segmento (ogni punto è un'impresa)")
@@ -320,11 +320,11 @@ def segment_map(coords: np.ndarray, labels: np.ndarray, names: dict[int, str], e
     return fig
 
 
-def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, top: int = 5):
+def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, gate: Gate, top: int = 5):
     """Importance (share rating 4-5) against the maturity gap; bubble size = companies rating it 4-5; the
     top-ranked needs of the scope in dark blue."""
     t = table[table["scope"] == scope]
-    t = t[t["n_high"] >= MIN_COMPANIES]
+    t = t[~gate.small(t["n_high"].to_numpy())]
     fig, ax = plt.subplots(figsize=(10, 6.5))
     colors = np.where(t["rank"] <= top, "#1F4E79", "#9DC3E6")
     ax.scatter(t["gap_high"] * 100, t["diffusione"] * 100, s=t["n_high"] / max(1, t["n_high"].max()) * 900 + 30,
@@ -350,7 +350,7 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
     order = block_order(pivot.iloc[1:]) if len(scopes) > 1 else \
         list(pivot.loc[scopes[0]].sort_values(ascending=False).index)
     pivot, ranks = pivot[order], ranks[order]
-    annot = np.where(ranks.to_numpy() <= 3, np.char.add(pivot.round(0).astype(int).astype(str).to_numpy(), "*"),
+    annot = np.where(ranks.to_numpy() <= STARRED, np.char.add(pivot.round(0).astype(int).astype(str).to_numpy(), "*"),
                      pivot.round(0).astype(int).astype(str).to_numpy())
     fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(scopes) + 2.6))
     sns.heatmap(pivot, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5,

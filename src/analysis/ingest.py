@@ -54,6 +54,7 @@ from analysis.workbooks import FileProblem, Sheet, SkippedSheet, csv_candidates,
 
 REJECTION_REASONS = ("excluded", "missing_identity", "out_of_scope", "no_needs", "duplicate")
 META_COLUMNS = ["source_file", "source_sheet", "source_row"]
+PROGRESS_FROM_FILES = 3  # a progress bar is worth it from this many files on
 ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "field", "value", "reason", "action"]
 REJECTED_COLUMNS = ["source_file", "source_sheet", "source_row", "reason", "message", "original"]
 
@@ -565,7 +566,7 @@ def _ingest(raw: Path, codebook: Codebook | None, corrections_path: Path | None,
     blocks: list[Block] = []
     reports: list[FileReport] = []
     files = found.files
-    show = (sys.stderr.isatty() and len(files) > 3) if progress is None else progress
+    show = (sys.stderr.isatty() and len(files) > PROGRESS_FROM_FILES) if progress is None else progress
     if show:
         from tqdm import tqdm
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
+from analysis.disclosure import SUPPRESSED, Gate, Published, with_note
 from analysis.reporting import fmt_int, fmt_num
 
 SCALE_MAX = 5
@@ -106,12 +106,12 @@ def need_gap(responses: pd.DataFrame, cb: Codebook, scores: pd.DataFrame | None 
     return out
 
 
-def gap_table(gap: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """:func:`need_gap` for the report, largest gap first; for the board a need rated 4-5 by fewer than 3
-    companies shows ``<3`` instead of their maturity."""
+def gap_table(gap: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
+    """:func:`need_gap` for the report, largest gap first; for the board the maturity of fewer than 3
+    companies rating a need 4-5 is not shown."""
     dims = {f.dimension: f.short for f in cb.maturity}
     g = gap.sort_values("gap", ascending=False, kind="stable")
-    hide = (g["n_high"] < MIN_COMPANIES).to_numpy() & (check_audience(audience) == "board")
+    hide = gate.small(g["n_high"].to_numpy())
 
     def col(values, fmt):
         return [SUPPRESSED if h else fmt(v) for h, v in zip(hide, values, strict=True)]
@@ -127,14 +127,25 @@ def gap_table(gap: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.Da
     })
 
 
-def band_table(by_group: pd.DataFrame, labels: dict[str, str], audience: str = "board") -> pd.DataFrame:
-    """:func:`maturity_by_group` for the report: companies, mean index and band counts, with band counts under
-    3 suppressed (and one more per row, since the row total is shown)."""
-    counts = suppress_counts(by_group[BAND_LABELS], audience, totals="rows")
-    small = (by_group["n"] < MIN_COMPANIES) & (check_audience(audience) == "board")
-    out = counts.map(lambda v: v if isinstance(v, str) else fmt_int(v))
-    out.insert(0, "Indice medio", [SUPPRESSED if h else fmt_num(v) for h, v in zip(small, by_group["indice_medio"],
+def board_groups(scores: pd.DataFrame, groups: pd.Series, categories, weights: pd.Series | None = None
+                 ) -> pd.DataFrame:
+    """:func:`maturity_by_group` over the categories the board sees (``categories``, from
+    :meth:`analysis.disclosure.Gate.categories`: small ones merged)."""
+    return maturity_by_group(scores, categories.labels(groups), categories.order, weights)
+
+
+def band_counts(by_group: pd.DataFrame, gate: Gate, caption: str) -> Published:
+    """The band counts of :func:`maturity_by_group` as the board may see them: each group's total and each
+    band's total are shown (here and in the other breakdown), so small cells are protected against both."""
+    return gate.counts(by_group[BAND_LABELS], caption)
+
+
+def band_table(by_group: pd.DataFrame, published: Published, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Companies, mean index and band counts per group, as ``published`` (:func:`band_counts`) allows."""
+    out = published.show()
+    row_hidden = published.row_hidden if published.row_hidden is not None else pd.Series(False, index=out.index)
+    out.insert(0, "Indice medio", [SUPPRESSED if h else fmt_num(v) for h, v in zip(row_hidden, by_group["indice_medio"],
                                                                                    strict=True)])
-    out.insert(0, "Imprese", [SUPPRESSED if h else fmt_int(v) for h, v in zip(small, by_group["n"], strict=True)])
-    out.insert(0, "Gruppo", [labels.get(g, g) for g in by_group.index])
-    return out.reset_index(drop=True)
+    out.insert(0, "Imprese", published.row_total_text())
+    out.insert(0, "Gruppo", [(labels or {}).get(g, g) for g in by_group.index])
+    return with_note(out.reset_index(drop=True), published.omitted)

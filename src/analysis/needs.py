@@ -25,12 +25,13 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
 from analysis.codebook import Codebook
-from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience
+from analysis.disclosure import SUPPRESSED, Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
 HIGH = 4  # "Molto rilevante" or "Prioritario"
 ALL_COMPANIES = "Tutte le imprese"
 ALPHA = 0.05
+MIN_PER_GROUP = 3  # answers per group below which the Mann-Whitney test says nothing useful (not a disclosure rule)
 
 
 def needs_long(responses: pd.DataFrame, cb: Codebook, weights: pd.Series | None = None) -> pd.DataFrame:
@@ -114,7 +115,7 @@ def compare_sectors(long: pd.DataFrame, cb: Codebook, alpha: float = ALPHA) -> p
         row = {"need": need, "n_first": len(x), "n_second": len(y),
                "mean_first": x.mean() if len(x) else np.nan, "mean_second": y.mean() if len(y) else np.nan,
                "u": np.nan, "p": np.nan, "rank_biserial": np.nan}
-        if len(x) >= 3 and len(y) >= 3 and np.ptp(np.concatenate([x, y])) > 0:
+        if len(x) >= MIN_PER_GROUP and len(y) >= MIN_PER_GROUP and np.ptp(np.concatenate([x, y])) > 0:
             res = stats.mannwhitneyu(x, y, alternative="two-sided")
             row.update(u=float(res.statistic), p=float(res.pvalue),
                        rank_biserial=rank_biserial(float(res.statistic), len(x), len(y)))
@@ -202,10 +203,26 @@ def fmt_p(p: float) -> str:
     return "< 0,001" if p < 0.001 else fmt_num(p, 3)
 
 
-def summary_table(summary: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
+def published_summary(summary: pd.DataFrame, gate: Gate, breakdown: bool = True) -> pd.DataFrame:
+    """:func:`need_summary` as the board may see it, with a ``hidden`` column: a group's figures for a need
+    are hidden when fewer than 3 companies answered, and so is a second group's, since the figure over all
+    companies is shown beside them. ``breakdown=False`` keeps only the figures over all companies (a group
+    under 3 companies that merging cannot help)."""
+    by = summary.columns[1]
+    s = summary if breakdown else summary[summary[by] == ALL_COMPANIES]
+    n = s.pivot(index="need", columns=by, values="n")
+    total = n[ALL_COMPANIES] if ALL_COMPANIES in n else None
+    groups = [c for c in n.columns if c != ALL_COMPANIES]
+    hidden = gate.bases(n[groups], total, "Bisogni per gruppo merceologico") if groups else pd.DataFrame(index=n.index)
+    if total is not None:
+        hidden[ALL_COMPANIES] = gate.small(total.fillna(0).to_numpy())
+    flags = hidden.stack()
+    return s.assign(hidden=[bool(flags.get((k, g), True)) for k, g in zip(s["need"], s[by], strict=True)])
+
+
+def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """Per need (rows, sorted by the share over all companies) and group: companies that answered, share
-    rating it 4-5, mean importance with its 95% interval. Groups under 3 companies show ``<3``."""
-    check_audience(audience)
+    rating it 4-5, mean importance with its 95% interval; ``summary`` from :func:`published_summary`."""
     by = summary.columns[1]
     groups = list(dict.fromkeys(summary[by]))
     overall = summary[summary[by] == ALL_COMPANIES].set_index("need")["share_high"]
@@ -214,7 +231,7 @@ def summary_table(summary: pd.DataFrame, cb: Codebook, audience: str = "board") 
     for g in groups:
         part = summary[summary[by] == g].set_index("need").reindex(order)
         name = cb.sector_short.get(g, cb.size_labels.get(g, g))
-        hide = (part["n"].fillna(0) < MIN_COMPANIES).to_numpy() if audience == "board" else np.zeros(len(part), bool)
+        hide = part["hidden"].fillna(True).astype(bool).to_numpy()
         out[f"{name}: imprese"] = [SUPPRESSED if h else fmt_int(v) for h, v in zip(hide, part["n"], strict=True)]
         out[f"{name}: voto 4-5"] = [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide, part["share_high"],
                                                                                    strict=True)]
@@ -224,22 +241,24 @@ def summary_table(summary: pd.DataFrame, cb: Codebook, audience: str = "board") 
     return out
 
 
-def comparison_table(comparison: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """The sector comparison in words, credible differences first (largest effect first); for the board a
-    mean over fewer than 3 companies shows ``<3``."""
-    hide = check_audience(audience) == "board"
-
-    def mean(values, n):
-        return [SUPPRESSED if hide and k < MIN_COMPANIES else fmt_num(v, 2) for v, k in zip(values, n, strict=True)]
-
+def comparison_table(comparison: pd.DataFrame, summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """The sector comparison in words, credible differences first (largest effect first); a need whose group
+    figures the board may not see (``summary`` from :func:`published_summary`) shows none of its test."""
+    by = summary.columns[1]
+    hidden = summary[summary[by] != ALL_COMPANIES].groupby("need")["hidden"].any()
     first, second = (cb.sector_short[s] for s in cb.sector_labels[:2])
     c = comparison.assign(_abs=comparison["rank_biserial"].abs()).sort_values(
         ["credible", "_abs"], ascending=[False, False], kind="stable")
+    hide = c["need"].map(hidden).fillna(True).astype(bool).to_numpy()
+
+    def col(values, fmt):
+        return [SUPPRESSED if h else fmt(v) for h, v in zip(hide, values, strict=True)]
+
     return pd.DataFrame({
         "Bisogno": [cb.by_key[k].short for k in c["need"]],
-        f"Media {first}": mean(c["mean_first"], c["n_first"]),
-        f"Media {second}": mean(c["mean_second"], c["n_second"]),
-        "Effetto (rank-biserial)": [fmt_num(v, 2) for v in c["rank_biserial"]],
-        "p corretto (BH)": [fmt_p(p) for p in c["p_adj"]],
-        "Giudizio": c["verdict"].to_list(),
+        f"Media {first}": col(c["mean_first"], lambda v: fmt_num(v, 2)),
+        f"Media {second}": col(c["mean_second"], lambda v: fmt_num(v, 2)),
+        "Effetto (rank-biserial)": col(c["rank_biserial"], lambda v: fmt_num(v, 2)),
+        "p corretto (BH)": col(c["p_adj"], fmt_p),
+        "Giudizio": col(c["verdict"], str),
     })

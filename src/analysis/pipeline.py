@@ -114,7 +114,7 @@ def refuse_foreign(folder: Path, board: bool) -> None:
     foreign = catalog.foreign_entries(folder, board)
     if foreign:
         raise UsageError(f"{folder} contiene file che non sono risultati di un'esecuzione ({', '.join(foreign[:3])}"
-                         f"{', ...' if len(foreign) > 3 else ''}): un'esecuzione sostituisce la cartella intera, "
+                         f"{', ...' if len(foreign[3:]) else ''}): un'esecuzione sostituisce la cartella intera, "
                          "quindi non la uso; scegliete un'altra cartella o spostate quei file")
 
 

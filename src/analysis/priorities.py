@@ -32,6 +32,7 @@ import pandas as pd
 from analysis import scoring
 from analysis.codebook import Codebook
 from analysis.reporting import fmt_num, fmt_pct
+from analysis.text import markdown_text
 
 ALL_SCOPE = "tutte"
 COMPONENTS = ("diffusione", "intensita", "divario", "urgenza", "filiera")
@@ -139,6 +140,6 @@ def segment_lines(table: pd.DataFrame, cb: Codebook, names: dict[int, str], top:
     lines = []
     for s in sorted(names):
         part = table[table["scope"] == names[s]].head(top)
-        lines.append(f"- **{s}. {names[s]}**: " + "; ".join(
+        lines.append(f"- **{s}. {markdown_text(names[s])}**: " + "; ".join(
             f"{cb.by_key[n].short} ({fmt_num(v, 0)})" for n, v in zip(part["need"], part["score"], strict=True)))
     return "\n".join(lines)

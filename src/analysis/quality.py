@@ -1,8 +1,8 @@
 """Data quality of a reading (notebook 01): files, balance, rejections, flagged cells, completeness.
 
 Each function takes what reading wrote (see :class:`analysis.reporting.Processed`)
-and returns a small frame ready to show; counts that describe fewer than 3
-companies are suppressed for the board.
+and returns a small frame ready to show; every count the board sees goes
+through the disclosure gate, and file names stay with the analysts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.confidentiality import suppress_counts
+from analysis.disclosure import Gate, with_note
 from analysis.reporting import fmt_int
 from analysis.values import REASONS
 
@@ -58,36 +58,75 @@ def balance_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def rejections_by_reason(summary: dict, audience: str = "board") -> pd.DataFrame:
+# Why a file was left out, in words for the board: the reasons reading writes can quote sheet names, column
+# headers or system messages, which can carry names, so the board sees only the kind of problem.
+REASON_KINDS = (
+    ("protetto da password", "protetto da password"),
+    ("vuoto", "file vuoto"),
+    ("due colonne per lo stesso campo", "due colonne per la stessa domanda"),
+    ("nessun foglio di dati visibile", "nessun foglio visibile"),
+    ("nessun foglio con un'intestazione", "nessun foglio riconosciuto come questionario"),
+    ("non è un file di testo", "formato non riconosciuto"),
+    ("non è un foglio di calcolo", "file danneggiato o in un formato non riconosciuto"),
+    ("", "file non leggibile"),
+)
+
+
+def reason_in_words(reason: str) -> str:
+    """The kind of problem behind a file's reason, without quoting the file (see :data:`REASON_KINDS`)."""
+    text = str(reason or "")
+    return next(words for mark, words in REASON_KINDS if mark in text)
+
+
+def files_overview(summary: dict) -> pd.DataFrame:
+    """For the board: how many files were read, left out or ignored, and why, in words (raw file names can
+    carry company names, so they stay with the analysts)."""
+    rows = [("letti", "–") for f in summary["files"] if f["status"] == "read"]
+    rows += [("esclusi", reason_in_words(f.get("reason"))) for f in summary["files"] if f["status"] != "read"]
+    rows += [("ignorati", ig["reason"].split(" (")[0]) for ig in summary.get("ignored_files", [])]
+    frame = pd.DataFrame(rows, columns=["Esito", "Motivo"])
+    out = frame.groupby(["Esito", "Motivo"], sort=False).size().rename("File").reset_index()
+    out["File"] = out["File"].map(fmt_int)
+    return out
+
+
+def rejections_by_reason(summary: dict, gate: Gate) -> pd.DataFrame:
+    """Rejected rows per reason; the total is in every report's header, and only reasons that occur are
+    listed, so the gate protects each small count against both."""
     counts = summary["totals"]["rejected_by_reason"]
     frame = pd.DataFrame({"Motivo": [REJECTION_LABELS.get(k, k) for k in counts],
                           "Righe": list(counts.values())})
     frame = frame[frame["Righe"] > 0].reset_index(drop=True)
     if frame.empty:
         return frame
-    frame["Righe"] = suppress_counts(frame[["Righe"]], audience)["Righe"]
-    return frame
+    shown = gate.counts(frame[["Righe"]], "Righe scartate per motivo", row_totals=False, listed_only=True)
+    return with_note(frame.assign(Righe=shown.show()["Righe"]), shown.omitted)
 
 
-def issues_by_field(cell_issues: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """Flagged cells: field x reason, most flagged fields first."""
+def issues_by_field(cell_issues: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
+    """Flagged cells per question, most flagged first; analysts also see the reason (question x reason)."""
     if cell_issues.empty:
         return pd.DataFrame(columns=["Domanda"])
     labels = {f.key: f.short if f.group == "need" else f.it for f in cb.fields}
     counts = pd.crosstab(cell_issues["field"], cell_issues["reason"])
     counts = counts.loc[counts.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    shown = suppress_counts(counts, audience)
+    if gate.board:  # per question only: the total of flagged cells is public, each question is listed if it occurs
+        counts = counts.sum(axis=1).to_frame("Celle segnalate")
+        published = gate.counts(counts, "Celle segnalate per domanda", row_totals=False, listed_only=True)
+    else:
+        counts.columns = [REASONS.get(c, c) for c in counts.columns]
+        published = gate.counts(counts, "Celle segnalate per domanda e motivo")
+    shown = published.show()
     shown.index = [labels.get(k, k) for k in shown.index]
-    shown.columns = [REASONS.get(c, c) for c in shown.columns]
-    return shown.rename_axis("Domanda").reset_index()
+    return with_note(shown.rename_axis("Domanda").reset_index(), published.omitted)
 
 
-def issues_by_file(cell_issues: pd.DataFrame, audience: str = "board") -> pd.DataFrame:
+def issues_by_file(cell_issues: pd.DataFrame) -> pd.DataFrame:
+    """Flagged cells per file (analysts only: file names)."""
     if cell_issues.empty:
         return pd.DataFrame(columns=["File", "Celle segnalate"])
     counts = cell_issues.groupby("source_file").size().to_frame("Celle segnalate")
-    shown = suppress_counts(counts, audience)
-    return shown.rename_axis("File").reset_index()
+    return counts.rename_axis("File").reset_index()
 
 
 def completeness(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -107,19 +146,34 @@ def completeness(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sector_size_table(responses: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """Companies by sector group and size class, with totals, small cells suppressed."""
-    sizes = [s.key for s in cb.size_classes]
-    size_col = responses["size_class"].fillna("n.d.")
-    counts = pd.crosstab(responses["gruppo_merceologico"], size_col)
-    counts = counts.reindex(columns=[s for s in sizes if s in counts.columns]
-                            + [c for c in counts.columns if c not in sizes], fill_value=0)
-    counts = counts.reindex([s for s in cb.sector_labels if s in counts.index])
-    shown = suppress_counts(counts, audience)
-    shown.columns = [cb.size_labels.get(c, "Non indicata") for c in shown.columns]
-    shown["Totale"] = [fmt_int(v) for v in counts.sum(axis=1)]
-    shown = shown.map(lambda v: fmt_int(v) if isinstance(v, (int, float)) else v)
-    return shown.rename_axis("Gruppo merceologico").reset_index()
+def sector_size_table(responses: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
+    """Companies by sector group and size class, with totals, as the gate lets the board see them (small
+    categories merged, small cells hidden)."""
+    sizes = gate.categories(size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True,
+                            what="classe dimensionale")
+    sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
+                              cb.sector_short, what="gruppo merceologico")
+    size_col = sizes.labels(responses["size_class"].fillna("n.d."))
+    if sectors.omitted:
+        rows = pd.Series("Tutte le imprese", index=responses.index)
+    else:
+        rows = sectors.labels(responses["gruppo_merceologico"])
+    counts = pd.crosstab(rows, size_col).reindex(columns=sizes.order, fill_value=0)
+    if not sectors.omitted:
+        counts = counts.reindex(sectors.order, fill_value=0)
+    published = gate.counts(counts, "Imprese per gruppo merceologico e dimensione")
+    shown = published.show()
+    shown["Totale"] = published.row_total_text()
+    out = with_note(shown.rename_axis("Gruppo merceologico").reset_index(), published.omitted or sizes.omitted)
+    if sectors.omitted:
+        out.attrs["note"] = sectors.omitted
+    return out
+
+
+def size_counts(responses: pd.DataFrame, cb: Codebook) -> pd.Series:
+    """Companies per size class in the codebook's order, "n.d." (not given) last."""
+    counts = responses["size_class"].fillna("n.d.").value_counts()
+    return counts.reindex([s.key for s in cb.size_classes] + ["n.d."], fill_value=0)
 
 
 def format_counts(frame: pd.DataFrame) -> pd.DataFrame:

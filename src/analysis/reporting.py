@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis import catalog
 from analysis.codebook import Codebook, load_codebook
+from analysis.text import html_text, visible
 
 SECTOR_COLORS = ["#1F4E79", "#C55A11", "#548235", "#7030A0"]  # Meccaniche, Metallurgiche, spare
 
@@ -118,7 +119,7 @@ def load_processed(processed_dir: str | Path, codebook_path: str | Path | None =
         folder=folder, codebook=cb, manifest=manifest)
 
 
-def report_header(title: str, wave: str, summary: dict, sample_run: bool, audience: str):
+def report_header(title: str, wave: str, summary: dict, sample_run: bool, gate):
     """The block at the top of every report (an IPython HTML object)."""
     from IPython.display import HTML
 
@@ -127,7 +128,7 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, audien
         "<div style='border-bottom:3px solid #1F4E79;padding-bottom:6px;margin-bottom:10px'>",
         "<div style='color:#555'>Confindustria Varese &middot; PoliHub &mdash; Programma filiere metalmeccaniche</div>",
         f"<h1 style='margin:4px 0'>{html.escape(title)}</h1>",
-        f"<div>Rilevazione <b>{html.escape(str(wave))}</b> &middot; generato il "
+        f"<div>Rilevazione <b>{html_text(wave)}</b> &middot; generato il "
         f"{datetime.now().strftime('%d/%m/%Y %H:%M')}</div>",
         f"<div>{fmt_int(t['files_read'])} file letti, {fmt_int(t['files_left_out'])} esclusi; "
         f"{fmt_int(t['accepted'])} risposte accettate, {fmt_int(t['rejected'])} scartate</div>",
@@ -137,19 +138,39 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, audien
         parts.insert(0, "<div style='background:#FFF2CC;border:2px solid #BF9000;padding:8px;margin-bottom:8px;"
                         "font-weight:bold'>DATI DI ESEMPIO: questa analisi usa il questionario sintetico incluso nel "
                         "progetto, non risposte reali.</div>")
-    if audience != "board":
+    if not gate.board:
         parts.insert(0, "<div style='background:#F8CBAD;border:2px solid #C00000;padding:8px;font-weight:bold'>"
                         "VISTA ANALISTA: contiene nomi reali, da non esportare né inoltrare.</div>")
     return HTML("".join(parts))
 
 
 def table(frame: pd.DataFrame, caption: str | None = None):
-    """A table for the report: no index, Italian-formatted numbers already as text."""
-    # Text from the data (company and startup names, file names, answers) is shown as text, never as markup.
+    """A table for the report: no index, Italian-formatted numbers already as text. A table the disclosure
+    gate left out shows the sentence why; one with hidden cells ends with what ``n.p.`` means."""
+    from IPython.display import HTML
+
+    from analysis.disclosure import LEGEND, SUPPRESSED
+
+    title = f"<b>{html_text(caption)}</b><br>" if caption else ""
+    if frame.attrs.get("omitted"):
+        return HTML(f"<div>{title}<i>{html_text(frame.attrs['omitted'])}</i></div>")
+    # Text from the data (company and startup names, file names, answers) is shown as text, never as markup,
+    # and control characters are shown visibly.
+    frame = frame.copy()
+    frame.columns = [visible(c) for c in frame.columns]
+    for c in frame.columns[frame.dtypes.eq(object).to_numpy()]:
+        frame[c] = frame[c].map(lambda v: visible(v) if isinstance(v, str) else v)
     styler = frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
     # The same table gets the same element ids on every run (pandas draws them at random).
     styler.set_uuid(hashlib.sha256(f"{caption}|{list(frame.columns)}|{len(frame)}".encode()).hexdigest()[:8])
     if caption:
-        styler = styler.set_caption(html.escape(caption))
-    return styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
-                                                                      " text-align: left; font-size: 1.05em"}])
+        styler = styler.set_caption(html_text(caption))
+    styler = styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
+                                                                        " text-align: left; font-size: 1.05em"}])
+    notes = [frame.attrs["note"]] if frame.attrs.get("note") else []
+    if frame.isin([SUPPRESSED]).to_numpy().any():
+        notes.append(LEGEND)
+    if not notes:
+        return styler
+    return HTML(styler.to_html() + "".join(f"<div style='font-size:0.85em;color:#555'>{html_text(n)}</div>"
+                                           for n in notes))

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.confidentiality import MIN_COMPANIES, SUPPRESSED, check_audience, suppress_counts
+from analysis.disclosure import Categories, Gate, with_note
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
 METHODS = ("kmeans", "ward", "kmodes")
@@ -345,43 +345,53 @@ def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> d
 # --------------------------------------------------------------------------
 # Profiles for the report
 
-def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, audience: str = "board",
-                     top: int = 3) -> pd.DataFrame:
-    """One row per segment: companies, share, companies per sector group (suppressed under 3, with one more
-    cell per row since the segment size is shown), and its top needs by lift."""
-    _, lift = need_lift(responses, seg.labels, cb)
-    sizes = seg.labels.value_counts().reindex(sorted(seg.names))
-    sector = pd.crosstab(seg.labels, responses["gruppo_merceologico"]).reindex(
-        index=sizes.index, columns=cb.sector_labels, fill_value=0)
-    shown = suppress_counts(sector, audience, totals="rows")
-    hide_all = (sizes < MIN_COMPANIES).to_numpy() & (check_audience(audience) == "board")
-    out = pd.DataFrame({
-        "Segmento": [f"{s}. {seg.names[s]}" for s in sizes.index],
-        "Imprese": [SUPPRESSED if h else fmt_int(n) for h, n in zip(hide_all, sizes, strict=True)],
-        "Quota": [SUPPRESSED if h else fmt_pct(n / len(seg.labels)) for h, n in zip(hide_all, sizes, strict=True)],
-    })
-    for label in cb.sector_labels:
-        out[cb.sector_short[label]] = [v if isinstance(v, str) else fmt_int(v) for v in shown[label]]
+def board_segments(seg: Segmentation, gate: Gate) -> Categories:
+    """The segments as the board sees them: numbered names, those under 3 companies merged into "altre
+    imprese" (the analyst view keeps every segment)."""
+    sizes = seg.labels.value_counts().reindex(sorted(seg.names), fill_value=0)
+    return gate.categories(sizes, {s: f"{s}. {seg.names[s]}" for s in sizes.index}, what="segmento")
+
+
+def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, gate: Gate, segments: Categories,
+                     sectors: Categories, top: int = 3) -> pd.DataFrame:
+    """One row per segment as the board sees it (``segments``, ``sectors``: from
+    :meth:`analysis.disclosure.Gate.categories`): companies, share, companies per sector group (small cells
+    protected against the segment and group totals) and its top needs by lift."""
+    if segments.omitted:
+        return with_note(pd.DataFrame(columns=["Segmento"]), segments.omitted)
+    board = segments.labels(seg.labels)
+    _, lift = need_lift(responses, board, cb)
+    sizes = board.value_counts().reindex(segments.order)
+    out = pd.DataFrame({"Segmento": segments.order, "Imprese": [fmt_int(n) for n in sizes],
+                        "Quota": [fmt_pct(n / len(board)) for n in sizes]})
+    if not sectors.omitted:
+        counts = pd.crosstab(board, sectors.labels(responses["gruppo_merceologico"])).reindex(
+            index=segments.order, columns=sectors.order, fill_value=0)
+        shown = gate.counts(counts, "Segmenti per gruppo merceologico").show()
+        for label in sectors.order:
+            out[label] = shown[label].to_numpy()
     out["Bisogni distintivi"] = [
         ", ".join(f"{cb.by_key[k].short} ({fmt_num(lift.at[s, k], 1)}x)"
                   for k in lift.loc[s].sort_values(ascending=False, kind="stable").index[:top])
-        for s in sizes.index]
-    if seg.small:
-        out["Nota"] = ["sotto la soglia minima" if s in seg.small else "" for s in sizes.index]
+        for s in segments.order]
+    small = {segments.board[s] for s in seg.small}
+    if small:
+        out["Nota"] = ["sotto la soglia minima" if s in small else "" for s in segments.order]
     return out
 
 
-def segment_mix(responses: pd.DataFrame, seg: Segmentation, column: str, categories: list[str],
-                labels: dict[str, str] | None = None, audience: str = "board") -> pd.DataFrame:
-    """Companies per segment and category of ``column`` (size class, supply-chain position), counts under 3
-    suppressed (and one more per row: segment sizes are shown elsewhere)."""
-    counts = pd.crosstab(seg.labels, responses[column]).reindex(index=sorted(seg.names), columns=categories,
-                                                               fill_value=0)
-    shown = suppress_counts(counts, audience, totals="rows")
-    out = shown.map(lambda v: v if isinstance(v, str) else fmt_int(v))
-    out.columns = [(labels or {}).get(c, c) for c in categories]
-    out.insert(0, "Segmento", [f"{s}. {seg.names[s]}" for s in counts.index])
-    return out.reset_index(drop=True)
+def segment_mix(responses: pd.DataFrame, seg: Segmentation, segments: Categories, column: Categories,
+                values: pd.Series, gate: Gate, caption: str) -> pd.DataFrame:
+    """Companies per segment and category of a breakdown (size class, supply-chain position; ``column`` and
+    ``values`` its categories and answers), small cells protected against the segment and category totals."""
+    if segments.omitted or column.omitted:
+        return with_note(pd.DataFrame(columns=["Segmento"]), segments.omitted or column.omitted)
+    counts = pd.crosstab(segments.labels(seg.labels), column.labels(values)).reindex(
+        index=segments.order, columns=column.order, fill_value=0)
+    published = gate.counts(counts, caption)
+    out = published.show()
+    out.insert(0, "Segmento", segments.order)
+    return with_note(out.reset_index(drop=True), published.omitted)
 
 
 def pca_map(seg: Segmentation, max_points: int = 5_000) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:

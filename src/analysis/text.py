@@ -27,3 +27,47 @@ def normalise(value: object) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().translate(_APOSTROPHES)
     return _NON_ALNUM.sub(" ", text).strip()
+
+
+# --------------------------------------------------------------------------
+# Text from the data, shown as text (spec section 8)
+
+# Control characters are shown as their visible Unicode pictures (BEL as ␇); format characters that reorder or
+# hide text (bidirectional overrides, zero-width marks) as their code point, so nothing is silently rewritten.
+_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421}
+_HIDDEN_FORMAT = re.compile("[\u0080-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def visible(value: object) -> str:
+    """``value`` as plain text safe to print or store: control characters visible (``␇``), never raw; tab and
+    newline become spaces."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value).replace("\t", " ").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    if text.isprintable():
+        return text
+    text = text.translate(_PICTURES)
+    return _HIDDEN_FORMAT.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
+def html_text(value: object) -> str:
+    """``value`` as HTML text: visible control characters, ``<``, ``>``, ``&`` and quotes escaped."""
+    import html
+
+    return html.escape(visible(value))
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$])")
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as Markdown text: every Markdown mark backslash-escaped (links, emphasis, headings, maths)
+    and HTML escaped as entities, so it shows literally."""
+    import html
+
+    return html.escape(_MARKDOWN.sub(r"\\\1", visible(value)), quote=False)
+
+
+def figure_text(value: object) -> str:
+    """``value`` for a matplotlib label: visible control characters, ``$`` escaped so no maths is typeset."""
+    return visible(value).replace("$", r"\$")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis import catalog
 from analysis.codebook import Codebook
-from analysis.confidentiality import suppress_counts
+from analysis.disclosure import Gate, with_note
 
 
 @dataclass
@@ -131,10 +131,18 @@ def compare(before: Wave, now: Wave, cb: Codebook) -> Comparison:
     return Comparison(info, needs_then_and_now(before.responses, now.responses, cb), prio, moves, changes)
 
 
-def moves_table(moves: pd.DataFrame, audience: str = "board") -> pd.DataFrame:
-    """Previous segment (rows) x current segment (columns), counts under 3 suppressed (totals can be known)."""
+def moves_table(moves: pd.DataFrame, gate: Gate) -> pd.DataFrame:
+    """Previous segment (rows) x current segment (columns): the segment sizes of both waves are published in
+    their reports, so small cells are protected against both."""
     if moves.empty:
         return pd.DataFrame()
     table = moves.pivot_table(index="prima", columns="ora", values="imprese", aggfunc="sum", fill_value=0)
-    table.columns.name = "ora"
-    return suppress_counts(table, audience)
+    before = gate.categories(table.sum(axis=1), what="segmento precedente")
+    now = gate.categories(table.sum(axis=0), what="segmento attuale")
+    if before.omitted or now.omitted:
+        return with_note(pd.DataFrame(columns=["Segmento prima"]), before.omitted or now.omitted)
+    table = table.groupby(before.board).sum().reindex(before.order)
+    table = table.T.groupby(now.board).sum().reindex(now.order).T
+    published = gate.counts(table, "Imprese per segmento nelle due rilevazioni")
+    return with_note(published.show().rename_axis(None, axis=1).rename_axis("Segmento prima").reset_index(),
+                     published.omitted)

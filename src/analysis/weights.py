@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.confidentiality import suppress_counts
+from analysis.disclosure import SUPPRESSED, Gate
 from analysis.identity import CompanyLookup, company_name_key
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 from analysis.values import (
@@ -226,33 +226,31 @@ def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) 
     return apply_weights_table(read_weights_cells(path, cb), responses, cb)
 
 
-def _count_text(values: pd.Series) -> list[str]:
-    return [v if isinstance(v, str) else fmt_int(v) for v in values]
-
-
-def _shown_counts(frame: pd.DataFrame, audience: str) -> pd.DataFrame:
-    """Member and respondent counts of a table for the report: each column suppressed under 3 (with one
-    more cell per column, since its total can be known)."""
-    return pd.concat([suppress_counts(frame[[c]], audience, totals="columns") for c in ("members", "respondents")],
-                     axis=1)
-
-
-def rates_table(rates: pd.DataFrame, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """:func:`response_rates` for the report; member and respondent counts under 3 suppressed, and a rate
-    wherever either count is."""
-    shown = _shown_counts(rates, audience)
-    hidden = shown.map(lambda v: isinstance(v, str)).any(axis=1)
+def rates_table(rates: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
+    """:func:`response_rates` for the report: member and respondent counts protected against their group and
+    class totals (both are public), and a rate hidden wherever either count is."""
+    members = gate.long(rates, "gruppo_merceologico", SIZE, "members", "Soci per gruppo e classe")
+    respondents = gate.long(rates, "gruppo_merceologico", SIZE, "respondents", "Rispondenti per gruppo e classe")
+    hidden = members | respondents
     return pd.DataFrame({
         "Gruppo": rates["gruppo_merceologico"].map(cb.sector_short), "Classe": rates[SIZE].map(cb.size_labels),
-        "Soci": _count_text(shown["members"]), "Rispondenti": _count_text(shown["respondents"]),
-        "Tasso di risposta": ["n.p." if h else fmt_pct(r) for h, r in zip(hidden, rates["rate"], strict=True)]})
+        "Soci": [SUPPRESSED if h else fmt_int(v) for h, v in zip(members, rates["members"], strict=True)],
+        "Rispondenti": [SUPPRESSED if h else fmt_int(v) for h, v in zip(respondents, rates["respondents"],
+                                                                         strict=True)],
+        "Tasso di risposta": [SUPPRESSED if h else fmt_pct(r) for h, r in zip(hidden, rates["rate"], strict=True)]})
 
 
-def cells_table(weighting: Weighting, cb: Codebook, audience: str = "board") -> pd.DataFrame:
-    """The weighting cells for the report (member and respondent counts under 3 suppressed)."""
-    c = weighting.cells
-    shown = _shown_counts(c.fillna({"members": 0}), audience)
+def cells_table(weighting: Weighting, cb: Codebook, gate: Gate) -> pd.DataFrame:
+    """The weighting cells for the report: member and respondent counts protected against the group totals,
+    and a weight hidden wherever a count is (weight = members / respondents would give them away)."""
+    c = weighting.cells.fillna({"members": 0})
+    members = gate.long(c, "gruppo_merceologico", "cell", "members", "Soci per cella di ponderazione")
+    respondents = gate.long(c, "gruppo_merceologico", "cell", "respondents", "Rispondenti per cella di ponderazione")
+    hidden = members | respondents
     return pd.DataFrame({"Gruppo": c["gruppo_merceologico"].map(cb.sector_short), "Classi": c["cell"],
-                         "Soci": _count_text(shown["members"]) if c["members"].notna().any() else "–",
-                         "Rispondenti": _count_text(shown["respondents"]),
-                         "Peso": c["weight"].map(lambda v: fmt_num(v, 2))})
+                         "Soci": [SUPPRESSED if h else fmt_int(v) for h, v in zip(members, c["members"], strict=True)]
+                         if weighting.cells["members"].notna().any() else "–",
+                         "Rispondenti": [SUPPRESSED if h else fmt_int(v) for h, v in zip(respondents, c["respondents"],
+                                                                                          strict=True)],
+                         "Peso": [SUPPRESSED if h else fmt_num(v, 2) for h, v in zip(hidden, c["weight"],
+                                                                                     strict=True)]})
