@@ -40,8 +40,8 @@ found = restore_needs(data)
 weighting, register = found.weighting, found.register
 alpha, min_correlation = cfg["bisogni.alfa"], cfg["bisogni.correlazione_famiglie"]
 setup_plots(report_formato_figure)
-report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
-              gate)
+display(report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
+              gate))
 # For the board, a sector group or size class under 3 companies is merged or, where merging cannot help, its
 # breakdown is left out (and the report says why).
 sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),

@@ -38,7 +38,7 @@ cb, responses, cfg = data.codebook, data.responses, data.config
 seg = data.segmentation()
 prio = data.read("priorities")
 setup_plots(report_formato_figure)
-report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, gate)
+display(report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, gate))
 # For the board, segments (and sector groups) under 3 companies are merged into "altre imprese".
 segments = segmentation.board_segments(seg, gate)
 sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),

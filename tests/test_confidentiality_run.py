@@ -90,3 +90,140 @@ def test_report_tables_show_text_from_the_data_as_text():
     for text in hostile + ["<b>Colonna</b>", "<i>nome</i>"]:
         assert text not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page and "&lt;script&gt;" in page and "a &amp; b" in page
+
+
+# --------------------------------------------------------------------------
+# Hostile text: HTML, script, Markdown and control characters in every text field that can reach a report
+
+HOSTILE = [
+    "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">",
+    "</table><h1>titolo-ostile</h1>",
+    "<script>document.body.setAttribute('data-pwned','2')</script>",
+    "[clicca](http://evil.example/x) **grassetto-ostile**",
+    "Ditta\x07 Campanello\x1b[31m Rossa",
+    "$x^2$ _corsivo_ `codice` # titolo",
+]
+HOSTILE_FILE = "<b onmouseover=alert(1)>Officina & figli.csv"  # a file name cannot hold "/"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """A survey whose consenting companies all carry hostile names (one consenting company has a VAT number and
+    no name), read from a CSV whose file name is HTML, with a startup list of hostile names."""
+    root = tmp_path_factory.mktemp("hostile")
+    sample = root / "sample.xlsx"
+    write_sample(sample, companies=90, seed=11)
+    survey = pd.read_excel(sample, sheet_name=RESPONSES_SHEET, header=HEADER_ROW - 1, engine="calamine", dtype=str)
+    consent = survey["Consenso a essere citati nei report"].fillna("").str.strip().str.lower().isin(["sì", "si"])
+    rows = survey.index[consent]
+    for n, i in enumerate(rows):
+        survey.at[i, "Ragione sociale"] = f"{HOSTILE[n % len(HOSTILE)]} {n}"
+        survey.at[i, "Principale sfida tecnologica"] = HOSTILE[(n + 1) % len(HOSTILE)]
+    nameless = rows[0]
+    survey.at[nameless, "Ragione sociale"] = None
+    (root / "raw").mkdir()
+    survey.to_csv(root / "raw" / HOSTILE_FILE, index=False)
+    startups = root / "startups.xlsx"
+    wb = load_workbook(SAMPLE_STARTUPS_DIR / "startups_sample.xlsx")
+    ws = wb.worksheets[0]
+    for n, row in enumerate(range(3, ws.max_row + 1)):
+        ws.cell(row, 1).value = f"{HOSTILE[n % 4]} {n}"  # openpyxl refuses control characters: the first four
+    wb.save(startups)
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw"), "--out",
+                           str(root / "out"), "--wave", "ostile", "--startups", str(startups)],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return root, survey, nameless, proc
+
+
+@pytest.mark.slow
+def test_hostile_text_never_reaches_the_terminal_raw_and_no_vat_number_or_file_name_reaches_the_board(hostile_run):
+    root, survey, nameless, proc = hostile_run
+    assert "\x07" not in proc.stdout + proc.stderr and "\x1b" not in proc.stdout + proc.stderr
+    text = _reports_text(root)
+    vats = {re.sub(r"\D", "", v) for v in survey["Partita IVA"].dropna()}
+    assert not [v for v in vats if len(v) >= 9 and v.zfill(11) in text]
+    assert "Officina" not in text  # raw file names stay with the analysts
+    responses = pd.read_parquet(root / "out" / "processed" / "responses.parquet")
+    vat = re.sub(r"\D", "", survey.at[nameless, "Partita IVA"]).zfill(11)
+    row = responses.loc[responses["partita_iva"] == vat]
+    assert len(row) == 1 and row["consenso_nominativo"].item() and row["ragione_sociale"].isna().item()
+
+
+def _dom(path, tmp_path) -> str:
+    from test_browser import BROWSER, FLAGS
+
+    if BROWSER is None:
+        pytest.skip("chromium is not installed")
+    proc = subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()],
+                          capture_output=True, text=True, timeout=180)
+    assert proc.stdout, proc.stderr[-2000:]
+    return proc.stdout
+
+
+class _Elements:
+    """Every element of a DOM with its attributes and text (Python's own HTML parser)."""
+
+    def __init__(self, dom: str):
+        from html.parser import HTMLParser
+
+        self.elements, self.text = [], []
+        outer = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                outer.elements.append((tag, dict(attrs), []))
+
+            def handle_data(self, data):
+                outer.text.append(data)
+                if outer.elements:
+                    outer.elements[-1][2].append(data)
+
+        Parser(convert_charrefs=True).feed(dom)
+
+    def find(self, tag=None, **attrs):
+        return [(t, a, "".join(x)) for t, a, x in self.elements
+                if (tag is None or t == tag) and all(a.get(k) == v for k, v in attrs.items())]
+
+
+def _assert_nothing_from_the_data_is_markup(dom: str):
+    page = _Elements(dom)
+    body = page.find("body")
+    assert body and "data-pwned" not in body[0][1], "a script from the data ran"
+    assert not [a for _, a, _ in page.find() if any(k.startswith("on") for k in a)], "an event handler attribute"
+    assert not page.find("img", src="x") and not [x for t, _, x in page.find() if t == "h1" and "titolo-ostile" in x]
+    assert not [a for t, a, _ in page.find() if t == "a" and "evil.example" in (a.get("href") or "")]
+    assert not [x for t, _, x in page.find() if t in ("b", "strong", "em", "i", "code")
+                and x.startswith(("grassetto-ostile", "corsivo", "codice", "Officina"))]
+    assert not [x for t, _, x in page.find() if t == "script" and "data-pwned" in x]
+    return "".join(page.text)
+
+
+@pytest.mark.slow
+def test_board_report_in_chromium_holds_no_element_from_the_data_and_shows_it_as_text(hostile_run, tmp_path):
+    root, *_ = hostile_run
+    text = _assert_nothing_from_the_data_is_markup(
+        _dom(root / "out" / "reports" / "ostile" / "rapporto_consiglio.html", tmp_path))
+    # The names are there, as the characters they are.
+    assert "<img src=x onerror=" in text or "</table><h1>titolo-ostile</h1>" in text or "<script>" in text
+    assert "[clicca](http://evil.example/x)" in text or "**grassetto-ostile**" in text
+
+
+@pytest.mark.slow
+def test_analyst_notebooks_in_chromium_hold_no_element_from_the_data(hostile_run, tmp_path):
+    from analysis.paths import NOTEBOOKS
+    from analysis.render import Kernel, export_html
+
+    root, *_ = hostile_run
+    processed = root / "out" / "processed"
+    with Kernel() as kernel:
+        for name in ("01_qualita_dati", "04_champion", "05_startup"):
+            nb = kernel.run(NOTEBOOKS / f"{name}.ipynb", {"processed_dir": str(processed), "audience": "analyst",
+                                                          "wave": "<b>ostile</b>"})
+            html = export_html(nb, tmp_path / f"{name}.html")
+            text = _assert_nothing_from_the_data_is_markup(_dom(html, tmp_path))
+            assert "VISTA ANALISTA" in text
+            if name == "01_qualita_dati":
+                assert HOSTILE_FILE in text  # analysts see the file's name, as text
+            if name == "04_champion":
+                assert "␇" in text or "$x^2$" in text or "<img src=x" in text or "**grassetto" in text

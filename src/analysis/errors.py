@@ -33,8 +33,10 @@ class RunFailed(Exception):
 
 def one_line(exc: BaseException) -> str:
     """An exception's message on one line (tracebacks and multi-line messages stay in the logs)."""
+    from analysis.text import visible
+
     text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.split())
+    return visible(" ".join(text.split()))  # file names and cells can carry control characters
 
 
 def os_reason(exc: OSError) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from analysis import catalog, paths, render
 from analysis.config import Config
 from analysis.errors import RunFailed, UsageError, one_line, os_reason
+from analysis.text import visible
 from analysis.transaction import (
     Lock,
     Transaction,
@@ -155,7 +156,7 @@ def transactional(processed: Path, finals: list[Path], build) -> tuple[str, obje
     with lock:
         try:
             for line in recover(state, finals):
-                print(f"Nota: {line}", flush=True)
+                print(visible(f"Nota: {line}"), flush=True)
         except (OSError, ValueError) as exc:
             reason = os_reason(exc) if isinstance(exc, OSError) else one_line(exc)
             raise UsageError(f"impossibile completare l'esecuzione interrotta in {state.parent} ({reason}); "
@@ -233,7 +234,8 @@ def read_surveys(raw: Path, folder: Path, cb, corrections: Path | None):
 
     result = ingest(raw, cb, corrections)
     write_outputs(result, folder, cb)
-    print("\n".join(balance_lines(result.summary)), flush=True)
+    # File and sheet names can carry control characters: the terminal sees them shown, never raw.
+    print("\n".join(visible(line) for line in balance_lines(result.summary)), flush=True)
     if not result.accepted:
         raise RunFailed(f"nessuna risposta accettata in {raw}: il motivo è nel bilancio qui sopra e in "
                         f"{catalog.dataset('ingest_summary').file}")
@@ -242,7 +244,7 @@ def read_surveys(raw: Path, folder: Path, cb, corrections: Path | None):
 
 def _report_failure(exc: RunFailed) -> None:
     where = f" (diagnostica in {exc.attempt}; i risultati precedenti sono intatti)" if exc.attempt else ""
-    print(f"errore: {exc}{where}", file=sys.stderr, flush=True)
+    print(visible(f"errore: {exc}{where}"), file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from analysis import catalog, quality
 from analysis.codebook import Codebook
 from analysis.outputs import save_workbook
+from analysis.text import visible
 
 FORMULA_START = ("=", "+", "-", "@")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -29,7 +30,7 @@ def write_sheet(wb: Workbook, title: str, frame: pd.DataFrame, formats: dict[str
     """One formatted sheet: styled header, frozen first row, widths from the content, number formats by column,
     every text cell written as text."""
     ws = wb.create_sheet(title[:31])
-    ws.append([str(c) for c in frame.columns])
+    ws.append([visible(c) for c in frame.columns])
     for cell in ws[1]:
         cell.fill, cell.font = HEADER_FILL, HEADER_FONT
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -55,8 +56,10 @@ def _cell(v):
     if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
         return None
     if isinstance(v, (list, tuple)):
-        return "; ".join(map(str, v))
-    if hasattr(v, "item") and not isinstance(v, str):
+        return visible("; ".join(map(str, v)))
+    if isinstance(v, str):
+        return visible(v)  # control characters from the data, shown (Excel refuses them raw)
+    if hasattr(v, "item"):
         return v.item()
     return v
 
