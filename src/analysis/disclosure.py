@@ -27,6 +27,7 @@ interactive work and is never exported.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -286,14 +287,15 @@ class Ledger:
 
     entries: list = field(default_factory=list)
 
-    def add(self, caption: str, published: Published, primary: int) -> None:
-        self.entries.append({"table": caption, "primary": primary,
+    def add(self, caption: str, published: Published, primary: int, seconds: float) -> None:
+        self.entries.append({"table": caption, "cells": int(published.counts.size), "primary": primary,
                              "secondary": int(published.hidden.to_numpy().sum()) - primary,
                              "companies_hidden": published.companies_hidden,
-                             "omitted": bool(published.omitted)})
+                             "omitted": bool(published.omitted), "seconds": round(seconds, 4)})
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.entries, columns=["table", "primary", "secondary", "companies_hidden", "omitted"])
+        return pd.DataFrame(self.entries, columns=["table", "cells", "primary", "secondary", "companies_hidden",
+                                                   "omitted", "seconds"])
 
 
 class Gate:
@@ -335,6 +337,7 @@ class Gate:
         if not self.board or counts.empty:
             return Published(table, none)
         grid = Grid(counts.to_numpy(), row_totals, column_totals, 1.0 if listed_only else 0.0)
+        started = time.perf_counter()
         hidden, primary, possible = protect(grid)
         R, C = grid.shape
         mask = pd.DataFrame(hidden[:R * C].reshape(R, C), index=counts.index, columns=counts.columns)
@@ -348,7 +351,7 @@ class Gate:
             omitted = ("Il dettaglio non è mostrato: riguarda meno di 3 imprese e non si può nascondere senza che "
                        "si ricavi dai totali.")
         out = Published(table, mask, row_hidden, column_hidden, omitted)
-        self.ledger.add(caption, out, int(primary[:R * C].sum()))
+        self.ledger.add(caption, out, int(primary[:R * C].sum()), time.perf_counter() - started)
         return out
 
     def bases(self, n: pd.DataFrame, total: pd.Series | None, caption: str) -> pd.DataFrame:

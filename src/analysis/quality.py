@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.disclosure import Gate, with_note
+from analysis.disclosure import SUPPRESSED, Gate, with_note
 from analysis.reporting import fmt_int
 from analysis.values import REASONS
 
@@ -100,7 +100,7 @@ def rejections_by_reason(summary: dict, gate: Gate) -> pd.DataFrame:
     if frame.empty:
         return frame
     shown = gate.counts(frame[["Righe"]], "Righe scartate per motivo", row_totals=False, listed_only=True)
-    return with_note(frame.assign(Righe=shown.show()["Righe"]), shown.omitted)
+    return without_counts(with_note(frame.assign(Righe=shown.show()["Righe"]), shown.omitted), "Righe", "motivo")
 
 
 def issues_by_field(cell_issues: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
@@ -118,7 +118,17 @@ def issues_by_field(cell_issues: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.D
         published = gate.counts(counts, "Celle segnalate per domanda e motivo")
     shown = published.show()
     shown.index = [labels.get(k, k) for k in shown.index]
-    return with_note(shown.rename_axis("Domanda").reset_index(), published.omitted)
+    return without_counts(with_note(shown.rename_axis("Domanda").reset_index(), published.omitted), "Celle segnalate",
+                          "domanda")
+
+
+def without_counts(frame: pd.DataFrame, column: str, what: str) -> pd.DataFrame:
+    """A list whose every count the gate hid: the list alone, and one sentence instead of a column of n.p."""
+    if column in frame and len(frame) and frame[column].eq(SUPPRESSED).all():
+        frame = frame.drop(columns=[column])
+        frame.attrs["note"] = (f"I numeri per {what} non sono pubblicabili: riguardano meno di 3 casi, o si "
+                               "ricaverebbero per differenza dal totale.")
+    return frame
 
 
 def issues_by_file(cell_issues: pd.DataFrame) -> pd.DataFrame:
