@@ -190,7 +190,12 @@ def test_text_from_the_data_is_text():
     assert html_text("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
     md = markdown_text("[x](http://evil.example) **b** <i>")
     assert "[" not in md.replace("\\[", "") and "**" not in md and "<i>" not in md and "http\\:" in md
-    assert figure_text("$x^2$") == r"\$x^2\$"
+    import matplotlib as mpl
+
+    with mpl.rc_context({"text.parse_math": True}):
+        assert figure_text("$x^2$") == r"\$x^2\$"
+    with mpl.rc_context({"text.parse_math": False}):
+        assert figure_text("$x^2$\x07") == "$x^2$␇"
 
 
 def test_only_the_gate_applies_the_threshold_or_reads_the_audience():

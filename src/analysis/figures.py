@@ -355,7 +355,7 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
     fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(scopes) + 2.6))
     sns.heatmap(pivot, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5,
                 cbar_kws={"label": "punteggio di priorità (0-100)", "shrink": 0.8}, ax=ax)
-    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else s, 34) for s in scopes],
+    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else figure_text(s), 34) for s in scopes],
                        rotation=0, fontsize=9)
     ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=55, ha="right", fontsize=9)
     ax.set_xlabel("")
@@ -393,9 +393,9 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
                            node_color=[colour.get(segments.get(n), "#BFBFBF") for n in chosen])
     if chosen:
         annotate_points(ax, np.array([pos[c][0] for c in chosen]), np.array([pos[c][1] for c in chosen]),
-                        [textwrap.fill(labels[c], 30) for c in chosen], fontsize=8)
+                        [textwrap.fill(figure_text(labels[c]), 30) for c in chosen], fontsize=8)
     for s in segment_order:
-        ax.scatter([], [], color=colour[s], label=textwrap.fill(s, 40), s=30)
+        ax.scatter([], [], color=colour[s], label=textwrap.fill(figure_text(s), 40), s=30)
     ax.scatter([], [], color="white", edgecolor="black", s=120, label="Champion")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     ax.set_axis_off()
@@ -455,7 +455,7 @@ def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
     """How often each Champion stays selected when the weights are drawn again."""
     f = frequency.sort_values()
     fig, ax = plt.subplots(figsize=(10, 0.38 * len(f) + 1.4))
-    ax.barh([textwrap.fill(labels[c], 45) for c in f.index], f * 100,
+    ax.barh([textwrap.fill(figure_text(labels[c]), 45) for c in f.index], f * 100,
             color=["#1F4E79" if v >= 0.8 else "#9DC3E6" for v in f])
     for y, v in enumerate(f):
         ax.text(v * 100 + 1, y, f"{fmt_num(v * 100, 0)}%", va="center", fontsize=8)

@@ -62,8 +62,10 @@ def setup_plots(figure_format: str = "png") -> None:
     set_matplotlib_formats(figure_format)
 
     sns.set_theme(style="whitegrid", context="notebook")
+    # No maths from a "$" in a label: names from the data are drawn as the characters they are.
     mpl.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold",
-                         "axes.titlesize": 13, "figure.autolayout": True, "svg.fonttype": "none"})
+                         "axes.titlesize": 13, "figure.autolayout": True, "svg.fonttype": "none",
+                         "text.parse_math": False})
 
 
 @dataclass

@@ -69,5 +69,9 @@ def markdown_text(value: object) -> str:
 
 
 def figure_text(value: object) -> str:
-    """``value`` for a matplotlib label: visible control characters, ``$`` escaped so no maths is typeset."""
-    return visible(value).replace("$", r"\$")
+    """``value`` for a matplotlib label: visible control characters, and no maths typeset from a ``$`` (the
+    report's figures switch maths off in :func:`analysis.reporting.setup_plots`; elsewhere ``$`` is escaped)."""
+    import matplotlib as mpl
+
+    text = visible(value)
+    return text.replace("$", r"\$") if mpl.rcParams["text.parse_math"] else text
