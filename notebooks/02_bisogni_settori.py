@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import figures, maturity, needs, paths, quality, weights
-from analysis.disclosure import Gate
+from analysis.disclosure import SUPPRESSED, Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import restore_needs
 
@@ -136,7 +136,7 @@ plt.show()
 # %%
 fam = needs.family_table(families, summary, cb)
 table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].map(", ".join),
-                    "Voto 4-5 (media dei bisogni)": fam["share_high"].map(fmt_pct),
+                    "Voto 4-5 (media dei bisogni)": fam["share_high"].map(lambda v: SUPPRESSED if v != v else fmt_pct(v)),
                     "Correlazione interna": fam["mean_correlation"].map(lambda v: fmt_num(v, 2))})
       [["Famiglia", "Bisogni", "Voto 4-5 (media dei bisogni)", "Correlazione interna"]],
       f"Famiglie di bisogni (correlazione media almeno {fmt_num(min_correlation, 2)})")
@@ -168,7 +168,7 @@ for groups, values, what in breakdowns:
     published = maturity.band_counts(by_group, gate, f"Fasce di maturità per {what}")
     fig = figures.maturity_bands(by_group, published, f"Fasce di maturità per {what}")
     plt.show()
-    display(table(maturity.band_table(by_group, published), f"Indice di maturità per {what}"))
+    display(table(maturity.band_table(by_group, published, gate), f"Indice di maturità per {what}"))
 
 # %% [markdown]
 # ### Bisogni e maturità: dove il divario è maggiore

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis import figures, network, paths, priorities, segmentation
+from analysis import champions, figures, network, paths, priorities, segmentation
 from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
@@ -44,6 +44,14 @@ segments = segmentation.board_segments(seg, gate)
 sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
                           cb.sector_short, what="gruppo merceologico")
 board_labels = segments.labels(seg.labels)
+# The Champion section shows some companies one by one, with their segment, group and supply-chain position: the
+# tables below treat them as known to every reader.
+named = champion_positions = None
+if data.has("champions") and data.has("champion_candidates"):
+    champs = data.read("champions")
+    named = champions.shown_one_by_one(champs, data.read("champion_candidates"),
+                                       cfg["champion.alternative_per_segmento"])
+    champion_positions = champs["company_id"]
 
 # %% [markdown]
 # ## Il metodo
@@ -103,7 +111,7 @@ Markdown("\n\n".join(notes))
 # l'importanza media nel segmento e quella di tutte le imprese (tra parentesi nella tabella, per esempio 2,1x).
 
 # %%
-table(segmentation.segment_overview(responses, seg, cb, gate, segments, sectors), "Segmenti di imprese")
+table(segmentation.segment_overview(responses, seg, cb, gate, segments, sectors, named=named), "Segmenti di imprese")
 
 # %%
 if not segments.omitted:
@@ -130,7 +138,7 @@ display(table(segmentation.segment_mix(responses, seg, segments, sizes, size_val
                                        "Imprese per segmento e classe dimensionale"),
               "Imprese per segmento e classe dimensionale"))
 display(table(segmentation.segment_mix(responses, seg, segments, position_groups, position_values, gate,
-                                       "Imprese per segmento e posizione nella filiera"),
+                                       "Imprese per segmento e posizione nella filiera", named=champion_positions),
               "Imprese per segmento e posizione nella filiera"))
 
 # %% [markdown]
@@ -160,7 +168,7 @@ Markdown(f"Rete di fornitura: {fmt_int(len(edges))} legami cliente-fornitore tra
          f"{fmt_int(unmatched)} citazioni riguardano imprese che non hanno risposto.")
 
 # %%
-table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, priorita_mostrate),
+table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, gate, priorita_mostrate),
       "Le priorità della filiera (tutte le imprese)")
 
 # %%

@@ -26,7 +26,7 @@ report_formato_figure = "png"  # report.formato_figure: png, or svg so that the 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import champions, figures, network, paths
+from analysis import champions, figures, network, paths, segmentation
 from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
 from analysis.steps import champion_rules
@@ -62,7 +62,10 @@ report_header("Le imprese Champion", wave or "non indicata", data.summary, sampl
 
 # %%
 seg = data.segmentation()
-table_ = data.read("champions")
+# For the board a segment of fewer than 3 companies is "altre imprese" here too, as in the segment section.
+segments = segmentation.board_segments(seg, gate)
+seg_board = segmentation.board_segment_names(seg, segments)
+table_ = champions.board_view(data.read("champions"), seg_board)
 cands = data.read("champion_candidates")
 selection = data.read("champion_selection")
 frequency = cands.set_index("company_id")["frequenza_selezione"]
@@ -72,10 +75,14 @@ Markdown(f"Candidate: {fmt_int(len(cands))} imprese ({fmt_int((cands['disponibil
          f"{fmt_int((cands['disponibilita'] < 1).sum())} da confermare). Champion scelti: {len(table_)}.")
 
 # %%
-if selection["messages"]:
+if selection["messages"] and gate.analyst:
     display(Markdown("**Vincoli che non si possono rispettare** (la scelta li ha allentati):\n\n"
                      + "\n".join(f"- {markdown_text(m)}" for m in selection["messages"])))
-table(champions.rules_table(champion_rules(cfg), selection["minimum"], weights), "Vincoli e pesi della scelta")
+elif selection["messages"]:  # they count candidates of single segments and groups: the board gets how many
+    display(Markdown(f"**{len(selection['messages'])} vincoli non si potevano rispettare** e la scelta li ha "
+                     "allentati (il dettaglio è nella vista per gli analisti)."))
+minimum = {s: n for s, n in selection["minimum"].items() if seg_board.get(s, s) == s}
+table(champions.rules_table(champion_rules(cfg), minimum, weights), "Vincoli e pesi della scelta")
 
 # %% [markdown]
 # ## I Champion
@@ -95,8 +102,9 @@ plt.show()
 # %%
 edges, _ = network.supply_edges(responses, cb)
 graph = network.supply_graph(responses, edges)
-fig = figures.supply_network(graph, dict(zip(responses["company_id"], seg.named(), strict=True)), chosen,
-                             shown.to_dict(), [seg.names[s] for s in sorted(seg.names)], cfg["seed"])
+fig = figures.supply_network(graph, dict(zip(responses["company_id"], seg.named().map(seg_board), strict=True)),
+                             chosen, shown.to_dict(), list(dict.fromkeys(seg_board[seg.names[s]]
+                                                                         for s in sorted(seg.names))), cfg["seed"])
 plt.show()
 
 # %% [markdown]
@@ -113,4 +121,4 @@ plt.show()
 
 # %%
 alt = champions.alternates(cands, cands["score"], chosen, frequency, cfg["champion.alternative_per_segmento"])
-table(champions.alternates_report(alt, shown, cb), "Alternative per segmento")
+table(champions.alternates_report(champions.board_view(alt, seg_board), shown, cb), "Alternative per segmento")

@@ -27,7 +27,7 @@ sintesi_priorita_mostrate = 5  # sintesi.priorita_mostrate: supply-chain priorit
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import board, figures, paths, priorities
+from analysis import board, champions, figures, paths, priorities, segmentation
 from analysis.disclosure import Gate
 from analysis.reporting import load_processed, report_header, setup_plots
 from analysis.text import markdown_text
@@ -64,7 +64,9 @@ display(Markdown("### I segmenti di imprese\n\n" + "\n".join(board.segment_lines
 
 # %%
 names = gate.names(data.responses, data.key(), mark=True)
-champs = data.read("champions")
+seg = data.segmentation()
+champs = champions.board_view(data.read("champions"),
+                              segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate)))
 candidates = data.read("champion_candidates")
 display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))))
 

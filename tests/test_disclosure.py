@@ -231,3 +231,22 @@ def test_only_the_gate_applies_the_threshold_or_reads_the_audience():
 def test_every_hidden_cell_shows_the_same_mark():
     shown = Gate().counts(pd.DataFrame({"a": [1, 40], "b": [5, 50]}), "t").show()
     assert set(shown.to_numpy().ravel()) <= {SUPPRESSED, "40", "50", "5", "1"} and "1" not in shown.to_numpy()
+
+
+def test_a_share_is_hidden_when_either_side_of_it_counts_fewer_than_3_companies():
+    hidden = Gate().share([1 / 9, 0.5, 0.95, 0.0, 0.5], [9, 10, 40, 12, 2])
+    assert hidden.tolist() == [True, False, True, False, True]  # 1 of 9; 5 of 10; 2 not of 40; none; base of 2
+    assert not Gate("analyst").share([1 / 9], [9]).any()
+
+
+def test_the_needs_summary_hides_shares_that_give_a_count_away():
+    from analysis.needs import ALL_COMPANIES, published_summary
+
+    summary = pd.DataFrame({"need": ["a"] * 3 + ["b"] * 3, "gruppo_merceologico": ["M", "S", ALL_COMPANIES] * 2,
+                            "n": [5, 4, 9, 20, 30, 50], "n_high": [0, 1, 1, 10, 12, 22],
+                            "share_high": [0, 0.25, 1 / 9, 0.5, 0.4, 0.44], "mean": 3.0, "ci_low": 2.0,
+                            "ci_high": 4.0})
+    out = published_summary(summary, Gate()).set_index(["need", "gruppo_merceologico"])
+    assert out.loc[("a", "S"), "share_hidden"] and out.loc[("a", ALL_COMPANIES), "share_hidden"]
+    assert out.loc[("a", "M"), "share_hidden"]  # 0 of 5 beside the hidden ones would give the 1 away
+    assert not out.loc["b", "share_hidden"].any() and not out["hidden"].any()

@@ -78,7 +78,7 @@ DATASETS: tuple[Dataset, ...] = (
             "fonte dei pesi, celle di ponderazione, lettura del registro soci, tassi di risposta",
             required=("source", "cells", "register", "rates", "outside")),
     Dataset("needs_summary", "needs_summary.csv", "csv", "bisogni",
-            "per bisogno e gruppo: risposte, quota con voto 4-5, importanza media e intervallo al 95%",
+            "per bisogno e gruppo: risposte, imprese e quota con voto 4-5, importanza media e intervallo al 95%",
             "needs_summary", {"need": str, "group": str}),
     Dataset("sector_comparison", "sector_comparison.csv", "csv", "bisogni",
             "i due gruppi merceologici a confronto, bisogno per bisogno (Mann-Whitney, rank-biserial, BH)",

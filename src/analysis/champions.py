@@ -332,6 +332,26 @@ def robustness(cands: pd.DataFrame, segment_shares: dict[str, float], sectors: l
     return counts / draws
 
 
+def shown_one_by_one(champions: pd.DataFrame, cands: pd.DataFrame, per_segment: int) -> pd.Index:
+    """The companies the Champion section shows individually (with segment and group): the Champions and the
+    alternatives per segment (see :func:`alternates`)."""
+    chosen = champions["company_id"].tolist()
+    frequency = cands.set_index("company_id")["frequenza_selezione"]
+    alt = alternates(cands, cands["score"], chosen, frequency, per_segment)
+    return pd.Index(chosen + alt["company_id"].tolist())
+
+
+def board_view(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """A Champion or alternative table with each segment named as the board sees it (``names`` from
+    :func:`analysis.segmentation.board_segment_names`: a merged segment is "altre imprese"), in the reasons
+    too."""
+    out = table.assign(segment=table["segment"].map(lambda s: names.get(s, s)))
+    if "reasons" in out:
+        out["reasons"] = [r.replace(f'Segmento "{s}"', f'Segmento "{names.get(s, s)}"')
+                          for r, s in zip(out["reasons"], table["segment"], strict=True)]
+    return out
+
+
 def alternates(cands: pd.DataFrame, scores: pd.Series, chosen: list[str], frequency: pd.Series,
                per_segment: int = 2) -> pd.DataFrame:
     """The best candidates not chosen, per segment: most often selected under other weights, then score."""

@@ -60,14 +60,15 @@ class Grid:
     Cells are numbered: the interior row by row, then the row totals (when
     ``row_totals``), the column totals (when ``column_totals``) and the grand
     total. Totals are public: they are never hidden unless they are small
-    themselves. ``lower`` is what a reader knows about every interior cell
-    without seeing it (1 when the table lists only categories that occur).
+    themselves. ``lower`` is what a reader knows about each interior cell
+    without seeing it: 1 when the table lists only categories that occur, or
+    the companies of that cell the report names one by one (Champions).
     """
 
     values: np.ndarray
     row_totals: bool = True
     column_totals: bool = True
-    lower: float = 0.0
+    lower: float | np.ndarray = 0.0
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -123,7 +124,7 @@ class Grid:
 
     def lower_bounds(self) -> np.ndarray:
         lb = np.zeros(len(self.cells()))
-        lb[:self.interior()] = self.lower
+        lb[:self.interior()] = np.ravel(np.broadcast_to(self.lower, self.values.shape))
         return lb
 
     def rectangle_partners(self, cell: int) -> list[tuple[int, int, int]]:
@@ -321,6 +322,15 @@ class Gate:
         out = (n < MIN_COMPANIES) & self.board
         return bool(out) if out.ndim == 0 else out
 
+    def share(self, share, n) -> np.ndarray:
+        """Whether a share of ``n`` companies (for example those rating a need 4-5) is hidden: the share times
+        ``n`` is a count, so it is hidden when either side of the split, or ``n``, is 1 or 2 companies. For a
+        share shown beside other groups' and a total's, use :meth:`counts` on the split instead."""
+        n = np.nan_to_num(np.asarray(n, dtype=float))
+        yes = np.rint(np.nan_to_num(np.asarray(share, dtype=float)) * n)
+        return np.asarray(self.small(np.where(n > 0, n, MIN_COMPANIES)) | self.small(np.where(yes > 0, yes, MIN_COMPANIES))
+                          | self.small(np.where(n - yes > 0, n - yes, MIN_COMPANIES)), dtype=bool)
+
     def value(self, v, n, fmt) -> str:
         """One aggregate over ``n`` companies, as text."""
         return SUPPRESSED if self.small(np.nan_to_num(n)) else fmt(v)
@@ -328,15 +338,20 @@ class Gate:
     # -- count tables -------------------------------------------------------
 
     def counts(self, table: pd.DataFrame, caption: str, row_totals: bool = True, column_totals: bool = True,
-               listed_only: bool = False) -> Published:
+               listed_only: bool = False, known: pd.DataFrame | None = None) -> Published:
         """A table of company counts safe for the board, given that its row totals (``row_totals``), column
         totals (``column_totals``) and grand total are shown here or elsewhere. ``listed_only``: the table
-        lists only categories that occur, so a reader knows each cell is at least 1."""
+        lists only categories that occur, so a reader knows each cell is at least 1; ``known``: per cell, the
+        companies the report shows one by one elsewhere (Champions and their alternatives), a lower bound
+        every reader has."""
         counts = table.fillna(0).astype(float)
         none = pd.DataFrame(False, index=counts.index, columns=counts.columns)
         if not self.board or counts.empty:
             return Published(table, none)
-        grid = Grid(counts.to_numpy(), row_totals, column_totals, 1.0 if listed_only else 0.0)
+        lower = np.full(counts.shape, 1.0 if listed_only else 0.0)
+        if known is not None:
+            lower = np.maximum(lower, known.reindex(index=counts.index, columns=counts.columns).fillna(0).to_numpy())
+        grid = Grid(counts.to_numpy(), row_totals, column_totals, lower)
         started = time.perf_counter()
         hidden, primary, possible = protect(grid)
         R, C = grid.shape

@@ -18,8 +18,8 @@ from scipy.cluster import hierarchy
 
 from analysis.codebook import Codebook
 from analysis.disclosure import SUPPRESSED, Gate, Published
-from analysis.maturity import BAND_LABELS, weighted_mean
-from analysis.needs import ALL_COMPANIES, NeedFamilies
+from analysis.maturity import BAND_LABELS, NO_INDEX, weighted_mean
+from analysis.needs import ALL_COMPANIES, NeedFamilies, display_order
 from analysis.reporting import fmt_num, sector_palette
 from analysis.text import figure_text
 
@@ -30,9 +30,10 @@ STARRED = 3  # priorities marked with a star in each column of the priority heat
 def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False):
     """Horizontal bars: share of companies rating each need 4-5, sector groups side by side, sorted by the
     share over all companies (``summary`` from :func:`analysis.needs.published_summary`)."""
-    overall = summary[summary["gruppo_merceologico"] == ALL_COMPANIES].set_index("need")["share_high"]
-    order = overall.sort_values(ascending=False).index.tolist()
-    part = summary[summary["gruppo_merceologico"] != ALL_COMPANIES].copy()
+    all_rows = summary[summary["gruppo_merceologico"] == ALL_COMPANIES].set_index("need")
+    overall = all_rows["share_high"].where(~all_rows["share_hidden"].astype(bool))
+    order = display_order(summary)
+    part = summary[summary["gruppo_merceologico"] != ALL_COMPANIES].assign(hidden=lambda f: f["share_hidden"])
     palette = sector_palette(cb)
     groups = [g for g in cb.sector_labels if g in set(part["gruppo_merceologico"])]
     fig, ax = plt.subplots(figsize=(10, 0.22 * len(order) * max(len(groups), 1) + 1.2))
@@ -51,7 +52,9 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False)
                label="Tutte le imprese")
     ax.set_yticks(y, [cb.by_key[k].short for k in order])
     ax.invert_yaxis()
-    ax.set_xlim(0, min(100, max(5.0, float(part["share_high"].max()) * 100 * 1.15 + 5)))
+    published = part.loc[~part["hidden"].astype(bool), "share_high"]
+    top = float(published.max()) * 100 if len(published) else 50.0
+    ax.set_xlim(0, min(100, max(5.0, top * 1.15 + 5)))
     ax.set_xlabel("Imprese che lo giudicano molto rilevante o prioritario (voto 4-5), %"
                   + (" - dati ponderati" if weighted else ""))
     ax.set_title("Bisogni per gruppo merceologico")
@@ -63,9 +66,9 @@ def need_heatmap(summary: pd.DataFrame, cb: Codebook):
     """Need x group heatmap of the share rating 4-5 (%); hidden cells (``summary`` from
     :func:`analysis.needs.published_summary`) left blank and marked."""
     table = summary.pivot(index="need", columns="gruppo_merceologico", values="share_high") * 100
-    hidden = summary.pivot(index="need", columns="gruppo_merceologico", values="hidden")
+    hidden = summary.pivot(index="need", columns="gruppo_merceologico", values="share_hidden")
     cols = [c for c in [*cb.sector_labels, ALL_COMPANIES] if c in table.columns]
-    order = table[ALL_COMPANIES].sort_values(ascending=False).index if ALL_COMPANIES in table else table.index
+    order = display_order(summary)
     table, hidden = table.loc[order, cols], hidden.loc[order, cols]
     mask = hidden.fillna(True).astype(bool).to_numpy()
     annot = np.where(mask, SUPPRESSED, table.map(lambda v: fmt_num(v, 0)).to_numpy())
@@ -173,19 +176,21 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
     size is hidden are left out."""
     keep = ~published.row_hidden if published.row_hidden is not None else pd.Series(True, index=table.index)
     table, hidden = table[keep.to_numpy()], published.hidden[keep.to_numpy()]
-    counts = table[BAND_LABELS].where(~hidden, 0)
-    shares = counts.div(table["n"], axis=0) * 100
+    columns = [*BAND_LABELS, NO_INDEX]
+    # Shares of the group's size (published), never of the companies with an index (not published).
+    counts = table[columns].where(~hidden[columns], 0)
+    shares = counts.div(table[columns].sum(axis=1), axis=0) * 100
     shares["n.p."] = 100 - shares.sum(axis=1)
     fig, ax = plt.subplots(figsize=(10, 0.55 * len(shares) + 1.8))
     left = np.zeros(len(shares))
     names = [(labels or {}).get(g, g) for g in shares.index]
-    for band, color in zip([*BAND_LABELS, "n.p."], [*BAND_COLORS, "#D9D9D9"], strict=True):
-        if band == "n.p." and not (shares[band] > 0.01).any():
+    for band, color in zip([*columns, "n.p."], [*BAND_COLORS, "#EFE8D8", "#A6A6A6"], strict=True):
+        if band in (NO_INDEX, "n.p.") and not (shares[band] > 0.01).any():
             continue
         ax.barh(names, shares[band], left=left, color=color,
-                label=band if band != "n.p." else "non pubblicabile")
+                label={"n.p.": "non pubblicabile", NO_INDEX: "senza indice"}.get(band, band))
         for y, (lo, v) in enumerate(zip(left, shares[band], strict=True)):
-            if v >= 6 and band != "n.p.":
+            if v >= 6 and band in BAND_LABELS:
                 ax.text(lo + v / 2, y, f"{fmt_num(v, 0)}%", ha="center", va="center", color="white", fontsize=8)
         left += shares[band].to_numpy()
     ax.invert_yaxis()
@@ -519,7 +524,8 @@ def needs_change(table: pd.DataFrame, cb: Codebook, label_before: str, label_now
             ax.text(max(b, n) * 100 + 1, yy, f"{'+' if n >= b else ''}{fmt_num((n - b) * 100, 0)} punti",
                     va="center", fontsize=8)
     ax.set_yticks(y, [cb.by_key[k].short for k in t["need"]])
-    ax.set_xlim(0, min(100, float(np.nanmax(t[["share_before", "share_now"]].to_numpy())) * 100 + 15))
+    shown = t[["share_before", "share_now"]].to_numpy(dtype=float)
+    ax.set_xlim(0, min(100, (float(np.nanmax(shown)) if np.isfinite(shown).any() else 0.5) * 100 + 15))
     ax.set_xlabel("Imprese che lo giudicano 4-5 (%)")
     ax.set_title("Bisogni: rilevazione precedente e attuale")
     ax.legend(loc="lower right")

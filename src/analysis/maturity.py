@@ -110,8 +110,10 @@ def gap_table(gap: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
     """:func:`need_gap` for the report, largest gap first; for the board the maturity of fewer than 3
     companies rating a need 4-5 is not shown."""
     dims = {f.dimension: f.short for f in cb.maturity}
-    g = gap.sort_values("gap", ascending=False, kind="stable")
-    hide = gate.small(g["n_high"].to_numpy())
+    hidden = np.asarray(gate.small(gap["n_high"].to_numpy()), dtype=bool)
+    # Hidden rows last: their place in the order would bound their gap.
+    g = pd.concat([gap[~hidden].sort_values("gap", ascending=False, kind="stable"), gap[hidden]])
+    hide = np.asarray(gate.small(g["n_high"].to_numpy()), dtype=bool)
 
     def col(values, fmt):
         return [SUPPRESSED if h else fmt(v) for h, v in zip(hide, values, strict=True)]
@@ -127,25 +129,37 @@ def gap_table(gap: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
     })
 
 
+NO_INDEX = "Senza indice"
+
+
 def board_groups(scores: pd.DataFrame, groups: pd.Series, categories, weights: pd.Series | None = None
                  ) -> pd.DataFrame:
     """:func:`maturity_by_group` over the categories the board sees (``categories``, from
-    :meth:`analysis.disclosure.Gate.categories`: small ones merged)."""
-    return maturity_by_group(scores, categories.labels(groups), categories.order, weights)
+    :meth:`analysis.disclosure.Gate.categories`: small ones merged), with the companies of each group that
+    have no index (:data:`NO_INDEX`), so that the bands add up to the group sizes the report shows."""
+    labels = categories.labels(groups)
+    out = maturity_by_group(scores, labels, categories.order, weights).reindex(categories.order)
+    out[BAND_LABELS + ["n"]] = out[BAND_LABELS + ["n"]].fillna(0).astype(int)
+    out[NO_INDEX] = labels.value_counts().reindex(categories.order).fillna(0).astype(int) - out["n"]
+    return out
 
 
 def band_counts(by_group: pd.DataFrame, gate: Gate, caption: str) -> Published:
-    """The band counts of :func:`maturity_by_group` as the board may see them: each group's total and each
-    band's total are shown (here and in the other breakdown), so small cells are protected against both."""
-    return gate.counts(by_group[BAND_LABELS], caption)
+    """The band counts of :func:`board_groups` (with the companies without an index) as the board may see
+    them: each group's size and each band's total are shown (here, in the other breakdown and in the data
+    quality section), so small cells are protected against both."""
+    return gate.counts(by_group[BAND_LABELS + [NO_INDEX]], caption)
 
 
-def band_table(by_group: pd.DataFrame, published: Published, labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Companies, mean index and band counts per group, as ``published`` (:func:`band_counts`) allows."""
+def band_table(by_group: pd.DataFrame, published: Published, gate: Gate) -> pd.DataFrame:
+    """Companies, mean index and band counts per group (and those without an index), as ``published``
+    (:func:`band_counts`) allows; the mean index is hidden with the group's size or under 3 companies."""
     out = published.show()
     row_hidden = published.row_hidden if published.row_hidden is not None else pd.Series(False, index=out.index)
-    out.insert(0, "Indice medio", [SUPPRESSED if h else fmt_num(v) for h, v in zip(row_hidden, by_group["indice_medio"],
+    small = np.asarray(row_hidden, dtype=bool) | published.hidden[NO_INDEX].to_numpy() | np.asarray(
+        gate.small(by_group["n"].to_numpy()), dtype=bool)
+    out.insert(0, "Indice medio", [SUPPRESSED if h else fmt_num(v) for h, v in zip(small, by_group["indice_medio"],
                                                                                    strict=True)])
     out.insert(0, "Imprese", published.row_total_text())
-    out.insert(0, "Gruppo", [(labels or {}).get(g, g) for g in by_group.index])
+    out.insert(0, "Gruppo", list(by_group.index))
     return with_note(out.reset_index(drop=True), published.omitted)

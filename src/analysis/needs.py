@@ -66,7 +66,8 @@ def _weighted_mean_ci(x: np.ndarray, w: np.ndarray, level: float = 0.95) -> tupl
 
 def need_summary(long: pd.DataFrame, cb: Codebook, by: str = "gruppo_merceologico",
                  include_all: bool = True) -> pd.DataFrame:
-    """Per need and group: ``n`` (companies that answered), ``share_high`` (rating 4-5), ``mean`` importance
+    """Per need and group: ``n`` (companies that answered), ``n_high`` (companies rating it 4-5, unweighted),
+    ``share_high`` (the share rating 4-5), ``mean`` importance
     and its 95% interval ``ci_low``-``ci_high``. Weighted by the ``weight`` column. Groups follow the codebook
     order (sector groups, then size classes); ``include_all`` adds the group :data:`ALL_COMPANIES`."""
     parts = [long] + ([long.assign(**{by: ALL_COMPANIES})] if include_all else [])
@@ -75,9 +76,10 @@ def need_summary(long: pd.DataFrame, cb: Codebook, by: str = "gruppo_merceologic
     for (need, group), g in frame.groupby(["need", by], observed=True, sort=False):
         x, w = g["importance"].to_numpy(float), g["weight"].to_numpy(float)
         mean, lo, hi = _weighted_mean_ci(x, w)
-        rows.append({"need": need, by: group, "n": len(g), "share_high": float(np.average(g["high"], weights=w)),
+        rows.append({"need": need, by: group, "n": len(g), "n_high": int(g["high"].sum()),
+                     "share_high": float(np.average(g["high"], weights=w)),
                      "mean": mean, "ci_low": lo, "ci_high": hi})
-    out = pd.DataFrame(rows, columns=["need", by, "n", "share_high", "mean", "ci_low", "ci_high"])
+    out = pd.DataFrame(rows, columns=["need", by, "n", "n_high", "share_high", "mean", "ci_low", "ci_high"])
     order = {**{s: i for i, s in enumerate(cb.sector_labels)}, **{s: 10 + i for i, s in enumerate(cb.size_labels)},
              ALL_COMPANIES: 99}
     need_order = {k: i for i, k in enumerate(cb.need_keys)}
@@ -181,16 +183,21 @@ def need_families(responses: pd.DataFrame, cb: Codebook, min_correlation: float 
 
 def family_table(families: NeedFamilies, summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """One row per family: its needs (short labels), their mean share rating 4-5 over all companies,
-    and the mean correlation inside the family."""
-    overall = summary[summary.iloc[:, 1] == ALL_COMPANIES].set_index("need")["share_high"]
+    and the mean correlation inside the family. With ``summary`` from :func:`published_summary`, the mean
+    share is left out (NaN, listed last) when any of its needs' shares is hidden: the mean and the other
+    shares would give it away."""
+    overall = summary[summary.iloc[:, 1] == ALL_COMPANIES].set_index("need")
+    hidden = overall["share_hidden"] if "share_hidden" in overall else pd.Series(False, index=overall.index)
     rows = []
     for fam, keys in families.members().items():
         block = families.correlation.loc[keys, keys].to_numpy()
         inner = block[np.triu_indices(len(keys), 1)]
+        secret = bool(hidden.reindex(keys).fillna(True).any())
         rows.append({"family": fam, "needs": [cb.by_key[k].short for k in keys], "size": len(keys),
-                     "share_high": float(overall.reindex(keys).mean()),
+                     "share_high": np.nan if secret else float(overall["share_high"].reindex(keys).mean()),
                      "mean_correlation": float(inner.mean()) if len(inner) else np.nan})
-    return pd.DataFrame(rows).sort_values(["share_high", "family"], ascending=[False, True]).reset_index(drop=True)
+    return pd.DataFrame(rows).sort_values(["share_high", "family"], ascending=[False, True],
+                                          na_position="last").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------
@@ -204,20 +211,52 @@ def fmt_p(p: float) -> str:
 
 
 def published_summary(summary: pd.DataFrame, gate: Gate, breakdown: bool = True) -> pd.DataFrame:
-    """:func:`need_summary` as the board may see it, with a ``hidden`` column: a group's figures for a need
-    are hidden when fewer than 3 companies answered, and so is a second group's, since the figure over all
-    companies is shown beside them. ``breakdown=False`` keeps only the figures over all companies (a group
-    under 3 companies that merging cannot help)."""
+    """:func:`need_summary` as the board may see it, with two columns the tables and figures follow:
+
+    * ``hidden``: the group's companies and mean importance are not shown: fewer than 3 companies answered,
+      or another group's would give it away beside the figure over all companies;
+    * ``share_hidden``: its share rating 4-5 is not shown either: the share times the companies that answered
+      is a count, so the companies rating it 4-5 and the others are protected like any count table (groups
+      x {4-5, other}, against the group sizes and the figures over all companies).
+
+    ``breakdown=False`` keeps only the figures over all companies (a group under 3 companies that merging
+    cannot help)."""
     by = summary.columns[1]
     s = summary if breakdown else summary[summary[by] == ALL_COMPANIES]
     n = s.pivot(index="need", columns=by, values="n")
+    high = s.pivot(index="need", columns=by, values="n_high")
     total = n[ALL_COMPANIES] if ALL_COMPANIES in n else None
     groups = [c for c in n.columns if c != ALL_COMPANIES]
     hidden = gate.bases(n[groups], total, "Bisogni per gruppo merceologico") if groups else pd.DataFrame(index=n.index)
     if total is not None:
         hidden[ALL_COMPANIES] = gate.small(total.fillna(0).to_numpy())
-    flags = hidden.stack()
-    return s.assign(hidden=[bool(flags.get((k, g), True)) for k, g in zip(s["need"], s[by], strict=True)])
+    shares = hidden.copy()
+    for need in n.index:
+        rows = groups or [ALL_COMPANIES]
+        split = pd.DataFrame({"4-5": high.loc[need, rows].fillna(0).to_numpy(),
+                              "altro": (n.loc[need, rows] - high.loc[need, rows]).fillna(0).to_numpy()}, index=rows)
+        published = gate.counts(split, f"Voto 4-5 per gruppo: {need}", column_totals=bool(groups))
+        for g in rows:
+            shares.loc[need, g] = bool(shares.loc[need, g]) or bool(published.hidden.loc[g].any())
+        if groups and ALL_COMPANIES in shares:
+            shares.loc[need, ALL_COMPANIES] = bool(shares.loc[need, ALL_COMPANIES]) or bool(
+                published.column_hidden.any())
+    flags, share_flags = hidden.stack(), shares.stack()
+    keys = list(zip(s["need"], s[by], strict=True))
+    return s.assign(hidden=[bool(flags.get(k, True)) for k in keys],
+                    share_hidden=[bool(share_flags.get(k, True)) for k in keys])
+
+
+def display_order(summary: pd.DataFrame) -> list[str]:
+    """Needs by their share rating 4-5 over all companies, highest first; needs whose share is hidden come
+    last, in the codebook's order (their place in a sorted list would bound the hidden share)."""
+    by = summary.columns[1]
+    overall = summary[summary[by] == ALL_COMPANIES].set_index("need")
+    if overall.empty:
+        return list(dict.fromkeys(summary["need"]))
+    hidden = overall["share_hidden"] if "share_hidden" in overall else pd.Series(False, index=overall.index)
+    shown = overall.loc[~hidden, "share_high"].sort_values(ascending=False, kind="stable").index.tolist()
+    return shown + overall.index[hidden.to_numpy()].tolist()
 
 
 def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -225,15 +264,15 @@ def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     rating it 4-5, mean importance with its 95% interval; ``summary`` from :func:`published_summary`."""
     by = summary.columns[1]
     groups = list(dict.fromkeys(summary[by]))
-    overall = summary[summary[by] == ALL_COMPANIES].set_index("need")["share_high"]
-    order = overall.sort_values(ascending=False, kind="stable").index if len(overall) else summary["need"].unique()
+    order = display_order(summary)
     out = pd.DataFrame({"Bisogno": [cb.by_key[k].short for k in order]})
     for g in groups:
         part = summary[summary[by] == g].set_index("need").reindex(order)
         name = cb.sector_short.get(g, cb.size_labels.get(g, g))
         hide = part["hidden"].fillna(True).astype(bool).to_numpy()
+        hide_share = part["share_hidden"].fillna(True).astype(bool).to_numpy()
         out[f"{name}: imprese"] = [SUPPRESSED if h else fmt_int(v) for h, v in zip(hide, part["n"], strict=True)]
-        out[f"{name}: voto 4-5"] = [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide, part["share_high"],
+        out[f"{name}: voto 4-5"] = [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide_share, part["share_high"],
                                                                                    strict=True)]
         out[f"{name}: media (IC 95%)"] = [
             SUPPRESSED if h else f"{fmt_num(m, 2)} ({fmt_num(lo, 2)}-{fmt_num(hi, 2)})"

@@ -31,6 +31,7 @@ import pandas as pd
 
 from analysis import scoring
 from analysis.codebook import Codebook
+from analysis.disclosure import SUPPRESSED
 from analysis.reporting import fmt_num, fmt_pct
 from analysis.text import markdown_text
 
@@ -127,12 +128,15 @@ def weights_table(weights: dict) -> pd.DataFrame:
                          "Peso": [fmt_pct(w[c] / total, 0) for c in COMPONENTS]})
 
 
-def top_table(table: pd.DataFrame, cb: Codebook, scope: str, top: int = 5) -> pd.DataFrame:
-    """The ``top`` priorities of a scope, for the report."""
+def top_table(table: pd.DataFrame, cb: Codebook, scope: str, gate, top: int = 5) -> pd.DataFrame:
+    """The ``top`` priorities of a scope, for the report; a share rating 4-5 that counts fewer than 3
+    companies on either side (4-5 or not) is not shown (share times companies would give the count)."""
     t = table[table["scope"] == scope].head(top)
+    hide = gate.share(t["n_high"] / t["n"].where(t["n"] > 0), t["n"])
     return pd.DataFrame({"Posizione": t["rank"].to_numpy(), "Bisogno": [cb.by_key[k].short for k in t["need"]],
                          "Punteggio": [fmt_num(v, 1) for v in t["score"]],
-                         "Voto 4-5": [fmt_pct(v) for v in t["diffusione"]]})
+                         "Voto 4-5": [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide, t["diffusione"],
+                                                                                     strict=True)]})
 
 
 def segment_lines(table: pd.DataFrame, cb: Codebook, names: dict[int, str], top: int = 3) -> str:

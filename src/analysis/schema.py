@@ -168,7 +168,8 @@ def weights_schema(cb) -> pa.DataFrameSchema:
 def needs_summary_schema(cb) -> pa.DataFrameSchema:
     share = pa.Column(float, pa.Check.in_range(0, 1), nullable=True)
     return pa.DataFrameSchema({"need": _text(checks=_needs_check(cb)), "group": _text(),
-                               "n": pa.Column(int, pa.Check.ge(0)), "share_high": share,
+                               "n": pa.Column(int, pa.Check.ge(0)), "n_high": pa.Column(int, pa.Check.ge(0)),
+                               "share_high": share,
                                "mean": pa.Column(float, nullable=True), "ci_low": pa.Column(float, nullable=True),
                                "ci_high": pa.Column(float, nullable=True)},
                               unique=["need", "group"], strict=True, ordered=True)

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.disclosure import Categories, Gate, with_note
+from analysis.disclosure import OTHERS, Categories, Gate, with_note
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
 METHODS = ("kmeans", "ward", "kmodes")
@@ -352,11 +352,17 @@ def board_segments(seg: Segmentation, gate: Gate) -> Categories:
     return gate.categories(sizes, {s: f"{s}. {seg.names[s]}" for s in sizes.index}, what="segmento")
 
 
+def board_segment_names(seg: Segmentation, segments: Categories) -> dict[str, str]:
+    """Each segment's name as the board sees it: its own, or "altre imprese" when it was merged."""
+    return {name: name if segments.board.get(s) == f"{s}. {name}" else OTHERS for s, name in seg.names.items()}
+
+
 def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, gate: Gate, segments: Categories,
-                     sectors: Categories, top: int = 3) -> pd.DataFrame:
+                     sectors: Categories, top: int = 3, named: pd.Index | None = None) -> pd.DataFrame:
     """One row per segment as the board sees it (``segments``, ``sectors``: from
     :meth:`analysis.disclosure.Gate.categories`): companies, share, companies per sector group (small cells
-    protected against the segment and group totals) and its top needs by lift."""
+    protected against the segment and group totals, and against the companies ``named`` one by one elsewhere
+    in the report, by their segment and group) and its top needs by lift."""
     if segments.omitted:
         return with_note(pd.DataFrame(columns=["Segmento"]), segments.omitted)
     board = segments.labels(seg.labels)
@@ -367,7 +373,11 @@ def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, g
     if not sectors.omitted:
         counts = pd.crosstab(board, sectors.labels(responses["gruppo_merceologico"])).reindex(
             index=segments.order, columns=sectors.order, fill_value=0)
-        shown = gate.counts(counts, "Segmenti per gruppo merceologico").show()
+        known = None
+        if named is not None:
+            mine = responses["company_id"].isin(named).to_numpy()
+            known = pd.crosstab(board[mine], sectors.labels(responses["gruppo_merceologico"])[mine])
+        shown = gate.counts(counts, "Segmenti per gruppo merceologico", known=known).show()
         for label in sectors.order:
             out[label] = shown[label].to_numpy()
     out["Bisogni distintivi"] = [
@@ -381,14 +391,19 @@ def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, g
 
 
 def segment_mix(responses: pd.DataFrame, seg: Segmentation, segments: Categories, column: Categories,
-                values: pd.Series, gate: Gate, caption: str) -> pd.DataFrame:
+                values: pd.Series, gate: Gate, caption: str, named=None) -> pd.DataFrame:
     """Companies per segment and category of a breakdown (size class, supply-chain position; ``column`` and
-    ``values`` its categories and answers), small cells protected against the segment and category totals."""
+    ``values`` its categories and answers), small cells protected against the segment and category totals
+    and against the companies ``named`` one by one elsewhere with their category."""
     if segments.omitted or column.omitted:
         return with_note(pd.DataFrame(columns=["Segmento"]), segments.omitted or column.omitted)
-    counts = pd.crosstab(segments.labels(seg.labels), column.labels(values)).reindex(
-        index=segments.order, columns=column.order, fill_value=0)
-    published = gate.counts(counts, caption)
+    rows, cols = segments.labels(seg.labels), column.labels(values)
+    counts = pd.crosstab(rows, cols).reindex(index=segments.order, columns=column.order, fill_value=0)
+    known = None
+    if named is not None:
+        mine = responses["company_id"].isin(named).to_numpy()
+        known = pd.crosstab(rows[mine], cols[mine])
+    published = gate.counts(counts, caption, known=known)
     out = published.show()
     out.insert(0, "Segmento", segments.order)
     return with_note(out.reset_index(drop=True), published.omitted)
