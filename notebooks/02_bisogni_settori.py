@@ -102,14 +102,16 @@ if sectors.omitted:  # the comparison of the two groups is the breakdown that ca
     comparison = comparison.iloc[0:0]
     display(Markdown(sectors.omitted))
 else:
-    shown_needs = set(summary.loc[summary["gruppo_merceologico"] != needs.ALL_COMPANIES].groupby("need")["hidden"]
-                      .any().loc[lambda h: ~h].index)
+    shown_needs = set(summary.loc[summary["gruppo_merceologico"] != needs.ALL_COMPANIES].groupby("need")
+                      ["mean_hidden"].any().loc[lambda h: ~h].index)
     fig = figures.sector_differences(comparison[comparison["need"].isin(shown_needs)], cb)
     plt.show()
     display(table(needs.comparison_table(comparison, summary, cb),
                   f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})"))
 
 # %%
+# Only needs whose figures the board may see are summed up (a verdict on a hidden need would describe it).
+comparison = comparison if sectors.omitted else comparison[comparison["need"].isin(shown_needs)]
 credible = comparison[comparison["credible"]]
 first, second = (cb.sector_short[s] for s in cb.sector_labels[:2])
 more_first = [cb.by_key[k].short for k in credible.loc[credible["rank_biserial"] > 0, "need"]]

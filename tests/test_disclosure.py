@@ -250,3 +250,5 @@ def test_the_needs_summary_hides_shares_that_give_a_count_away():
     assert out.loc[("a", "S"), "share_hidden"] and out.loc[("a", ALL_COMPANIES), "share_hidden"]
     assert out.loc[("a", "M"), "share_hidden"]  # 0 of 5 beside the hidden ones would give the 1 away
     assert not out.loc["b", "share_hidden"].any() and not out["hidden"].any()
+    # Mean and interval over few companies pin the ratings down: hidden wherever the share is.
+    assert out["mean_hidden"].tolist() == out["share_hidden"].tolist()

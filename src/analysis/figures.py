@@ -375,12 +375,14 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
 def supply_network(graph, segments: dict[str, str], champions: list[str], labels: dict[str, str],
                    segment_order: list[str], seed: int = 42, max_nodes: int = 600):
     """The supply network (client-supplier links), companies coloured by segment, Champions large and labelled
-    (only they are labelled, by the naming rule). Large networks show the Champions and their neighbours."""
+    (only they are labelled, by the naming rule). Large networks show the Champions and their neighbours.
+    Every company is drawn, linked or not: leaving the unlinked ones out would let the dots of a segment be
+    counted against its published size."""
     import networkx as nx
 
-    # Companies linked to no other respondent are left out (Champions always stay).
-    g = graph.subgraph(sorted(n for n in graph if graph.degree(n) > 0 or n in set(champions)))
-    if g.number_of_nodes() > max_nodes:
+    g = graph
+    whole = g.number_of_nodes() <= max_nodes
+    if not whole:
         keep = set(champions)
         for c in champions:
             keep |= set(g.predecessors(c)) | set(g.successors(c))
@@ -405,9 +407,8 @@ def supply_network(graph, segments: dict[str, str], champions: list[str], labels
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     ax.set_axis_off()
     ax.set_title("Rete di fornitura locale (legami cliente-fornitore tra imprese rispondenti) e Champion\n"
-                 f"{sum(1 for n in g if g.degree(n) > 0)} imprese collegate tra loro; le altre non sono mostrate, "
-                 "tranne i Champion",
-                 fontsize=11)
+                 + ("ogni punto è un'impresa rispondente" if whole else
+                    "per leggibilità, solo i Champion e le imprese collegate a loro"), fontsize=11)
     return fig
 
 

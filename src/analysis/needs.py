@@ -217,7 +217,8 @@ def published_summary(summary: pd.DataFrame, gate: Gate, breakdown: bool = True)
       or another group's would give it away beside the figure over all companies;
     * ``share_hidden``: its share rating 4-5 is not shown either: the share times the companies that answered
       is a count, so the companies rating it 4-5 and the others are protected like any count table (groups
-      x {4-5, other}, against the group sizes and the figures over all companies).
+      x {4-5, other}, against the group sizes and the figures over all companies);
+    * ``mean_hidden``: its mean importance and interval are not shown (hidden, or the share is).
 
     ``breakdown=False`` keeps only the figures over all companies (a group under 3 companies that merging
     cannot help)."""
@@ -243,8 +244,11 @@ def published_summary(summary: pd.DataFrame, gate: Gate, breakdown: bool = True)
                 published.column_hidden.any())
     flags, share_flags = hidden.stack(), shares.stack()
     keys = list(zip(s["need"], s[by], strict=True))
-    return s.assign(hidden=[bool(flags.get(k, True)) for k in keys],
-                    share_hidden=[bool(share_flags.get(k, True)) for k in keys])
+    out = s.assign(hidden=[bool(flags.get(k, True)) for k in keys],
+                   share_hidden=[bool(share_flags.get(k, True)) for k in keys])
+    # Over a few companies the mean and its interval together pin down the ratings, and so the count rating
+    # 4-5: they are hidden wherever the share is.
+    return out.assign(mean_hidden=out["hidden"] | out["share_hidden"])
 
 
 def display_order(summary: pd.DataFrame) -> list[str]:
@@ -271,12 +275,13 @@ def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         name = cb.sector_short.get(g, cb.size_labels.get(g, g))
         hide = part["hidden"].fillna(True).astype(bool).to_numpy()
         hide_share = part["share_hidden"].fillna(True).astype(bool).to_numpy()
+        hide_mean = part["mean_hidden"].fillna(True).astype(bool).to_numpy()
         out[f"{name}: imprese"] = [SUPPRESSED if h else fmt_int(v) for h, v in zip(hide, part["n"], strict=True)]
         out[f"{name}: voto 4-5"] = [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide_share, part["share_high"],
                                                                                    strict=True)]
         out[f"{name}: media (IC 95%)"] = [
             SUPPRESSED if h else f"{fmt_num(m, 2)} ({fmt_num(lo, 2)}-{fmt_num(hi, 2)})"
-            for h, m, lo, hi in zip(hide, part["mean"], part["ci_low"], part["ci_high"], strict=True)]
+            for h, m, lo, hi in zip(hide_mean, part["mean"], part["ci_low"], part["ci_high"], strict=True)]
     return out
 
 
@@ -284,7 +289,7 @@ def comparison_table(comparison: pd.DataFrame, summary: pd.DataFrame, cb: Codebo
     """The sector comparison in words, credible differences first (largest effect first); a need whose group
     figures the board may not see (``summary`` from :func:`published_summary`) shows none of its test."""
     by = summary.columns[1]
-    hidden = summary[summary[by] != ALL_COMPANIES].groupby("need")["hidden"].any()
+    hidden = summary[summary[by] != ALL_COMPANIES].groupby("need")["mean_hidden"].any()
     first, second = (cb.sector_short[s] for s in cb.sector_labels[:2])
     c = comparison.assign(_abs=comparison["rank_biserial"].abs()).sort_values(
         ["credible", "_abs"], ascending=[False, False], kind="stable")
