@@ -252,3 +252,86 @@ def test_the_needs_summary_hides_shares_that_give_a_count_away():
     assert not out.loc["b", "share_hidden"].any() and not out["hidden"].any()
     # Mean and interval over few companies pin the ratings down: hidden wherever the share is.
     assert out["mean_hidden"].tolist() == out["share_hidden"].tolist()
+
+
+# --------------------------------------------------------------------------
+# The board tables themselves, audited on random surveys with small groups
+
+def random_responses(cb, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(12, 60))
+    sectors = list(cb.sector_labels)
+    sizes = [s.key for s in cb.size_classes]
+    weights = rng.dirichlet(np.ones(len(sizes)) * 0.6)
+    frame = pd.DataFrame({"company_id": [f"IT{i:011d}" for i in range(n)],
+                          "gruppo_merceologico": rng.choice(sectors, n, p=[0.8, 0.2] if seed % 2 else [0.5, 0.5]),
+                          "size_class": rng.choice(sizes, n, p=weights)})
+    frame.loc[rng.random(n) < 0.05, "size_class"] = None
+    for f in cb.maturity:
+        frame[f.key] = pd.array(np.where(rng.random(n) < 0.15, None, rng.integers(0, 6, n)), dtype="Int64")
+    return frame
+
+
+def _published(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    return table[columns].isin([SUPPRESSED])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_sector_by_size_table_cannot_be_worked_out(cb, seed):
+    from analysis import quality
+
+    responses = random_responses(cb, seed)
+    gate = Gate()
+    shown = quality.sector_size_table(responses, cb, gate)
+    if shown.attrs.get("omitted"):
+        return
+    sizes = gate.categories(quality.size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"},
+                            ordered=True)
+    sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels,
+                                                                                       fill_value=0),
+                              cb.sector_short)
+    columns = [c for c in shown.columns if c not in ("Gruppo merceologico", "Totale")]
+    rows = sectors.labels(responses["gruppo_merceologico"]) if not sectors.omitted else \
+        pd.Series("Tutte le imprese", index=responses.index)
+    truth = pd.crosstab(rows, sizes.labels(responses["size_class"].fillna("n.d."))).reindex(
+        index=shown["Gruppo merceologico"], columns=columns, fill_value=0)
+    hidden = _published(shown, columns)
+    hidden.index = truth.index
+    published = truth.to_numpy()[~hidden.to_numpy()]
+    assert not ((published > 0) & (published < 3)).any()
+    assert all(t >= 3 or t == 0 for t in truth.sum(axis=0)) and all(t >= 3 for t in truth.sum(axis=1))
+    row_hidden = shown["Totale"].eq(SUPPRESSED).set_axis(truth.index)
+    column_hidden = truth.sum(axis=0).between(1, 2)  # a total under 3 is published nowhere
+    for (i, j), (lo, hi) in audit(truth, hidden, True, True, 0.0, row_hidden, column_hidden).items():
+        if 0 < truth.iat[i, j] < 3:
+            assert hi >= 3 - 1e-6 and hi - lo > 0.5
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_maturity_bands_add_up_to_published_sizes_and_hide_what_they_must(cb, seed):
+    from analysis import maturity, quality
+
+    responses = random_responses(cb, seed)
+    gate = Gate()
+    scores = maturity.maturity_scores(responses, cb)
+    sizes = gate.categories(quality.size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"},
+                            ordered=True)
+    if sizes.omitted:
+        return
+    by_group = maturity.board_groups(scores, responses["size_class"].fillna("n.d."), sizes)
+    published = maturity.band_counts(by_group, gate, "t")
+    shown = maturity.band_table(by_group, published, gate)
+    if shown.attrs.get("omitted"):
+        return
+    columns = [*maturity.BAND_LABELS, maturity.NO_INDEX]
+    truth = by_group[columns]
+    # The group sizes the bands add up to are the ones the data quality section publishes.
+    assert truth.sum(axis=1).tolist() == sizes.labels(responses["size_class"].fillna("n.d.")).value_counts() \
+        .reindex(sizes.order).tolist()
+    hidden = _published(shown, columns).set_axis(truth.index)
+    column_hidden = truth.sum(axis=0).between(1, 2)  # a band total under 3 is published nowhere
+    for (i, j), (lo, hi) in audit(truth, hidden, True, True, 0.0, None, column_hidden).items():
+        if 0 < truth.iat[i, j] < 3:
+            assert hi >= 3 - 1e-6 and hi - lo > 0.5
+    means = shown["Indice medio"].ne(SUPPRESSED).to_numpy()
+    assert (by_group["n"].to_numpy()[means] >= 3).all()
