@@ -65,8 +65,12 @@ def test_second_wave_with_compare_to_adds_the_comparison(small_run):
             ws.cell(row, head["Consenso a essere citati nei report"]).value = "No"
     (root / "raw2").mkdir(exist_ok=True)
     wb.save(root / "raw2" / "wave.xlsx")
+    # And one Champion of the first wave asks to be erased: it must vanish from this run, comparison included.
+    erased = champions.loc[~champions["company_id"].isin(named["company_id"]), "company_id"].iloc[-1]
+    (root / "corr.csv").write_text(f"azienda,campo\n{erased[2:]},escludi\n", "utf-8")
     proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw2"), "--out",
-                           str(root / "second"), "--wave", "wave-2", "--compare-to", str(root / "out")],
+                           str(root / "second"), "--wave", "wave-2", "--compare-to", str(root / "out"),
+                           "--corrections", str(root / "corr.csv")],
                           capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     reports = root / "second" / "reports" / "wave-2"
@@ -78,6 +82,17 @@ def test_second_wave_with_compare_to_adds_the_comparison(small_run):
     pseudo = re.compile(r"Impresa [A-Z2-7]{6}")
     first_names = set(pseudo.findall((root / "out" / "reports" / "test-wave" / "04_champion.html").read_text()))
     second_names = set(pseudo.findall((reports / "04_champion.html").read_text()))
-    assert first_names and first_names <= second_names  # and those who withdrew consent now have theirs too
+    from analysis.confidentiality import pseudonym, read_key
+
+    processed = root / "second" / "processed"
+    erased_alias = pseudonym(erased, read_key(processed))
+    assert erased_alias in first_names  # (the erased company was a Champion under this pseudonym)
+    # Everyone else keeps theirs; those who withdrew consent now have one too.
+    assert first_names - {erased_alias} <= second_names
     board = html.unescape("\n".join(p.read_text("utf-8") for p in reports.glob("*.html")))
     assert not [name for name in withdrawn if name in board], "a company that withdrew consent is named"
+    assert erased_alias not in board
+    texts = "\n".join(p.read_text("utf-8", errors="replace") for p in processed.rglob("*")
+                      if p.is_file() and p.suffix in (".csv", ".json"))
+    assert erased not in texts and erased[2:] not in texts, "an erased company is still in the outputs"
+    assert erased not in set(pd.read_parquet(processed / "responses.parquet")["company_id"])

@@ -269,6 +269,9 @@ class IngestResult:
     cell_issues: pd.DataFrame
     summary: dict
     processed: Path | None = None
+    # The companies the corrections file erases: kept in memory only, so a run can remove them from the
+    # previous wave's figures too (spec section 8: an erasure removes a company from every output).
+    exclusions: list[Correction] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -425,8 +428,9 @@ def decide(blocks: list[Block], cb: Codebook, corrections: list[Correction]) -> 
             applied["applied"].append({**c.describe(), "company_id": best["company_id"]})
             best.setdefault("fixes", []).append(c)
     excluded_rows = {(r["block"], r["i"]) for r, reason, _ in rejected if reason == "excluded"}
-    for c in excluded.values():
-        applied["applied"].append({**c.describe(), "effetto": "esclusa"})
+    for c in excluded.values():  # the erased company is not named again, not even here
+        applied["applied"].append({**c.describe(), "azienda": f"(impresa della riga {c.line} del file delle correzioni)",
+                                   "effetto": "esclusa"})
     return accepted, rejected, issues_extra, {"corrections": applied, "excluded_rows": excluded_rows}
 
 
@@ -615,7 +619,8 @@ def _ingest(raw: Path, codebook: Codebook | None, corrections_path: Path | None,
     responses = responses_frame(accepted, blocks, cb)
     summary = _summary(found, reports, blocks, accepted, rejected, cell_issues, corrections_report, raw, cb)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
-    return IngestResult(responses, rejected_df, cell_issues, summary)
+    return IngestResult(responses, rejected_df, cell_issues, summary,
+                        exclusions=[c for c in corrections if c.is_exclusion])
 
 
 def _summary(found, reports, blocks, accepted, rejected, cell_issues, corrections, raw, cb) -> dict:

@@ -305,9 +305,9 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     # The kernels render the reading sections meanwhile: one thread per pool here, not one per core.
     previous = None
     if plan.previous is not None:
-        from analysis.waves import load_wave
+        from analysis.waves import load_wave, without
 
-        previous = load_wave(plan.previous, cb)
+        previous = without(load_wave(plan.previous, cb), result.exclusions, cb)
     with cores_for_steps(max(1, usable_cores() - pool.size + 1)):
         analysis = steps.analyse(result.responses, cb, cfg, slist, register, table, previous)
     write_analysis(analysis, processed, cb, result.responses)

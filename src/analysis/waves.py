@@ -114,6 +114,24 @@ class Comparison:
     champions: pd.DataFrame  # company_id, ragione_sociale, status
 
 
+def without(wave: Wave, exclusions: list, cb: Codebook) -> Wave:
+    """The wave without the companies the corrections file of this run erases (matched by VAT number or
+    normalised name, as reading matches them), so the comparison never shows them."""
+    from analysis.identity import CompanyLookup
+
+    if not exclusions:
+        return wave
+    lookup = CompanyLookup(wave.responses, cb.legal_forms)
+    gone = {cid for c in exclusions if (cid := lookup.find(c.company, c.vat)) is not None}
+    if not gone:
+        return wave
+    keep = ~wave.responses["company_id"].isin(gone)
+    return Wave(wave.folder, wave.responses[keep].reset_index(drop=True), wave.priorities,
+                None if wave.segments is None else wave.segments[~wave.segments.index.isin(gone)],
+                None if wave.champions is None else wave.champions[~wave.champions["company_id"].isin(gone)],
+                wave.wave)
+
+
 def compare(before: Wave, now: Wave, cb: Codebook) -> Comparison:
     """Every comparison of two waves, unsuppressed (the section applies the disclosure rules)."""
     both = companies_in_both(before.responses, now.responses)
