@@ -90,11 +90,16 @@ plt.show()
 # Fonderie con il **test di Mann-Whitney**, adatto a voti ordinati come una scala da 1 a 5 (non presuppone che la
 # distanza tra 2 e 3 sia uguale a quella tra 4 e 5). La **dimensione dell'effetto** è la correlazione
 # rank-biserial: 0 nessuna tendenza, +1 (o -1) quando ogni impresa di un gruppo dà un voto più alto di ogni impresa
-# dell'altro; sotto 0,1 è trascurabile, fino a 0,3 piccola, fino a 0,5 media, oltre grande. Poiché si fanno 17
+# dell'altro (è il delta di Cliff); sotto 0,147 è trascurabile, fino a 0,33 piccola, fino a 0,474 media, oltre grande
+# (le soglie usuali per il delta di Cliff). Poiché si fanno 17
 # confronti, alcuni risulterebbero "significativi" per puro caso: i valori p sono corretti con il metodo di
 # Benjamini-Hochberg, e una differenza è detta **credibile** quando il valore p corretto è sotto la soglia scelta.
 # Il test usa le risposte così come sono (non ponderate): i pesi cambiano ciò che è rappresentativo, non la forza
 # della prova.
+#
+# Un limite da tenere presente: il test di Mann-Whitney confronta chi tende a dare voti più alti, e può segnalare
+# una differenza anche quando i due gruppi hanno la stessa mediana ma una dispersione diversa (per esempio un gruppo
+# diviso tra 1 e 5 e l'altro tutto su 3); in quel caso conviene guardare la distribuzione dei voti.
 
 # %%
 comparison = found.comparison

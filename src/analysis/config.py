@@ -134,6 +134,8 @@ PARAMETERS: tuple[Param, ...] = (
     Param("segmentazione.k_min", 2, "int", "numero minimo di segmenti provati", 2, 30),
     Param("segmentazione.k_max", 8, "int", "numero massimo di segmenti provati", 2, 30),
     Param("segmentazione.con_maturita", False, "bool", "usa anche le sei risposte sulla maturità digitale"),
+    Param("segmentazione.centra_voti", True, "bool", "segmenta sui voti di ogni impresa rispetto alla sua media, "
+          "così chi vota tutto più alto (o solo 4-5) non diventa un segmento"),
     Param("segmentazione.imputazione", "sector_median", "choice", "come sostituire un voto mancante: mediana "
           "del bisogno nel gruppo merceologico o media dell'impresa", choices=("sector_median", "company_mean")),
     Param("segmentazione.quota_minima", 0.05, "float", "i segmenti sotto questa quota di imprese sono uniti o "

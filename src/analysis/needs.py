@@ -94,10 +94,16 @@ def rank_biserial(u: float, n1: int, n2: int) -> float:
     return 2.0 * u / (n1 * n2) - 1.0
 
 
+# The rank-biserial correlation of two groups is Cliff's delta: its usual thresholds (Romano et al., 2006).
+CLIFF_THRESHOLDS = (0.147, 0.33, 0.474)
+
+
 def effect_words(r: float) -> str:
-    """Size of a rank-biserial correlation in words (conventional 0.1 / 0.3 / 0.5 thresholds)."""
+    """Size of a rank-biserial correlation (Cliff's delta) in words: under 0.147 negligible, under 0.33
+    small, under 0.474 medium, else large."""
     a = abs(r)
-    return "trascurabile" if a < 0.1 else "piccola" if a < 0.3 else "media" if a < 0.5 else "grande"
+    small, medium, large = CLIFF_THRESHOLDS
+    return "trascurabile" if a < small else "piccola" if a < medium else "media" if a < large else "grande"
 
 
 def compare_sectors(long: pd.DataFrame, cb: Codebook, alpha: float = ALPHA) -> pd.DataFrame:

@@ -70,6 +70,7 @@ class Features:
     imputation: str
     imputed_rows: np.ndarray  # True where a company had at least one imputed cell
     with_maturity: bool = False
+    centred: bool = False  # need ratings taken relative to the company's own mean rating
 
     @property
     def imputed_companies(self) -> int:
@@ -77,8 +78,10 @@ class Features:
 
 
 def build_features(responses: pd.DataFrame, cb: Codebook, with_maturity: bool = False,
-                   imputation: str = "sector_median") -> Features:
-    """Importance vectors (and maturity, rescaled 0-5 -> 1-5, when asked), blanks imputed."""
+                   imputation: str = "sector_median", centred: bool = False) -> Features:
+    """Importance vectors (and maturity, rescaled 0-5 -> 1-5, when asked), blanks imputed. ``centred``: each
+    company's need ratings minus its own mean rating, so that how generously a company rates (everything one
+    point higher, only 4-5) does not become a segment; what remains is what it needs more than the rest."""
     if imputation not in IMPUTATIONS:
         raise ValueError(f"imputation must be one of {IMPUTATIONS}, not {imputation!r}")
     cols = [k for k in cb.need_keys if k in responses]
@@ -97,9 +100,13 @@ def build_features(responses: pd.DataFrame, cb: Codebook, with_maturity: bool = 
         filled = frame.apply(lambda c: c.fillna(own)).fillna(fallback)
     else:
         filled = frame.fillna(fallback)
-    return Features(X=np.ascontiguousarray(filled.to_numpy(dtype=float)), columns=cols,
+    X = filled.to_numpy(dtype=float)
+    if centred:
+        needs = [i for i, c in enumerate(cols) if c in set(cb.need_keys)]
+        X[:, needs] -= X[:, needs].mean(axis=1, keepdims=True)
+    return Features(X=np.ascontiguousarray(X), columns=cols,
                     company_id=responses["company_id"].to_numpy(), imputed=missing.sum(), imputation=imputation,
-                    imputed_rows=missing.any(axis=1).to_numpy(), with_maturity=with_maturity)
+                    imputed_rows=missing.any(axis=1).to_numpy(), with_maturity=with_maturity, centred=centred)
 
 
 # --------------------------------------------------------------------------
@@ -288,11 +295,11 @@ def _renumber(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def segment(responses: pd.DataFrame, cb: Codebook, method: str = "kmeans", k_min: int = 2, k_max: int = 8,
             force_k: int | None = None, seed: int = 42, with_maturity: bool = False,
             imputation: str = "sector_median", min_share: float = 0.05, small_policy: str = "merge",
-            n_boot: int = 20, names: dict | None = None) -> Segmentation:
+            n_boot: int = 20, names: dict | None = None, centred: bool = True) -> Segmentation:
     """Features, the choice of k, the final clustering, small segments, numbering and names."""
     if small_policy not in ("merge", "flag"):
         raise ValueError(f"small_policy must be merge or flag, not {small_policy!r}")
-    feats = build_features(responses, cb, with_maturity, imputation)
+    feats = build_features(responses, cb, with_maturity, imputation, centred)
     check_size(len(feats.X), method)
     selection = choose_k(feats.X, method, k_min, k_max, seed, n_boot, force_k)
     labels, _ = cluster(feats.X, selection.k, method, seed)
@@ -326,18 +333,35 @@ def need_lift(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> tuple
     return means, lift
 
 
+# A need names a segment only when the segment rates it clearly above all companies (10% above the mean).
+MIN_LIFT = 1.10
+UNDIFFERENTIATED = "Senza bisogni distintivi"
+
+
+def distinctive(lift: pd.Series) -> list[str]:
+    """The needs a segment rates clearly above all companies (lift at least :data:`MIN_LIFT`), highest first."""
+    ordered = lift.sort_values(ascending=False, kind="stable")
+    return ordered[ordered >= MIN_LIFT].index.tolist()
+
+
 def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> dict[int, str]:
     """An Italian name per segment from its two needs with the highest lift (a third when two segments would
-    share a name), for example "Efficienza energetica, decarbonizzazione"."""
+    share a name), for example "Efficienza energetica, decarbonizzazione"; only needs the segment rates
+    clearly above the rest count (:func:`distinctive`), and a segment without any is "Senza bisogni
+    distintivi"."""
     _, lift = need_lift(responses, labels, cb)
     names: dict[int, str] = {}
     for s in lift.index:
-        top = lift.loc[s].sort_values(ascending=False, kind="stable").index.tolist()
-        shorts = [cb.by_key[k].short for k in top]
-        for n in range(2, len(shorts) + 1):
+        shorts = [cb.by_key[k].short for k in distinctive(lift.loc[s])]
+        name = UNDIFFERENTIATED
+        for n in range(min(2, len(shorts)), len(shorts) + 1):
+            if n == 0:
+                break
             name = ", ".join([shorts[0], *(_lower_first(x) for x in shorts[1:n])])
             if name not in names.values():
                 break
+        while name in names.values():  # no distinctive need left to tell two segments apart
+            name = f"{name} ({int(s)})"
         names[int(s)] = name
     return names
 
@@ -368,8 +392,12 @@ def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, g
     board = segments.labels(seg.labels)
     _, lift = need_lift(responses, board, cb)
     sizes = board.value_counts().reindex(segments.order)
+    means, _ = need_lift(responses, board, cb)
     out = pd.DataFrame({"Segmento": segments.order, "Imprese": [fmt_int(n) for n in sizes],
-                        "Quota": [fmt_pct(n / len(board)) for n in sizes]})
+                        "Quota": [fmt_pct(n / len(board)) for n in sizes],
+                        # How generously the segment rates: segments are formed on ratings relative to each
+                        # company's own mean, so the level is shown beside the profile instead.
+                        "Voto medio": [fmt_num(means.loc[s].mean(), 1) for s in segments.order]})
     if not sectors.omitted:
         counts = pd.crosstab(board, sectors.labels(responses["gruppo_merceologico"])).reindex(
             index=segments.order, columns=sectors.order, fill_value=0)
@@ -381,9 +409,8 @@ def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, g
         for label in sectors.order:
             out[label] = shown[label].to_numpy()
     out["Bisogni distintivi"] = [
-        ", ".join(f"{cb.by_key[k].short} ({fmt_num(lift.at[s, k], 1)}x)"
-                  for k in lift.loc[s].sort_values(ascending=False, kind="stable").index[:top])
-        for s in segments.order]
+        ", ".join(f"{cb.by_key[k].short} ({fmt_num(lift.at[s, k], 1)}x)" for k in distinctive(lift.loc[s])[:top])
+        or "nessuno sopra la media" for s in segments.order]
     small = {segments.board[s] for s in seg.small}
     if small:
         out["Nota"] = ["sotto la soglia minima" if s in small else "" for s in segments.order]

@@ -142,7 +142,8 @@ def segment_step(responses: pd.DataFrame, cb: Codebook, cfg: Config) -> segmenta
     return segmentation.segment(responses, cb, method=p["metodo"], k_min=p["k_min"], k_max=p["k_max"],
                                 force_k=p["k"] or None, seed=cfg["seed"], with_maturity=p["con_maturita"],
                                 imputation=p["imputazione"], min_share=p["quota_minima"],
-                                small_policy=p["segmenti_piccoli"], n_boot=p["ricampionamenti"], names=p["nomi"])
+                                small_policy=p["segmenti_piccoli"], n_boot=p["ricampionamenti"], names=p["nomi"],
+                                centred=p["centra_voti"])
 
 
 def segmentation_record(seg: segmentation.Segmentation) -> dict:
@@ -150,7 +151,8 @@ def segmentation_record(seg: segmentation.Segmentation) -> dict:
     crit = seg.selection.criteria
     return {
         "method": seg.method, "seed": seg.seed, "k": seg.k, "imputation": seg.features.imputation,
-        "with_maturity": seg.features.with_maturity, "names": {str(k): v for k, v in seg.names.items()},
+        "with_maturity": seg.features.with_maturity, "centred": seg.features.centred,
+        "names": {str(k): v for k, v in seg.names.items()},
         "criteria": [{"k": int(r.k), "silhouette": _num(r.silhouette), "calinski_harabasz": _num(r.calinski_harabasz),
                       "stability": _num(r.stability), "stable": bool(r.stable)} for r in crit.itertuples()],
         "chosen_k": int(seg.selection.k), "forced": bool(seg.selection.forced), "stable": bool(seg.selection.stable),
@@ -179,7 +181,8 @@ def restore_segmentation(record: dict, segments: pd.DataFrame, responses: pd.Dat
     if named.isna().any():
         raise ValueError("i segmenti salvati non coprono ogni impresa accettata")
     labels = named.map(number).astype(int).rename("segment")
-    feats = segmentation.build_features(responses, cb, record["with_maturity"], record["imputation"])
+    feats = segmentation.build_features(responses, cb, record["with_maturity"], record["imputation"],
+                                        record.get("centred", False))
     centres = np.array([feats.X[(labels == n).to_numpy()].mean(axis=0) for n in sorted(names)])
     crit = pd.DataFrame(record["criteria"], columns=["k", "silhouette", "calinski_harabasz", "stability", "stable"])
     crit[["silhouette", "calinski_harabasz", "stability"]] = crit[["silhouette", "calinski_harabasz",
