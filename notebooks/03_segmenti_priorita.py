@@ -61,6 +61,11 @@ if data.has("champions") and data.has("champion_candidates"):
 # l'impresa: lo sostituiamo con la mediana di quel bisogno nel suo gruppo merceologico (oppure, a scelta, con la media
 # dei voti dell'impresa stessa).
 #
+# Prima di confrontare le imprese togliamo a ogni impresa la media dei suoi voti (parametro
+# `segmentazione.centra_voti`): conta che cosa un'impresa chiede **più degli altri suoi bisogni**, non quanto è
+# generosa nel votare. Così le imprese che danno a tutto un punto in più, o solo 4 e 5, non formano un segmento a sé;
+# il **voto medio** di ogni segmento è riportato a parte nella tabella.
+#
 # Il numero di segmenti non è fissato a priori: proviamo ogni valore nell'intervallo scelto e lo valutiamo con tre
 # criteri: la **silhouette** (quanto ogni impresa è più vicina al proprio segmento che agli altri), l'indice di
 # **Calinski-Harabasz** (quanto i segmenti sono separati rispetto alla loro dispersione interna) e la **stabilità**:
@@ -108,7 +113,9 @@ Markdown("\n\n".join(notes))
 # ## I segmenti
 #
 # Ogni segmento prende il nome dai due bisogni che lo distinguono di più: quelli con il rapporto più alto tra
-# l'importanza media nel segmento e quella di tutte le imprese (tra parentesi nella tabella, per esempio 2,1x).
+# l'importanza media nel segmento e quella di tutte le imprese (tra parentesi nella tabella, per esempio 2,1x). Contano
+# solo i bisogni che il segmento vota almeno il 10% sopra la media di tutte le imprese: un segmento che non ne ha
+# si chiama "Senza bisogni distintivi".
 
 # %%
 table(segmentation.segment_overview(responses, seg, cb, gate, segments, sectors, named=named), "Segmenti di imprese")
