@@ -191,6 +191,9 @@ fig = figures.priority_heatmap(prio, cb, scopes)
 plt.show()
 
 # %%
-Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, own)
-         + ("" if len(own) == len(seg.names) else "\n\nI segmenti con meno di 3 imprese sono uniti in \"altre "
-            "imprese\" e le loro priorità non sono mostrate."))
+if not seg.selection.structured:
+    display(Markdown(segmentation.NO_SEGMENTS_SENTENCE))
+else:
+    display(Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, own)
+                     + ("" if len(own) == len(seg.names) else "\n\nI segmenti con meno di 3 imprese sono uniti in "
+                        "\"altre imprese\" e le loro priorità non sono mostrate.")))

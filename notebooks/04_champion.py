@@ -82,7 +82,7 @@ elif selection["messages"]:  # they count candidates of single segments and grou
     display(Markdown(f"**{len(selection['messages'])} vincoli non si potevano rispettare** e la scelta li ha "
                      "allentati (il dettaglio è nella vista per gli analisti)."))
 minimum = {s: n for s, n in selection["minimum"].items() if seg_board.get(s, s) == s}
-table(champions.rules_table(champion_rules(cfg), minimum, weights), "Vincoli e pesi della scelta")
+table(champions.rules_table(champion_rules(cfg, seg.k), minimum, weights), "Vincoli e pesi della scelta")
 
 # %% [markdown]
 # ## I Champion

@@ -60,7 +60,11 @@ plt.show()
 segments = data.read("segments")
 settings = data.read("segmentation")
 order = [settings["names"][k] for k in sorted(settings["names"], key=int)]
-display(Markdown("### I segmenti di imprese\n\n" + "\n".join(board.segment_lines(segments, order, prio, cb, gate))))
+lines = board.segment_lines(segments, order, prio, cb, gate)
+if settings["k"] > 1 and not settings["stable"]:  # the board hears of a weak segmentation here, not only in 03
+    lines.append("**Attenzione**: la divisione in segmenti non è stabile (cambia se si ricampionano le imprese): "
+                 "leggete i segmenti come indicativi.")
+display(Markdown("### I segmenti di imprese\n\n" + "\n".join(lines)))
 
 # %%
 names = gate.names(data.responses, data.key(), mark=True)

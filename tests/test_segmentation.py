@@ -198,3 +198,34 @@ def test_names_only_from_needs_rated_clearly_above_the_rest(cb):
     assert names[1] == sg.UNDIFFERENTIATED and names[2] == f"{sg.UNDIFFERENTIATED} (2)"
     _, lift = sg.need_lift(r, labels, cb)
     assert all(lift.at[1, k] >= sg.MIN_LIFT for k in sg.distinctive(lift.loc[1]))
+
+
+def unstructured(cb, seed, kind, companies=300):
+    """Condition (c): answers with no groups. ``independent``: each need answered independently, with its own
+    realistic distribution; ``continuum``: one continuous "appetite for innovation" factor moves every need."""
+    rng = np.random.default_rng(seed)
+    keys = list(cb.need_keys)
+    if kind == "independent":
+        p = rng.dirichlet(np.full(5, 2.0), len(keys))
+        X = np.column_stack([rng.choice(np.arange(1, 6), companies, p=p[j]) for j in range(len(keys))])
+    else:
+        factor = rng.normal(0, 1, companies)
+        X = rng.uniform(2.2, 3.4, len(keys)) + np.outer(factor, rng.uniform(0.5, 1.0, len(keys))) \
+            + rng.normal(0, 0.6, (companies, len(keys)))
+    r = pd.DataFrame(np.clip(np.rint(X), 1, 5).astype(int), columns=keys).astype("Int64")
+    r.insert(0, "company_id", [f"IT{i:011d}" for i in range(companies)])
+    r.insert(1, "gruppo_merceologico", np.where(rng.random(companies) < 0.6, MECC, METAL))
+    return r
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["independent", "continuum"])
+def test_no_distinct_segments_is_a_possible_answer(cb, kind):
+    """On 5 seeds the method was not tuned on, answers without groups give one segment in at least 4 of 5, and
+    the reason says so in words."""
+    found = [sg.segment(unstructured(cb, seed, kind), cb, seed=seed, n_boot=6) for seed in range(300, 305)]
+    print(kind, [s.k for s in found])
+    assert sum(s.k == 1 for s in found) >= 4
+    one = next(s for s in found if s.k == 1)
+    assert one.names == {1: sg.NO_SEGMENTS} and set(one.labels) == {1} and "non si dividono" in one.selection.reason
+    assert not one.selection.structured

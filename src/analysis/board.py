@@ -46,6 +46,10 @@ def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, 
     """One line per segment: name, companies (share) and its three top priorities. Segments under 3
     companies are merged into one line "altre imprese" without priorities (see
     :meth:`analysis.disclosure.Gate.categories`)."""
+    from analysis.segmentation import NO_SEGMENTS_SENTENCE
+
+    if len(order) == 1:  # the companies form one group: say so, there are no segments to list
+        return [NO_SEGMENTS_SENTENCE]
     counts = segments["segment"].value_counts().reindex(order, fill_value=0)
     groups = gate.categories(counts, what="segmento")
     if groups.omitted:

@@ -182,11 +182,60 @@ def check_size(n: int, method: str) -> None:
 
 @dataclass
 class Selection:
-    criteria: pd.DataFrame  # k, silhouette, calinski_harabasz, stability, stable
-    k: int
+    criteria: pd.DataFrame  # k, silhouette, calinski_harabasz, stability, stable, gap, gap_se
+    k: int  # 1 when the companies do not split into distinct groups
     forced: bool
     stable: bool
     reason: str
+    one_group: tuple[float, float] = (np.nan, np.nan)  # gap statistic and its error for a single group
+
+    @property
+    def structured(self) -> bool:
+        return self.k > 1
+
+
+NO_SEGMENTS = "Tutte le imprese (nessun segmento distinto)"
+NO_SEGMENTS_SENTENCE = ("Le imprese non si dividono in gruppi con bisogni distinti: nessun numero di segmenti "
+                        "descrive le risposte meglio di un gruppo unico, quindi priorità e Champion valgono per "
+                        "tutte le imprese.")
+GAP_REFERENCES = 10
+
+
+def copula_reference(X: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:
+    """``m`` companies drawn from one group with the same answers as ``X``: the same distribution of answers per
+    feature and the same rank correlations between features (a Gaussian copula), but no groups. Data with one
+    continuous "appetite for innovation" factor, or independent answers, look like this reference; data made
+    of distinct groups do not."""
+    from scipy import stats
+
+    n, d = X.shape
+    ranks = np.apply_along_axis(stats.rankdata, 0, X)
+    Z = stats.norm.ppf((ranks - 0.5) / n)
+    R = np.nan_to_num(np.corrcoef(Z, rowvar=False)) if d > 1 else np.ones((1, 1))
+    np.fill_diagonal(R, 1.0)
+    U = stats.norm.cdf(rng.multivariate_normal(np.zeros(d), R, size=m, method="eigh"))
+    return np.column_stack([np.quantile(X[:, j], U[:, j], method="inverted_cdf") for j in range(d)])
+
+
+def gap_statistic(X: np.ndarray, ks: list[int], seed: int, references: int = GAP_REFERENCES
+                  ) -> dict[int, tuple[float, float]]:
+    """``{k: (gap, error)}`` for k = 1 and every k of ``ks`` (Tibshirani, Walther and Hastie, 2001): how much
+    more k-means reduces the within-segment spread on the data than on :func:`copula_reference` data, in log
+    units, with the error of the reference mean. On at most :data:`BOOT_SIZE` companies."""
+    rng = np.random.default_rng(seed)
+    if len(X) > BOOT_SIZE:
+        X = X[np.sort(rng.choice(len(X), BOOT_SIZE, replace=False))]
+    refs = [copula_reference(X, len(X), rng) for _ in range(references)]
+    KMeans = _sklearn_kmeans()
+
+    def log_w(data, k, s):
+        return float(np.log(KMeans(n_clusters=k, n_init=3, random_state=s).fit(data).inertia_ / len(data) + 1e-12))
+
+    out = {}
+    for k in [1, *ks]:
+        ref = np.array([log_w(R, k, seed + 1 + b) for b, R in enumerate(refs)])
+        out[k] = (float(ref.mean() - log_w(X, k, seed)), float(ref.std() * np.sqrt(1 + 1 / references)))
+    return out
 
 
 def choose_k(X: np.ndarray, method: str = "kmeans", k_min: int = 2, k_max: int = 8, seed: int = 42,
@@ -217,16 +266,25 @@ def choose_k(X: np.ndarray, method: str = "kmeans", k_min: int = 2, k_max: int =
                      "stability": float(np.mean(aris)) if aris else np.nan})
     crit = pd.DataFrame(rows)
     crit["stable"] = crit["stability"] >= STABLE
+    gaps = gap_statistic(Xs, ks, seed)
+    crit["gap"] = [gaps[k][0] for k in crit["k"]]
+    crit["gap_se"] = [gaps[k][1] for k in crit["k"]]
+    one = gaps[1]
     if force_k is not None:
         row = crit[crit["k"] == force_k].iloc[0]
-        return Selection(crit, force_k, True, bool(row["stable"]), f"k = {force_k} imposto dal parametro")
+        return Selection(crit, force_k, True, bool(row["stable"]), f"k = {force_k} imposto dal parametro", one)
+    # "No distinct segments" is a possible answer: some k must beat one single group by more than the
+    # uncertainty of both (gap statistic against a reference with the same answers and no groups).
+    if not ((crit["gap"] - crit["gap_se"]) > one[0] + one[1]).any():
+        return Selection(crit, 1, False, True, "le imprese non si dividono in gruppi di bisogni distinti: nessun "
+                         "numero di segmenti descrive le risposte meglio di un gruppo unico (statistica gap)", one)
     stable = crit[crit["stable"]]
     pool = stable if len(stable) else crit
     best = pool.sort_values(["silhouette", "k"], ascending=[False, True]).iloc[0]
     k = int(best["k"])
     reason = (f"k = {k}: la silhouette più alta tra le soluzioni stabili (stabilità almeno {STABLE:.2f})"
               if len(stable) else f"k = {k}: la silhouette più alta; nessuna soluzione è stabile")
-    return Selection(crit, k, False, bool(best["stable"]), reason.replace(".", ","))
+    return Selection(crit, k, False, bool(best["stable"]), reason.replace(".", ","), one)
 
 
 # --------------------------------------------------------------------------
@@ -302,6 +360,11 @@ def segment(responses: pd.DataFrame, cb: Codebook, method: str = "kmeans", k_min
     feats = build_features(responses, cb, with_maturity, imputation, centred)
     check_size(len(feats.X), method)
     selection = choose_k(feats.X, method, k_min, k_max, seed, n_boot, force_k)
+    if not selection.structured:  # every company in one segment: priorities and Champions cover them all
+        labels = np.zeros(len(feats.X), dtype=int)
+        series = pd.Series(_renumber(feats.X, labels)[0], index=responses.index, name="segment")
+        chosen = {1: str((names or {}).get(1, (names or {}).get("1", NO_SEGMENTS)))}
+        return Segmentation(series, chosen, method, seed, selection, feats, feats.X.mean(axis=0, keepdims=True))
     labels, _ = cluster(feats.X, selection.k, method, seed)
     merged, small = [], []
     if small_policy == "merge":
@@ -371,13 +434,18 @@ def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> d
 
 def board_segments(seg: Segmentation, gate: Gate) -> Categories:
     """The segments as the board sees them: numbered names, those under 3 companies merged into "altre
-    imprese" (the analyst view keeps every segment)."""
+    imprese" (the analyst view keeps every segment); no breakdown when the companies form one group."""
+    if not seg.selection.structured:
+        return Categories({s: None for s in seg.names}, [], omitted=NO_SEGMENTS_SENTENCE)
     sizes = seg.labels.value_counts().reindex(sorted(seg.names), fill_value=0)
     return gate.categories(sizes, {s: f"{s}. {seg.names[s]}" for s in sizes.index}, what="segmento")
 
 
 def board_segment_names(seg: Segmentation, segments: Categories) -> dict[str, str]:
-    """Each segment's name as the board sees it: its own, or "altre imprese" when it was merged."""
+    """Each segment's name as the board sees it: its own, or "altre imprese" when it was merged (the one group
+    of companies without distinct segments keeps its name)."""
+    if not seg.selection.structured:
+        return {name: name for name in seg.names.values()}
     return {name: name if segments.board.get(s) == f"{s}. {name}" else OTHERS for s, name in seg.names.items()}
 
 

@@ -154,7 +154,9 @@ def segmentation_record(seg: segmentation.Segmentation) -> dict:
         "with_maturity": seg.features.with_maturity, "centred": seg.features.centred,
         "names": {str(k): v for k, v in seg.names.items()},
         "criteria": [{"k": int(r.k), "silhouette": _num(r.silhouette), "calinski_harabasz": _num(r.calinski_harabasz),
-                      "stability": _num(r.stability), "stable": bool(r.stable)} for r in crit.itertuples()],
+                      "stability": _num(r.stability), "stable": bool(r.stable), "gap": _num(r.gap),
+                      "gap_se": _num(r.gap_se)} for r in crit.itertuples()],
+        "one_group": [_num(v) for v in seg.selection.one_group],
         "chosen_k": int(seg.selection.k), "forced": bool(seg.selection.forced), "stable": bool(seg.selection.stable),
         "reason": seg.selection.reason, "merged": list(seg.merged), "small": [int(s) for s in seg.small],
         "imputed_cells": int(seg.features.imputed.sum()), "imputed_companies": int(seg.features.imputed_companies),
@@ -184,10 +186,13 @@ def restore_segmentation(record: dict, segments: pd.DataFrame, responses: pd.Dat
     feats = segmentation.build_features(responses, cb, record["with_maturity"], record["imputation"],
                                         record.get("centred", False))
     centres = np.array([feats.X[(labels == n).to_numpy()].mean(axis=0) for n in sorted(names)])
-    crit = pd.DataFrame(record["criteria"], columns=["k", "silhouette", "calinski_harabasz", "stability", "stable"])
-    crit[["silhouette", "calinski_harabasz", "stability"]] = crit[["silhouette", "calinski_harabasz",
-                                                                   "stability"]].astype(float)
-    selection = segmentation.Selection(crit, record["chosen_k"], record["forced"], record["stable"], record["reason"])
+    crit = pd.DataFrame(record["criteria"], columns=["k", "silhouette", "calinski_harabasz", "stability", "stable",
+                                                     "gap", "gap_se"])
+    numbers = ["silhouette", "calinski_harabasz", "stability", "gap", "gap_se"]
+    crit[numbers] = crit[numbers].astype(float)
+    one = tuple(float("nan") if v is None else v for v in record.get("one_group", [None, None]))
+    selection = segmentation.Selection(crit, record["chosen_k"], record["forced"], record["stable"], record["reason"],
+                                       one)
     return segmentation.Segmentation(labels, names, record["method"], record["seed"], selection, feats, centres,
                                      list(record["merged"]), list(record["small"]))
 
@@ -225,9 +230,12 @@ class ChampionResult:
     messages: list[str]
 
 
-def champion_rules(cfg: Config) -> champions.Rules:
+def champion_rules(cfg: Config, segments: int = 2) -> champions.Rules:
+    """The selection's constraints; with one group of companies (no distinct segments) the per-segment limit
+    does not apply: the Champions cover the priorities and both sector groups."""
     p = cfg.step("champion")
-    return champions.Rules(p["max_totale"], p["max_per_segmento"], p["min_per_segmento"], p["extra_per_quota"])
+    per_segment = p["max_per_segmento"] if segments > 1 else p["max_totale"]
+    return champions.Rules(p["max_totale"], per_segment, p["min_per_segmento"], p["extra_per_quota"])
 
 
 def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, prio: pd.DataFrame,
@@ -238,7 +246,7 @@ def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segm
     cands = champions.candidate_table(responses, cb, names, seg.features.X, prio,
                                       champions.influence_centrality(net.graph), net.linked, p["priorita_coperte"])
     scores = champions.score(cands, weights)
-    rules = champion_rules(cfg)
+    rules = champion_rules(cfg, seg.k)
     shares = names.value_counts(normalize=True).to_dict()
     selection = champions.select(cands, scores, shares, cb.sector_labels, rules)
     table = champions.champions_table(cands, scores, selection, cb)
