@@ -229,3 +229,35 @@ def test_no_distinct_segments_is_a_possible_answer(cb, kind):
     one = next(s for s in found if s.k == 1)
     assert one.names == {1: sg.NO_SEGMENTS} and set(one.labels) == {1} and "non si dividono" in one.selection.reason
     assert not one.selection.structured
+
+
+@pytest.mark.slow
+def test_a_survey_without_groups_is_reported_as_one_group(cb, tmp_path):
+    """The whole run on answers without groups: one segment, Champions for all companies, and sections 03 and
+    the executive summary say in words that the companies do not split into distinct need groups."""
+    import html
+
+    from analysis.paths import PROJECT_ROOT
+    from analysis.sample import write_sample
+    from analysis.template import HEADER_ROW, RESPONSES_SHEET
+
+    write_sample(tmp_path / "s.xlsx", companies=120, seed=4)
+    survey = pd.read_excel(tmp_path / "s.xlsx", sheet_name=RESPONSES_SHEET, header=HEADER_ROW - 1, engine="calamine",
+                           dtype=str)
+    rng = np.random.default_rng(7)
+    for f in cb.needs:
+        column = next(c for c in survey.columns if c.startswith(f.it[:25]))
+        survey[column] = rng.choice(["1", "2", "3", "4", "5"], len(survey), p=rng.dirichlet(np.full(5, 2.0)))
+    (tmp_path / "raw").mkdir()
+    survey.to_csv(tmp_path / "raw" / "senza_gruppi.csv", index=False)
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(tmp_path / "raw"), "--out",
+                           str(tmp_path / "out"), "--wave", "w"], capture_output=True, text=True, cwd=PROJECT_ROOT,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    segments = pd.read_csv(tmp_path / "out" / "processed" / "segments.csv")
+    assert set(segments["segment"]) == {sg.NO_SEGMENTS}
+    reports = tmp_path / "out" / "reports" / "w"
+    for section in ("03_segmenti_priorita.html", "99_sintesi_consiglio.html"):
+        assert sg.NO_SEGMENTS_SENTENCE in html.unescape((reports / section).read_text("utf-8")), section
+    champions = pd.read_csv(tmp_path / "out" / "processed" / "champions.csv")
+    assert len(champions) > 4  # no per-segment limit of 4 when all companies form one group

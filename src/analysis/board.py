@@ -72,8 +72,10 @@ def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
     for row in champions.itertuples(index=False):
         why = row.reasons.split(". ", 2)
         reason = why[1] if len(why) > 1 else row.reasons
-        lines.append(f"- **{markdown_text(names[row.company_id])}** ({markdown_text(row.segment)}): "
-                     f"{markdown_text(reason.rstrip('.'))}.")
+        from analysis.segmentation import NO_SEGMENTS
+
+        segment = "" if row.segment == NO_SEGMENTS else f" ({markdown_text(row.segment)})"  # one group: no segment
+        lines.append(f"- **{markdown_text(names[row.company_id])}**{segment}: {markdown_text(reason.rstrip('.'))}.")
     return lines
 
 
