@@ -335,3 +335,15 @@ def test_the_maturity_bands_add_up_to_published_sizes_and_hide_what_they_must(cb
             assert hi >= 3 - 1e-6 and hi - lo > 0.5
     means = shown["Indice medio"].ne(SUPPRESSED).to_numpy()
     assert (by_group["n"].to_numpy()[means] >= 3).all()
+
+
+def test_companies_named_elsewhere_are_lower_bounds_the_gate_respects():
+    """Segment x group, where the Champion section names every company of segment "a" with its group: the 1
+    Meccaniche company of "a" can then be worked out, so the gate must not publish the table as it is."""
+    table = pd.DataFrame({"Mecc": [1, 10, 12], "Metal": [3, 12, 9]}, index=["a", "b", "c"])
+    known = pd.DataFrame({"Mecc": [1, 0, 0], "Metal": [3, 0, 0]}, index=["a", "b", "c"])
+    plain = Gate().counts(table, "t")
+    assert not plain.omitted  # without the names, hiding a rectangle protects the 1
+    named = Gate().counts(table, "t", known=known)
+    # The names fill segment "a" (1 + 3 = its published size): nothing can protect its cells, so it is left out.
+    assert named.omitted and named.hidden.to_numpy().all()
