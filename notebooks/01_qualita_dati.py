@@ -130,7 +130,7 @@ table(quality.sector_size_table(data.responses, cb, gate), "Imprese per gruppo m
 
 # %%
 counts = data.responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0)
-sectors = gate.categories(counts, cb.sector_short, what="gruppo merceologico")
+sectors = quality.board_sectors(data.responses, cb, gate)
 if sectors.omitted:
     display(Markdown(sectors.omitted))
 else:

@@ -44,10 +44,7 @@ display(report_header("Bisogni delle imprese per gruppo merceologico", wave or "
               gate))
 # For the board, a sector group or size class under 3 companies is merged or, where merging cannot help, its
 # breakdown is left out (and the report says why).
-sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
-                          cb.sector_short, what="gruppo merceologico")
-sizes = gate.categories(quality.size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True,
-                        what="classe dimensionale")
+sectors, sizes = quality.board_sectors(responses, cb, gate), quality.board_sizes(responses, cb, gate)
 
 # %% [markdown]
 # ## Come leggere questa sezione

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from analysis import champions, figures, network, paths, priorities, segmentation
+from analysis import champions, figures, network, paths, priorities, quality, segmentation
 from analysis.disclosure import Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 
@@ -41,8 +41,7 @@ setup_plots(report_formato_figure)
 display(report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, gate))
 # For the board, segments (and sector groups) under 3 companies are merged into "altre imprese".
 segments = segmentation.board_segments(seg, gate)
-sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
-                          cb.sector_short, what="gruppo merceologico")
+sectors = quality.board_sectors(responses, cb, gate)
 board_labels = segments.labels(seg.labels)
 # The Champion section shows some companies one by one, with their segment, group and supply-chain position: the
 # tables below treat them as known to every reader.
@@ -135,8 +134,7 @@ if not segments.omitted:
 
 # %%
 size_values = responses["size_class"].fillna("n.d.")
-sizes = gate.categories(size_values.value_counts().reindex([*cb.size_labels, "n.d."], fill_value=0),
-                        {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True, what="classe dimensionale")
+sizes = quality.board_sizes(responses, cb, gate)
 positions = list(cb.by_key["posizione_filiera"].options)
 position_values = responses["posizione_filiera"].fillna("Non indicata")
 position_groups = gate.categories(position_values.value_counts().reindex([*positions, "Non indicata"], fill_value=0),

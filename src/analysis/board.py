@@ -19,6 +19,7 @@ from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
 from analysis.quality import reason_in_words
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
+from analysis.segmentation import NO_SEGMENTS, NO_SEGMENTS_SENTENCE
 from analysis.text import markdown_text
 
 
@@ -46,8 +47,6 @@ def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, 
     """One line per segment: name, companies (share) and its three top priorities. Segments under 3
     companies are merged into one line "altre imprese" without priorities (see
     :meth:`analysis.disclosure.Gate.categories`)."""
-    from analysis.segmentation import NO_SEGMENTS_SENTENCE
-
     if len(order) == 1:  # the companies form one group: say so, there are no segments to list
         return [NO_SEGMENTS_SENTENCE]
     counts = segments["segment"].value_counts().reindex(order, fill_value=0)
@@ -72,8 +71,6 @@ def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
     for row in champions.itertuples(index=False):
         why = row.reasons.split(". ", 2)
         reason = why[1] if len(why) > 1 else row.reasons
-        from analysis.segmentation import NO_SEGMENTS
-
         segment = "" if row.segment == NO_SEGMENTS else f" ({markdown_text(row.segment)})"  # one group: no segment
         lines.append(f"- **{markdown_text(names[row.company_id])}**{segment}: {markdown_text(reason.rstrip('.'))}.")
     return lines

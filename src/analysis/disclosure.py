@@ -91,35 +91,24 @@ class Grid:
         """One row per relation ``sum(members) - total = 0``."""
         R, C = self.shape
         n = len(self.cells())
+        grand = n - 1
+        cell = np.arange(R * C).reshape(R, C)
+
+        def relation(members, total) -> np.ndarray:
+            a = np.zeros(n)
+            a[members] = 1
+            a[total] = -1
+            return a
+
         rows = []
         at = R * C
-        grand = n - 1
-        if self.row_totals:
-            for i in range(R):
-                a = np.zeros(n)
-                a[i * C:(i + 1) * C] = 1
-                a[at + i] = -1
-                rows.append(a)
-            a = np.zeros(n)
-            a[at:at + R] = 1
-            a[grand] = -1
-            rows.append(a)
-            at += R
-        if self.column_totals:
-            for j in range(C):
-                a = np.zeros(n)
-                a[j:R * C:C] = 1
-                a[at + j] = -1
-                rows.append(a)
-            a = np.zeros(n)
-            a[at:at + C] = 1
-            a[grand] = -1
-            rows.append(a)
+        for shown, lines in ((self.row_totals, cell), (self.column_totals, cell.T)):
+            if shown:  # each line sums to its total, and the totals to the grand total
+                rows += [relation(line, at + i) for i, line in enumerate(lines)]
+                rows.append(relation(np.arange(at, at + len(lines)), grand))
+                at += len(lines)
         if not self.row_totals and not self.column_totals:
-            a = np.zeros(n)
-            a[:R * C] = 1
-            a[grand] = -1
-            rows.append(a)
+            rows.append(relation(cell.ravel(), grand))
         return np.array(rows)
 
     def lower_bounds(self) -> np.ndarray:
@@ -252,14 +241,19 @@ class Published:
     def row_total_text(self, fmt=None) -> list[str]:
         from analysis.reporting import fmt_int
 
-        fmt = fmt or fmt_int
         totals = self.counts.sum(axis=1)
-        hide = self.row_hidden if self.row_hidden is not None else pd.Series(False, index=totals.index)
-        return [SUPPRESSED if h else fmt(v) for v, h in zip(totals, hide, strict=True)]
+        hide = self.row_hidden if self.row_hidden is not None else np.zeros(len(totals), bool)
+        return shown(totals, hide, fmt or fmt_int)
 
     @property
     def companies_hidden(self) -> int:
         return int(self.counts.where(self.hidden, 0).to_numpy().sum())
+
+
+def shown(values, hidden, fmt) -> list[str]:
+    """Each value as ``fmt`` writes it, or ``n.p.`` where ``hidden``: how every board column shows what the gate
+    decided."""
+    return [SUPPRESSED if h else fmt(v) for v, h in zip(values, hidden, strict=True)]
 
 
 def with_note(frame: pd.DataFrame, omitted: str | None) -> pd.DataFrame:
@@ -294,9 +288,6 @@ class Ledger:
                              "companies_hidden": published.companies_hidden,
                              "omitted": bool(published.omitted), "seconds": round(seconds, 4)})
 
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.entries, columns=["table", "cells", "primary", "secondary", "companies_hidden",
-                                                   "omitted", "seconds"])
 
 
 class Gate:
@@ -330,10 +321,6 @@ class Gate:
         yes = np.rint(np.nan_to_num(np.asarray(share, dtype=float)) * n)
         return np.asarray(self.small(np.where(n > 0, n, MIN_COMPANIES)) | self.small(np.where(yes > 0, yes, MIN_COMPANIES))
                           | self.small(np.where(n - yes > 0, n - yes, MIN_COMPANIES)), dtype=bool)
-
-    def value(self, v, n, fmt) -> str:
-        """One aggregate over ``n`` companies, as text."""
-        return SUPPRESSED if self.small(np.nan_to_num(n)) else fmt(v)
 
     # -- count tables -------------------------------------------------------
 

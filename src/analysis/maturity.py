@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.disclosure import SUPPRESSED, Gate, Published, with_note
+from analysis.disclosure import Gate, Published, shown, with_note
 from analysis.reporting import fmt_int, fmt_num
 
 SCALE_MAX = 5
@@ -116,7 +116,7 @@ def gap_table(gap: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
     hide = np.asarray(gate.small(g["n_high"].to_numpy()), dtype=bool)
 
     def col(values, fmt):
-        return [SUPPRESSED if h else fmt(v) for h, v in zip(hide, values, strict=True)]
+        return shown(values, hide, fmt)
 
     return pd.DataFrame({
         "Bisogno": [cb.by_key[k].short for k in g["need"]],
@@ -158,8 +158,7 @@ def band_table(by_group: pd.DataFrame, published: Published, gate: Gate) -> pd.D
     row_hidden = published.row_hidden if published.row_hidden is not None else pd.Series(False, index=out.index)
     small = np.asarray(row_hidden, dtype=bool) | published.hidden[NO_INDEX].to_numpy() | np.asarray(
         gate.small(by_group["n"].to_numpy()), dtype=bool)
-    out.insert(0, "Indice medio", [SUPPRESSED if h else fmt_num(v) for h, v in zip(small, by_group["indice_medio"],
-                                                                                   strict=True)])
+    out.insert(0, "Indice medio", shown(by_group["indice_medio"], small, fmt_num))
     out.insert(0, "Imprese", published.row_total_text())
     out.insert(0, "Gruppo", list(by_group.index))
     return with_note(out.reset_index(drop=True), published.omitted)

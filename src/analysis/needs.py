@@ -25,7 +25,7 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
 from analysis.codebook import Codebook
-from analysis.disclosure import SUPPRESSED, Gate
+from analysis.disclosure import Gate, shown
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
 HIGH = 4  # "Molto rilevante" or "Prioritario"
@@ -282,12 +282,11 @@ def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         hide = part["hidden"].fillna(True).astype(bool).to_numpy()
         hide_share = part["share_hidden"].fillna(True).astype(bool).to_numpy()
         hide_mean = part["mean_hidden"].fillna(True).astype(bool).to_numpy()
-        out[f"{name}: imprese"] = [SUPPRESSED if h else fmt_int(v) for h, v in zip(hide, part["n"], strict=True)]
-        out[f"{name}: voto 4-5"] = [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide_share, part["share_high"],
-                                                                                   strict=True)]
-        out[f"{name}: media (IC 95%)"] = [
-            SUPPRESSED if h else f"{fmt_num(m, 2)} ({fmt_num(lo, 2)}-{fmt_num(hi, 2)})"
-            for h, m, lo, hi in zip(hide_mean, part["mean"], part["ci_low"], part["ci_high"], strict=True)]
+        out[f"{name}: imprese"] = shown(part["n"], hide, fmt_int)
+        out[f"{name}: voto 4-5"] = shown(part["share_high"], hide_share, fmt_pct)
+        out[f"{name}: media (IC 95%)"] = shown(
+            zip(part["mean"], part["ci_low"], part["ci_high"], strict=True), hide_mean,
+            lambda m: f"{fmt_num(m[0], 2)} ({fmt_num(m[1], 2)}-{fmt_num(m[2], 2)})")
     return out
 
 
@@ -302,7 +301,7 @@ def comparison_table(comparison: pd.DataFrame, summary: pd.DataFrame, cb: Codebo
     hide = c["need"].map(hidden).fillna(True).astype(bool).to_numpy()
 
     def col(values, fmt):
-        return [SUPPRESSED if h else fmt(v) for h, v in zip(hide, values, strict=True)]
+        return shown(values, hide, fmt)
 
     return pd.DataFrame({
         "Bisogno": [cb.by_key[k].short for k in c["need"]],

@@ -31,7 +31,7 @@ import pandas as pd
 
 from analysis import scoring
 from analysis.codebook import Codebook
-from analysis.disclosure import SUPPRESSED
+from analysis.disclosure import shown
 from analysis.reporting import fmt_num, fmt_pct
 from analysis.text import markdown_text
 
@@ -135,8 +135,7 @@ def top_table(table: pd.DataFrame, cb: Codebook, scope: str, gate, top: int = 5)
     hide = gate.share(t["n_high"] / t["n"].where(t["n"] > 0), t["n"])
     return pd.DataFrame({"Posizione": t["rank"].to_numpy(), "Bisogno": [cb.by_key[k].short for k in t["need"]],
                          "Punteggio": [fmt_num(v, 1) for v in t["score"]],
-                         "Voto 4-5": [SUPPRESSED if h else fmt_pct(v) for h, v in zip(hide, t["diffusione"],
-                                                                                     strict=True)]})
+                         "Voto 4-5": shown(t["diffusione"], hide, fmt_pct)})
 
 
 def segment_lines(table: pd.DataFrame, cb: Codebook, names: dict[int, str], top: int = 3) -> str:

@@ -159,10 +159,7 @@ def completeness(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
 def sector_size_table(responses: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
     """Companies by sector group and size class, with totals, as the gate lets the board see them (small
     categories merged, small cells hidden)."""
-    sizes = gate.categories(size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True,
-                            what="classe dimensionale")
-    sectors = gate.categories(responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0),
-                              cb.sector_short, what="gruppo merceologico")
+    sizes, sectors = board_sizes(responses, cb, gate), board_sectors(responses, cb, gate)
     size_col = sizes.labels(responses["size_class"].fillna("n.d."))
     if sectors.omitted:
         rows = pd.Series("Tutte le imprese", index=responses.index)
@@ -184,6 +181,18 @@ def size_counts(responses: pd.DataFrame, cb: Codebook) -> pd.Series:
     """Companies per size class in the codebook's order, "n.d." (not given) last."""
     counts = responses["size_class"].fillna("n.d.").value_counts()
     return counts.reindex([s.key for s in cb.size_classes] + ["n.d."], fill_value=0)
+
+
+def board_sizes(responses: pd.DataFrame, cb: Codebook, gate: Gate):
+    """The size classes as every section shows them (a class under 3 companies merged with a neighbour)."""
+    return gate.categories(size_counts(responses, cb), {**cb.size_labels, "n.d.": "Non indicata"}, ordered=True,
+                           what="classe dimensionale")
+
+
+def board_sectors(responses: pd.DataFrame, cb: Codebook, gate: Gate):
+    """The sector groups as every section shows them (left out, with the reason, when one is under 3)."""
+    counts = responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0)
+    return gate.categories(counts, cb.sector_short, what="gruppo merceologico")
 
 
 def format_counts(frame: pd.DataFrame) -> pd.DataFrame:

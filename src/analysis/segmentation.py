@@ -417,9 +417,7 @@ def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> d
     for s in lift.index:
         shorts = [cb.by_key[k].short for k in distinctive(lift.loc[s])]
         name = UNDIFFERENTIATED
-        for n in range(min(2, len(shorts)), len(shorts) + 1):
-            if n == 0:
-                break
+        for n in range(min(2, len(shorts)), len(shorts) + 1) if shorts else ():
             name = ", ".join([shorts[0], *(_lower_first(x) for x in shorts[1:n])])
             if name not in names.values():
                 break
@@ -458,9 +456,8 @@ def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, g
     if segments.omitted:
         return with_note(pd.DataFrame(columns=["Segmento"]), segments.omitted)
     board = segments.labels(seg.labels)
-    _, lift = need_lift(responses, board, cb)
+    means, lift = need_lift(responses, board, cb)
     sizes = board.value_counts().reindex(segments.order)
-    means, _ = need_lift(responses, board, cb)
     out = pd.DataFrame({"Segmento": segments.order, "Imprese": [fmt_int(n) for n in sizes],
                         "Quota": [fmt_pct(n / len(board)) for n in sizes],
                         # How generously the segment rates: segments are formed on ratings relative to each

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
-from analysis.disclosure import SUPPRESSED, Gate
+from analysis.disclosure import Gate, shown
 from analysis.identity import CompanyLookup, company_name_key
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 from analysis.values import (
@@ -234,10 +234,8 @@ def rates_table(rates: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
     hidden = members | respondents
     return pd.DataFrame({
         "Gruppo": rates["gruppo_merceologico"].map(cb.sector_short), "Classe": rates[SIZE].map(cb.size_labels),
-        "Soci": [SUPPRESSED if h else fmt_int(v) for h, v in zip(members, rates["members"], strict=True)],
-        "Rispondenti": [SUPPRESSED if h else fmt_int(v) for h, v in zip(respondents, rates["respondents"],
-                                                                         strict=True)],
-        "Tasso di risposta": [SUPPRESSED if h else fmt_pct(r) for h, r in zip(hidden, rates["rate"], strict=True)]})
+        "Soci": shown(rates["members"], members, fmt_int), "Rispondenti": shown(rates["respondents"], respondents, fmt_int),
+        "Tasso di risposta": shown(rates["rate"], hidden, fmt_pct)})
 
 
 def cells_table(weighting: Weighting, cb: Codebook, gate: Gate) -> pd.DataFrame:
@@ -248,9 +246,7 @@ def cells_table(weighting: Weighting, cb: Codebook, gate: Gate) -> pd.DataFrame:
     respondents = gate.long(c, "gruppo_merceologico", "cell", "respondents", "Rispondenti per cella di ponderazione")
     hidden = members | respondents
     return pd.DataFrame({"Gruppo": c["gruppo_merceologico"].map(cb.sector_short), "Classi": c["cell"],
-                         "Soci": [SUPPRESSED if h else fmt_int(v) for h, v in zip(members, c["members"], strict=True)]
+                         "Soci": shown(c["members"], members, fmt_int)
                          if weighting.cells["members"].notna().any() else "–",
-                         "Rispondenti": [SUPPRESSED if h else fmt_int(v) for h, v in zip(respondents, c["respondents"],
-                                                                                          strict=True)],
-                         "Peso": [SUPPRESSED if h else fmt_num(v, 2) for h, v in zip(hidden, c["weight"],
-                                                                                     strict=True)]})
+                         "Rispondenti": shown(c["respondents"], respondents, fmt_int),
+                         "Peso": shown(c["weight"], hidden, lambda v: fmt_num(v, 2))})
