@@ -65,11 +65,23 @@ if data.has("champions") and data.has("champion_candidates"):
 # generosa nel votare. Così le imprese che danno a tutto un punto in più, o solo 4 e 5, non formano un segmento a sé;
 # il **voto medio** di ogni segmento è riportato a parte nella tabella.
 #
-# Il numero di segmenti non è fissato a priori: proviamo ogni valore nell'intervallo scelto e lo valutiamo con tre
-# criteri: la **silhouette** (quanto ogni impresa è più vicina al proprio segmento che agli altri), l'indice di
-# **Calinski-Harabasz** (quanto i segmenti sono separati rispetto alla loro dispersione interna) e la **stabilità**:
-# ripetiamo la segmentazione su 20 ricampionamenti delle imprese e misuriamo quanto le soluzioni concordano (indice di
-# Rand corretto: 1 identiche, 0 come il caso). Scegliamo la silhouette più alta tra le soluzioni stabili (almeno 0,75).
+# Il numero di segmenti non è fissato a priori. Prima chiediamo se le imprese si dividono davvero in gruppi: ogni
+# numero di segmenti è confrontato con un gruppo unico mediante la **statistica gap**, che misura quanto i segmenti
+# riducono la dispersione rispetto a dati di riferimento con le stesse risposte per bisogno e le stesse correlazioni,
+# ma senza gruppi. Se nessun numero fa meglio di un gruppo unico, la risposta è "nessun segmento distinto".
+#
+# Altrimenti scegliamo il numero con il **BIC** più basso (criterio bayesiano: premia quanto i segmenti spiegano le
+# risposte e penalizza ogni segmento in più). A differenza della silhouette, il BIC tiene un segmento piccolo ma
+# distinto e non spezza in due un segmento grande. Riportiamo accanto la **silhouette** (quanto ogni impresa è più
+# vicina al proprio segmento che agli altri), l'indice di **Calinski-Harabasz** (quanto i segmenti sono separati
+# rispetto alla loro dispersione interna) e la **stabilità**: ripetiamo la segmentazione su 20 sottocampioni dell'80%
+# delle imprese e misuriamo quanto le soluzioni concordano (indice di Rand corretto: 1 identiche, 0 come il caso;
+# stabile da 0,75). Per ogni segmento misuriamo anche quanto si ritrova nei sottocampioni (indice di Jaccard medio):
+# sotto 0,6 il segmento è segnalato come **poco stabile**.
+#
+# I segmenti sotto la quota minima (parametro `segmentazione.quota_minima`) restano nell'analisi e sono segnalati;
+# solo su richiesta (`segmentazione.segmenti_piccoli = merge`) sono uniti al segmento più vicino, e la nota dice
+# quante imprese contavano. Per il consiglio, i segmenti sotto 3 imprese confluiscono in "altre imprese".
 #
 # Tre metodi sono disponibili (parametro `segmentazione.metodo`): **k-means** (predefinito), il **gerarchico di Ward** e
 # **k-modes**, che tratta i voti come categorie (basso 1-2, rilevante 3, alto 4-5). Limiti misurati su una macchina
@@ -80,11 +92,12 @@ if data.has("champions") and data.has("champion_candidates"):
 # %%
 sel = seg.selection
 crit = sel.criteria
-table(crit.assign(**{"Segmenti (k)": crit["k"], "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
+table(crit.assign(**{"Segmenti (k)": crit["k"], "BIC": crit["bic"].map(lambda v: fmt_num(v, 0)),
+                     "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
                      "Calinski-Harabasz": crit["calinski_harabasz"].map(lambda v: fmt_num(v, 1)),
                      "Stabilità (ARI)": crit["stability"].map(lambda v: fmt_num(v, 2)),
                      "Stabile": crit["stable"].map({True: "sì", False: "no"})})
-      [["Segmenti (k)", "Silhouette", "Calinski-Harabasz", "Stabilità (ARI)", "Stabile"]],
+      [["Segmenti (k)", "BIC", "Silhouette", "Calinski-Harabasz", "Stabilità (ARI)", "Stabile"]],
       "Criteri per il numero di segmenti")
 
 # %%
@@ -104,8 +117,12 @@ if not sel.stable:
                  "con cautela.")
 notes += [f"Nota: {m}." for m in seg.merged]
 if seg.small:
-    notes.append(f"Segmenti sotto la soglia del {fmt_pct(cfg['segmentazione.quota_minima'], 0)}: "
+    notes.append(f"Segmenti sotto la soglia del {fmt_pct(cfg['segmentazione.quota_minima'], 0)}, tenuti e segnalati: "
                  f"{', '.join(map(str, seg.small))}.")
+if seg.unstable:
+    notes.append("Segmenti poco stabili (si ritrovano in meno del "
+                 f"{fmt_pct(segmentation.SEGMENT_STABLE, 0)} dei sottocampioni, indice di Jaccard medio): "
+                 f"{', '.join(map(str, seg.unstable))}.")
 Markdown("\n\n".join(notes))
 
 # %% [markdown]

@@ -61,14 +61,21 @@ segments = data.read("segments")
 settings = data.read("segmentation")
 order = [settings["names"][k] for k in sorted(settings["names"], key=int)]
 lines = board.segment_lines(segments, order, prio, cb, gate)
-if settings["k"] > 1 and not settings["stable"]:  # the board hears of a weak segmentation here, not only in 03
+seg = data.segmentation()
+# The board hears of a weak segmentation here, not only in 03: the whole division, or the segments that do not
+# come back on resampling (by their board name).
+shown_names = segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate))
+fragile = list(dict.fromkeys(shown_names[seg.names[s]] for s in seg.unstable))
+if seg.selection.structured and not seg.selection.stable:
     lines.append("**Attenzione**: la divisione in segmenti non è stabile (cambia se si ricampionano le imprese): "
                  "leggete i segmenti come indicativi.")
+if seg.selection.structured and fragile:
+    lines.append(f"**Segmenti poco stabili** (si ritrovano solo in parte ricampionando le imprese): "
+                 f"{markdown_text('; '.join(fragile))}.")
 display(Markdown("### I segmenti di imprese\n\n" + "\n".join(lines)))
 
 # %%
 names = gate.names(data.responses, data.key(), mark=True)
-seg = data.segmentation()
 champs = champions.board_view(data.read("champions"),
                               segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate)))
 candidates = data.read("champion_candidates")

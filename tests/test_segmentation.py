@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from analysis import scenarios
 from analysis import segmentation as sg
 
 MECC, METAL = "Meccaniche", "Metallurgiche, Siderurgiche e Fonderie"
@@ -73,7 +74,7 @@ def test_k_chosen_automatically_and_forced(cb):
 
 def test_small_segments_are_merged_or_flagged(cb):
     r, _ = planted(cb, [100, 90, 4])
-    merged = sg.segment(r, cb, seed=0, n_boot=4, force_k=3)
+    merged = sg.segment(r, cb, seed=0, n_boot=4, force_k=3, small_policy="merge")
     assert merged.k == 2 and merged.merged and "4 imprese" in merged.merged[0]
     assert merged.labels.value_counts().sum() == len(r)  # nobody dropped
     flagged = sg.segment(r, cb, seed=0, n_boot=4, force_k=3, small_policy="flag")
@@ -145,47 +146,75 @@ def test_same_input_and_seed_give_the_same_files_across_processes(sample_process
     assert outputs[0]["segments.csv"].startswith(b"company_id,segment\n")
 
 
-def styled(cb, seed, companies=300, k=4, shift=0.30, acquiescent=0.15):
-    """Condition (a) of the honest-segments issue: ``k`` planted need segments (each rates four needs of its own
-    clearly higher, with realistic moderate ratings elsewhere), then response styles on top: ``shift`` of the
-    companies rate everything one point higher, ``acquiescent`` answer only 4-5 (5 on their segment's needs)."""
-    rng = np.random.default_rng(seed)
-    keys = list(cb.need_keys)
-    truth = rng.choice(k, companies, p=rng.dirichlet(np.full(k, 8.0)))
-    base = rng.uniform(2.0, 3.2, len(keys))
-    rows = []
-    style = rng.random(companies)
-    for s in truth:
-        high = set(keys[4 * s:4 * s + 4])
-        mean = np.array([b + (1.6 if key in high else 0.0) for b, key in zip(base, keys, strict=True)])
-        x = mean + rng.normal(0, 0.7, len(keys))
-        rows.append(x)
-    X = np.array(rows)
-    X[style < shift] += 1.0
-    acq = (style >= shift) & (style < shift + acquiescent)
-    for i in np.flatnonzero(acq):
-        high = set(keys[4 * truth[i]:4 * truth[i] + 4])
-        X[i] = [5 if key in high else 4 + (rng.random() < 0.15) for key in keys]
-    r = pd.DataFrame(np.clip(np.rint(X), 1, 5).astype(int), columns=keys).astype("Int64")
-    r.insert(0, "company_id", [f"IT{i:011d}" for i in range(companies)])
-    r.insert(1, "gruppo_merceologico", np.where(rng.random(companies) < 0.6, MECC, METAL))
-    return r, truth
+def recovered(syn, seg) -> float:
+    return adjusted_rand_score(syn.segment, seg.labels)
+
+
+def jaccard_best(syn, seg, planted: int) -> float:
+    """How well the best matching found segment covers a planted one (intersection over union)."""
+    mine = syn.segment == planted
+    found = seg.labels.to_numpy()
+    return max((mine & (found == s)).sum() / (mine | (found == s)).sum() for s in np.unique(found))
+
+
+# The conditions of the honest-segments issue, each on 5 seeds the method was not tuned on (tuned on 500-505
+# and 600-605), passing on at least 4 of 5. What each run found is printed for the closing note.
+CONDITIONS = {
+    "stili": lambda syn, seg: seg.k == 4 and recovered(syn, seg) >= 0.9,  # (a) response styles
+    "mancanti": lambda syn, seg: seg.k == 4 and recovered(syn, seg) >= 0.85,  # (b) 25% blank, more if small
+    "piccoli": lambda syn, seg: all(jaccard_best(syn, seg, s) >= 0.6 for s in range(1, 5)),  # (d) four of 6%
+    "deboli": lambda syn, seg: seg.k == 4 and recovered(syn, seg) >= 0.7,  # (e) +1.5 on two needs
+}
 
 
 @pytest.mark.slow
-def test_response_styles_do_not_become_segments(cb):
-    """On 5 seeds the method was not tuned on, the planted segments are recovered (ARI >= 0.9, right k) in at
-    least 4 of 5 when ratings are centred on each company's mean; on the raw ratings they are not."""
-    new, old = [], []
+@pytest.mark.parametrize("name", list(CONDITIONS))
+def test_planted_segments_are_recovered_under_hard_conditions(cb, name):
+    found = []
     for seed in range(100, 105):
-        r, truth = styled(cb, seed)
-        seg = sg.segment(r, cb, seed=seed, n_boot=8)
-        raw = sg.segment(r, cb, seed=seed, n_boot=8, centred=False)
-        new.append((seg.k, round(adjusted_rand_score(truth, seg.labels), 3)))
-        old.append((raw.k, round(adjusted_rand_score(truth, raw.labels), 3)))
-    print("centred (k, ARI):", new, "raw:", old)
-    assert sum(k == 4 and ari >= 0.9 for k, ari in new) >= 4, new
-    assert sum(k == 4 and ari >= 0.9 for k, ari in old) < 4, old  # the condition does test something
+        syn = scenarios.generate(name, cb, seed)
+        seg = sg.segment(syn.responses(), cb, seed=seed, n_boot=8)
+        found.append((seg.k, round(recovered(syn, seg), 3), CONDITIONS[name](syn, seg)))
+    print(name, "(k, ARI, passed):", found)
+    assert sum(ok for *_, ok in found) >= 4, found
+
+
+@pytest.mark.slow
+def test_response_styles_become_segments_on_raw_ratings(cb):
+    """The condition does test something: on the raw ratings (not centred) the styles become segments."""
+    found = []
+    for seed in range(100, 105):
+        syn = scenarios.generate("stili", cb, seed)
+        raw = sg.segment(syn.responses(), cb, seed=seed, n_boot=8, centred=False)
+        found.append((raw.k, round(recovered(syn, raw), 3)))
+    print("raw ratings (k, ARI):", found)
+    assert sum(k == 4 and ari >= 0.9 for k, ari in found) < 4, found
+
+
+def test_small_distinct_segments_are_kept_and_flagged(cb):
+    """One segment of 76% and four of 6%: the small ones are kept (not merged, not halving the large one) and
+    flagged under the minimum share when it is above their size."""
+    syn = scenarios.generate("piccoli", cb, 11)
+    seg = sg.segment(syn.responses(), cb, seed=11, n_boot=4, min_share=0.10)
+    assert seg.k == 5 and all(jaccard_best(syn, seg, s) >= 0.6 for s in range(1, 5))
+    assert seg.small == [2, 3, 4, 5] and not seg.merged
+
+
+def test_scenarios_are_seeded_and_plant_what_they_say(cb):
+    one, two = scenarios.generate("mancanti", cb, 3), scenarios.generate("mancanti", cb, 3)
+    pd.testing.assert_frame_equal(one.ratings, two.ratings)
+    blank = one.ratings.isna()
+    assert 0.2 < blank.to_numpy().mean() < 0.3
+    small = one.employees < scenarios.SMALL_COMPANY
+    assert blank[small].to_numpy().mean() > 1.6 * blank[~small].to_numpy().mean()
+    assert not blank.all(axis=1).any()
+    top = scenarios.generate("indipendenti", cb, 3)
+    means = top.ratings.mean()
+    assert set(means.nlargest(2).index) == set(top.top_needs) and (top.segment == -1).all()
+    small_ones = scenarios.generate("piccoli", cb, 3)
+    assert list(np.bincount(small_ones.segment)) == [228, 18, 18, 18, 18]
+    with pytest.raises(ValueError, match="structure"):
+        scenarios.generate(scenarios.variant("stili", structure="rings"), cb, 0)
 
 
 def test_names_only_from_needs_rated_clearly_above_the_rest(cb):
@@ -200,30 +229,13 @@ def test_names_only_from_needs_rated_clearly_above_the_rest(cb):
     assert all(lift.at[1, k] >= sg.MIN_LIFT for k in sg.distinctive(lift.loc[1]))
 
 
-def unstructured(cb, seed, kind, companies=300):
-    """Condition (c): answers with no groups. ``independent``: each need answered independently, with its own
-    realistic distribution; ``continuum``: one continuous "appetite for innovation" factor moves every need."""
-    rng = np.random.default_rng(seed)
-    keys = list(cb.need_keys)
-    if kind == "independent":
-        p = rng.dirichlet(np.full(5, 2.0), len(keys))
-        X = np.column_stack([rng.choice(np.arange(1, 6), companies, p=p[j]) for j in range(len(keys))])
-    else:
-        factor = rng.normal(0, 1, companies)
-        X = rng.uniform(2.2, 3.4, len(keys)) + np.outer(factor, rng.uniform(0.5, 1.0, len(keys))) \
-            + rng.normal(0, 0.6, (companies, len(keys)))
-    r = pd.DataFrame(np.clip(np.rint(X), 1, 5).astype(int), columns=keys).astype("Int64")
-    r.insert(0, "company_id", [f"IT{i:011d}" for i in range(companies)])
-    r.insert(1, "gruppo_merceologico", np.where(rng.random(companies) < 0.6, MECC, METAL))
-    return r
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["independent", "continuum"])
+@pytest.mark.parametrize("kind", ["indipendenti", "continuo"])
 def test_no_distinct_segments_is_a_possible_answer(cb, kind):
     """On 5 seeds the method was not tuned on, answers without groups give one segment in at least 4 of 5, and
     the reason says so in words."""
-    found = [sg.segment(unstructured(cb, seed, kind), cb, seed=seed, n_boot=6) for seed in range(300, 305)]
+    found = [sg.segment(scenarios.generate(kind, cb, seed).responses(), cb, seed=seed, n_boot=6)
+             for seed in range(300, 305)]
     print(kind, [s.k for s in found])
     assert sum(s.k == 1 for s in found) >= 4
     one = next(s for s in found if s.k == 1)

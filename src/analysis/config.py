@@ -140,8 +140,8 @@ PARAMETERS: tuple[Param, ...] = (
           "del bisogno nel gruppo merceologico o media dell'impresa", choices=("sector_median", "company_mean")),
     Param("segmentazione.quota_minima", 0.05, "float", "i segmenti sotto questa quota di imprese sono uniti o "
           "segnalati", 0, 0.5),
-    Param("segmentazione.segmenti_piccoli", "merge", "choice", "segmenti sotto la quota minima: uniti (merge) o "
-          "segnalati (flag)", choices=("merge", "flag")),
+    Param("segmentazione.segmenti_piccoli", "flag", "choice", "segmenti sotto la quota minima: segnalati e tenuti "
+          "(flag) o uniti al segmento più vicino (merge)", choices=("merge", "flag")),
     Param("segmentazione.ricampionamenti", 20, "int", "ricampionamenti per la stabilità di ogni numero di "
           "segmenti", 2, 500),
     Param("segmentazione.nomi", {}, "mapping", "nomi dei segmenti scelti dall'analista, per numero di segmento"),

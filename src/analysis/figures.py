@@ -257,11 +257,12 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
 # Segments and priorities (notebook 03)
 
 def k_criteria(criteria: pd.DataFrame, chosen: int, stable_threshold: float):
-    """Silhouette, Calinski-Harabasz and bootstrap stability against k, the chosen k marked."""
+    """BIC (the criterion), silhouette and resampling stability against k, the chosen k marked (k = 1, no
+    distinct segments, marked at the left edge)."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    specs = [("silhouette", "Silhouette (più alta è meglio)"),
-             ("calinski_harabasz", "Calinski-Harabasz (più alto è meglio)"),
-             ("stability", "Stabilità bootstrap (ARI medio)")]
+    specs = [("bic", "BIC (più basso è meglio: il criterio)"),
+             ("silhouette", "Silhouette (più alta è meglio)"),
+             ("stability", "Stabilità sui ricampionamenti (ARI medio)")]
     for ax, (col, title) in zip(axes, specs, strict=True):
         ax.plot(criteria["k"], criteria[col], marker="o", color="#1F4E79")
         ax.axvline(chosen, color="#C00000", ls="--", lw=1)

@@ -154,11 +154,12 @@ def segmentation_record(seg: segmentation.Segmentation) -> dict:
         "with_maturity": seg.features.with_maturity, "centred": seg.features.centred,
         "names": {str(k): v for k, v in seg.names.items()},
         "criteria": [{"k": int(r.k), "silhouette": _num(r.silhouette), "calinski_harabasz": _num(r.calinski_harabasz),
-                      "stability": _num(r.stability), "stable": bool(r.stable), "gap": _num(r.gap),
-                      "gap_se": _num(r.gap_se)} for r in crit.itertuples()],
+                      "bic": _num(r.bic), "stability": _num(r.stability), "stable": bool(r.stable),
+                      "gap": _num(r.gap), "gap_se": _num(r.gap_se)} for r in crit.itertuples()],
         "one_group": [_num(v) for v in seg.selection.one_group],
         "chosen_k": int(seg.selection.k), "forced": bool(seg.selection.forced), "stable": bool(seg.selection.stable),
         "reason": seg.selection.reason, "merged": list(seg.merged), "small": [int(s) for s in seg.small],
+        "segment_stability": {str(k): _num(v) for k, v in seg.stability.items()},
         "imputed_cells": int(seg.features.imputed.sum()), "imputed_companies": int(seg.features.imputed_companies),
     }
 
@@ -186,15 +187,17 @@ def restore_segmentation(record: dict, segments: pd.DataFrame, responses: pd.Dat
     feats = segmentation.build_features(responses, cb, record["with_maturity"], record["imputation"],
                                         record.get("centred", False))
     centres = np.array([feats.X[(labels == n).to_numpy()].mean(axis=0) for n in sorted(names)])
-    crit = pd.DataFrame(record["criteria"], columns=["k", "silhouette", "calinski_harabasz", "stability", "stable",
-                                                     "gap", "gap_se"])
-    numbers = ["silhouette", "calinski_harabasz", "stability", "gap", "gap_se"]
+    crit = pd.DataFrame(record["criteria"], columns=["k", "silhouette", "calinski_harabasz", "bic", "stability",
+                                                     "stable", "gap", "gap_se"])
+    numbers = ["silhouette", "calinski_harabasz", "bic", "stability", "gap", "gap_se"]
     crit[numbers] = crit[numbers].astype(float)
     one = tuple(float("nan") if v is None else v for v in record.get("one_group", [None, None]))
     selection = segmentation.Selection(crit, record["chosen_k"], record["forced"], record["stable"], record["reason"],
                                        one)
     return segmentation.Segmentation(labels, names, record["method"], record["seed"], selection, feats, centres,
-                                     list(record["merged"]), list(record["small"]))
+                                     list(record["merged"]), list(record["small"]),
+                                     {int(k): float("nan") if v is None else v
+                                      for k, v in record.get("segment_stability", {}).items()})
 
 
 # --------------------------------------------------------------------------
