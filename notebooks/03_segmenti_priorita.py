@@ -167,17 +167,28 @@ display(table(segmentation.segment_mix(responses, seg, segments, position_groups
 # ## Le priorità di filiera
 #
 # Per ogni bisogno, sia per tutte le imprese sia dentro ogni segmento, calcoliamo un **punteggio di priorità** da 0 a
-# 100 come media pesata di cinque componenti, ciascuna tra 0 e 1:
+# 100 come media pesata di cinque componenti, ciascuna tra 0 e 1. Ognuna misura una cosa diversa: la prima **quante**
+# imprese chiedono il bisogno, le altre **chi sono** le imprese che lo chiedono.
 #
 # - **diffusione**: la quota di imprese che giudicano il bisogno molto rilevante o prioritario (voto 4-5);
-# - **intensità**: l'importanza media, riportata da 1-5 a 0-1;
-# - **divario di maturità**: per ogni impresa che lo giudica 4-5, quanto è lontana dalla piena maturità nella
-#   dimensione digitale collegata (le altre contano zero), in media sulle imprese;
-# - **urgenza**: allo stesso modo, quanto presto quelle imprese intendono investire (entro 12 mesi vale 1, da 1 a 3
-#   anni 0,5, oltre 3 anni 0);
-# - **peso nella filiera**: la quota di imprese che lo giudicano 4-5, contando ogni impresa per la sua posizione
-#   (produttore finale 1, primo livello 0,83, secondo livello 0,67, conto terzi 0,5) più quante altre imprese
-#   rispondenti la indicano o sono indicate da lei come cliente o fornitore (rispetto all'impresa più collegata).
+# - **intensità**: tra le imprese che lo giudicano 4-5, la quota che gli dà 5;
+# - **divario di maturità**: tra quelle imprese, quanto sono lontane in media dalla piena maturità nella dimensione
+#   digitale collegata;
+# - **urgenza**: tra quelle imprese, quanto presto intendono investire (entro 12 mesi vale 1, da 1 a 3 anni 0,5,
+#   oltre 3 anni 0);
+# - **peso nella filiera**: tra quelle imprese, il peso medio nella filiera: la posizione (produttore finale 1,
+#   primo livello 0,83, secondo livello 0,67, conto terzi 0,5) più quante altre imprese rispondenti la indicano o
+#   sono indicate da lei come cliente o fornitore (rispetto all'impresa più collegata), riportato a 0-1.
+#
+# Le ultime quattro sono medie sulle imprese che chiedono il bisogno: perché un bisogno chiesto da due sole imprese
+# non salga per le loro sole risposte, ognuna è avvicinata alla media di tutti i bisogni come se vi si aggiungessero
+# 10 imprese medie. Con il registro dei soci, ogni impresa conta con il suo peso (sezione 02).
+#
+# Le posizioni hanno un'incertezza: ricampioniamo le imprese (200 volte, parametro `priorita.ricampionamenti`) e
+# ricalcoliamo tutto. Per ogni bisogno riportiamo l'intervallo al 90% del punteggio e delle posizioni possibili.
+# Le **fasce** leggono le posizioni onestamente: scendendo dall'alto, una fascia è il bisogno con la posizione
+# mediana migliore più tutti quelli il cui intervallo di posizioni si sovrappone al suo. Dentro una fascia i dati
+# non permettono di stabilire un ordine.
 #
 # I pesi usati in questa analisi sono nella tabella seguente; si cambiano con i parametri `priorita.peso_...`.
 
@@ -189,9 +200,22 @@ table(priorities.weights_table(cfg.weights("priorita")), "Pesi del punteggio di 
 Markdown(f"Rete di fornitura: {fmt_int(len(edges))} legami cliente-fornitore tra imprese rispondenti; "
          f"{fmt_int(unmatched)} citazioni riguardano imprese che non hanno risposto.")
 
+# %% [markdown]
+# Le componenti devono dire cose diverse: la tabella riporta quanto sono correlate tra i bisogni (tutte le imprese).
+# Due componenti con una correlazione sopra 0,8 misurerebbero la stessa cosa e il punteggio la conterebbe due volte.
+
+# %%
+corr = priorities.component_correlations(prio)
+display(table(priorities.correlation_table(corr), "Correlazioni tra le componenti del punteggio (tra i bisogni)"))
+Markdown(priorities.redundancy_sentence(corr))
+
 # %%
 table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, gate, priorita_mostrate),
       "Le priorità della filiera (tutte le imprese)")
+
+# %%
+Markdown("\n".join(f"- {line}" for line in priorities.tier_lines(prio, cb, priorities.ALL_SCOPE, priorita_mostrate))
+         + "\n\n" + priorities.tier_sentence())
 
 # %%
 fig = figures.priority_matrix(prio, cb, priorities.ALL_SCOPE, "Matrice delle priorità: tutte le imprese", gate,

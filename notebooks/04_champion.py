@@ -28,7 +28,7 @@ from IPython.display import Markdown, display
 
 from analysis import champions, figures, network, paths, segmentation
 from analysis.disclosure import Gate
-from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
+from analysis.reporting import fmt_int, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import champion_rules
 from analysis.text import markdown_text
 
@@ -88,12 +88,15 @@ table(champions.rules_table(champion_rules(cfg, seg.k), minimum, weights), "Vinc
 # ## I Champion
 #
 # Ogni Champion è nominato solo se ha dato il consenso a essere citato; altrimenti compare con uno pseudonimo stabile
-# e la nota *consenso da richiedere*. La colonna "Scelto nei sorteggi" dice quante volte l'impresa resta Champion
-# quando i pesi dei criteri vengono cambiati a caso fino al ±25% (robustezza, sotto).
+# e la nota *consenso da richiedere*. Due colonne dicono quanto la scelta è solida (robustezza, sotto): "Scelto nei
+# sorteggi dei pesi" è quante volte l'impresa resta Champion quando i pesi dei criteri vengono cambiati a caso fino al
+# ±25%; "Scelto nei sottocampioni" quante volte resta Champion quando si rifà tutto (segmenti, priorità, scelta) su
+# un sottocampione del 90% delle imprese, contando solo i sottocampioni che la comprendono.
 
 # %%
 shown = gate.names(responses, data.key(), mark=True)
-table(champions.champions_report(table_, frequency, shown, cb), "Le imprese Champion")
+kept = cands.set_index("company_id")["frequenza_ricampionamento"] if "frequenza_ricampionamento" in cands else None
+table(champions.champions_report(table_, frequency, shown, cb, kept), "Le imprese Champion")
 
 # %%
 fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb)
@@ -110,14 +113,28 @@ plt.show()
 # %% [markdown]
 # ## Robustezza della scelta
 #
-# Una scelta credibile non deve dipendere da un peso arbitrario. Ripetiamo la selezione molte volte, ogni volta con
-# pesi dei criteri estratti a caso intorno a quelli scelti, e contiamo quante volte ogni Champion resta selezionato.
+# Una scelta credibile non deve dipendere da un peso arbitrario né da poche risposte. Due verifiche:
+#
+# - **i pesi**: ripetiamo la selezione molte volte (parametro `champion.sorteggi`), ogni volta con pesi dei criteri
+#   estratti a caso intorno a quelli scelti, e contiamo quante volte ogni Champion resta selezionato;
+# - **i dati**: togliamo a caso il 10% delle imprese e rifacciamo tutto, segmenti (con lo stesso numero, partendo
+#   dai centri scelti), priorità e scelta, 100 volte (parametro `champion.ricampionamenti`). Un Champion che resta
+#   tale in almeno il 70% dei sottocampioni che lo comprendono è **robusto ai dati**.
+#
 # Per ogni segmento indichiamo anche le migliori alternative: le imprese non scelte che entrano più spesso nei
 # sorteggi.
 
 # %%
 fig = figures.selection_frequency(frequency[chosen], shown.to_dict())
 plt.show()
+
+# %%
+resampling = selection.get("resampling")
+if resampling and resampling.get("resamples") and kept is not None:
+    robust = int((kept[chosen] >= champions.ROBUST).sum())
+    display(Markdown(f"Robustezza ai dati: {robust} dei {len(chosen)} Champion restano tali in almeno il "
+                     f"{fmt_pct(champions.ROBUST, 0)} di {fmt_int(resampling['resamples'])} sottocampioni del "
+                     f"{fmt_pct(resampling['share'], 0)} delle imprese."))
 
 # %%
 alt = champions.alternates(cands, cands["score"], chosen, frequency, cfg["champion.alternative_per_segmento"])

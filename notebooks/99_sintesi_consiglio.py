@@ -79,7 +79,10 @@ names = gate.names(data.responses, data.key(), mark=True)
 champs = champions.board_view(data.read("champions"),
                               segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate)))
 candidates = data.read("champion_candidates")
-display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))))
+robust = board.robustness_lines(champs, candidates, names, data.config["champion.alternative_per_segmento"],
+                                data.read("champion_selection").get("resampling"))
+display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))
+                 + ("\n\n" + "\n".join(robust) if robust else "")))
 
 # %%
 pilots = 0

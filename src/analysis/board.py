@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import priorities
 from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
 from analysis.quality import reason_in_words
-from analysis.reporting import fmt_int, fmt_num, fmt_pct
+from analysis.reporting import fmt_int, fmt_pct
 from analysis.segmentation import NO_SEGMENTS, NO_SEGMENTS_SENTENCE
 from analysis.text import markdown_text
 
@@ -38,9 +39,10 @@ def reading_lines(summary: dict) -> list[str]:
 
 
 def top_priorities(prio: pd.DataFrame, cb: Codebook, n: int = 5) -> list[str]:
-    overall = prio[prio["scope"] == "tutte"].nsmallest(n, "rank")
-    return [f"{r}. **{cb.by_key[k].it}** (punteggio {fmt_num(s, 0)})"
-            for r, k, s in zip(overall["rank"], overall["need"], overall["score"], strict=True)]
+    """The priorities of all companies in tiers (whole tiers until ``n`` needs are listed), then what a tier
+    means: the board sees no order the data do not support."""
+    return [f"- {line}" for line in priorities.tier_lines(prio, cb, priorities.ALL_SCOPE, n)] + \
+        ["", priorities.tier_sentence()]
 
 
 def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, cb: Codebook, gate) -> list[str]:
@@ -150,3 +152,31 @@ def combine(parts: list[Path], out: Path, title: str, wave: str) -> Path:
             f"<nav class='board-toc'><b>{html.escape(title)} - rilevazione {html.escape(wave)}</b><ol>",
             *toc, "</ol></nav>", *bodies, "</body></html>"]
     return atomic_write_text(out, "".join(page))
+
+
+def robustness_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: pd.Series, per_segment: int,
+                     resampling: dict | None) -> list[str]:
+    """How robust the Champions are to the data: how many stay Champions on most subsamples of the companies,
+    which do not, and the alternates of their segment (the same alternates the Champion section shows)."""
+    from analysis import champions
+
+    if not resampling or not resampling.get("resamples"):
+        return []
+    kept = candidates.set_index("company_id")["frequenza_ricampionamento"]
+    chosen = champions_["company_id"].tolist()
+    weak = [c for c in chosen if kept.get(c, 0) < champions.ROBUST]
+    share = fmt_pct(resampling["share"], 0)
+    lines = [f"**Robustezza ai dati**: rifacendo segmentazione, priorità e scelta su {fmt_int(resampling['resamples'])} "
+             f"sottocampioni del {share} delle imprese, {len(chosen) - len(weak)} dei {len(chosen)} Champion restano "
+             f"tali in almeno il {fmt_pct(champions.ROBUST, 0)} dei casi."]
+    if weak:
+        alt = champions.alternates(candidates, candidates["score"], chosen,
+                                   candidates.set_index("company_id")["frequenza_selezione"], per_segment)
+        segment_of = champions_.set_index("company_id")["segment"]
+        for c in weak:
+            others = alt[alt["segment"] == segment_of[c]]["company_id"]
+            instead = (f"; alternative nello stesso segmento: {markdown_text(', '.join(names[o] for o in others))}"
+                       if len(others) else "")
+            lines.append(f"- {markdown_text(names[c])}: Champion nel {fmt_pct(kept.get(c, 0), 0)} dei "
+                         f"sottocampioni{instead}.")
+    return lines

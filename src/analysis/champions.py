@@ -96,8 +96,8 @@ def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, 
     willing = responses["disponibilita_champion"]
     mask = willing.isin([YES, MAYBE]).to_numpy()
     r = responses[mask]
-    top = {s: part.nsmallest(top_priorities, "rank")["need"].tolist()
-           for s, part in priorities.groupby("scope", sort=False)}
+    best = priorities[priorities["rank"] <= top_priorities].sort_values("rank", kind="stable")
+    top = {s: needs.tolist() for s, needs in best.groupby("scope", sort=False)["need"]}
     covered = [[k for k in top.get(name, []) if _high(getattr(row, k))]
                for name, row in zip(seg[mask], r.itertuples(index=False), strict=True)]
     coverage = [len(cov) / max(1, len(top.get(name, []))) for cov, name in zip(covered, seg[mask], strict=True)]
@@ -332,6 +332,42 @@ def robustness(cands: pd.DataFrame, segment_shares: dict[str, float], sectors: l
     return counts / draws
 
 
+RESAMPLE_SHARE = 0.9  # of the companies in each subsample of the data-robustness check
+ROBUST = 0.7  # a Champion kept in at least this share of the subsamples holding it is robust to the data
+
+
+@dataclass
+class Resampled:
+    """How often each company is chosen when the whole analysis is redone on subsamples of the companies."""
+
+    kept: pd.Series  # company_id -> share of the subsamples holding it in which it was chosen (0-1)
+    resamples: int
+    share: float  # of the companies in each subsample
+    seconds: float
+
+
+def resampling_frequency(ids: pd.Series, choose, resamples: int = 100, share: float = 0.9, seed: int = 42
+                         ) -> Resampled:
+    """Redo the selection on ``resamples`` subsamples of ``share`` of the companies (drawn without replacement,
+    seeded): ``choose(rows)`` gets the positions of the companies kept and returns the company_ids chosen.
+    Each company's frequency counts only the subsamples that hold it: one left out cannot be chosen."""
+    import time
+
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    n = len(ids)
+    values = ids.to_numpy()
+    chosen = pd.Series(0, index=values, dtype=float)
+    present = pd.Series(0, index=values, dtype=float)
+    for _ in range(resamples if n else 0):
+        rows = np.sort(rng.choice(n, max(1, int(round(share * n))), replace=False))
+        present.iloc[rows] += 1
+        picked = list(choose(rows))
+        chosen[picked] += 1
+    kept = (chosen / present.where(present > 0)).fillna(0.0)
+    return Resampled(kept, resamples, share, time.perf_counter() - start)
+
+
 def shown_one_by_one(champions: pd.DataFrame, cands: pd.DataFrame, per_segment: int) -> pd.Index:
     """The companies the Champion section shows individually (with segment and group): the Champions and the
     alternatives per segment (see :func:`alternates`)."""
@@ -396,35 +432,46 @@ def champions_table(cands: pd.DataFrame, scores: pd.Series, selection: Selection
 
 
 def candidates_table(cands: pd.DataFrame, scores: pd.Series, frequency: pd.Series,
-                     champions: pd.DataFrame) -> pd.DataFrame:
+                     champions: pd.DataFrame, kept: pd.Series | None = None) -> pd.DataFrame:
     """``champion_candidates.csv``: every candidate with every criterion, its score, how often it was chosen in
-    the weight draws and whether it is a Champion; best score first."""
+    the weight draws (``frequenza_selezione``) and on subsamples of the companies (``frequenza_ricampionamento``)
+    and whether it is a Champion; best score first."""
+    kept = pd.Series(dtype=float) if kept is None else kept
     full = cands.assign(score=scores.round(6).to_numpy(), frequenza_selezione=cands["company_id"].map(frequency)
-                        .fillna(0).round(4).to_numpy(), priorita_coperte=cands["priorita_coperte"].map(";".join),
+                        .fillna(0).round(4).to_numpy(),
+                        frequenza_ricampionamento=cands["company_id"].map(kept).fillna(0).round(4).to_numpy(),
+                        priorita_coperte=cands["priorita_coperte"].map(";".join),
                         champion=cands["company_id"].isin(set(champions["company_id"])))
     for c in CRITERIA:
         full[c] = full[c].round(6)
     return full.sort_values(["score", "company_id"], ascending=[False, True]).reset_index(drop=True)
 
 
-def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series, cb: Codebook) -> pd.DataFrame:
+def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series, cb: Codebook,
+                     kept: pd.Series | None = None) -> pd.DataFrame:
     """The Champions for the report: name by the naming rule, sector group, segment, score, how often chosen
-    under other weights, and why."""
-    return pd.DataFrame({
+    under other weights and on subsamples of the companies (``kept``), and why."""
+    out = pd.DataFrame({
         "Champion": table["company_id"].map(names).to_numpy(),
         "Gruppo": table["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
         "Segmento": table["segment"].to_numpy(),
         "Punteggio": [fmt_num(v, 2) for v in table["score"]],
-        "Scelto nei sorteggi": [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(frequency).fillna(0)],
-        "Perché": table["reasons"].to_numpy()})
+        "Scelto nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(frequency).fillna(0)]})
+    if kept is not None:
+        out["Scelto nei sottocampioni"] = [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(kept).fillna(0)]
+    out["Perché"] = table["reasons"].to_numpy()
+    return out
 
 
 def alternates_report(alt: pd.DataFrame, names: pd.Series, cb: Codebook) -> pd.DataFrame:
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "Segmento": alt["segment"].to_numpy(), "Alternativa": alt["company_id"].map(names).to_numpy(),
         "Gruppo": alt["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
         "Punteggio": [fmt_num(v, 2) for v in alt["score"]],
-        "Scelta nei sorteggi": [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza"]]})
+        "Scelta nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza"]]})
+    if "frequenza_ricampionamento" in alt:
+        out["Scelta nei sottocampioni"] = [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza_ricampionamento"]]
+    return out
 
 
 def rules_table(rules: Rules, minimum: dict[str, int], weights: dict) -> pd.DataFrame:

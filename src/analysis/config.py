@@ -108,9 +108,10 @@ def _weights(step: str, defaults: dict[str, float], what: str) -> list[Param]:
             for k, v in defaults.items()]
 
 
-PRIORITY_COMPONENTS = {"diffusione": "quota di imprese con voto 4-5", "intensita": "importanza media",
-                       "divario": "divario di maturità", "urgenza": "orizzonte di investimento",
-                       "filiera": "peso nella filiera"}
+PRIORITY_COMPONENTS = {"diffusione": "quota di imprese con voto 4-5", "intensita": "quota di 5 tra chi vota 4-5",
+                       "divario": "divario di maturità di chi vota 4-5",
+                       "urgenza": "orizzonte di investimento di chi vota 4-5",
+                       "filiera": "peso nella filiera di chi vota 4-5"}
 CHAMPION_CRITERIA = {"rappresentativita": "rappresentatività", "copertura": "copertura delle priorità",
                      "prontezza": "prontezza all'innovazione", "influenza": "influenza nella filiera",
                      "disponibilita": "disponibilità"}
@@ -145,8 +146,10 @@ PARAMETERS: tuple[Param, ...] = (
     Param("segmentazione.ricampionamenti", 20, "int", "ricampionamenti per la stabilità di ogni numero di "
           "segmenti", 2, 500),
     Param("segmentazione.nomi", {}, "mapping", "nomi dei segmenti scelti dall'analista, per numero di segmento"),
-    *_weights("priorita", {"diffusione": 0.30, "intensita": 0.20, "divario": 0.15, "urgenza": 0.15,
-                           "filiera": 0.20}, PRIORITY_COMPONENTS),
+    *_weights("priorita", {"diffusione": 0.40, "intensita": 0.15, "divario": 0.15, "urgenza": 0.15,
+                           "filiera": 0.15}, PRIORITY_COMPONENTS),
+    Param("priorita.ricampionamenti", 200, "int", "ricampionamenti delle imprese per gli intervalli di punteggio e "
+          "posizione e per le fasce di priorità", 0, 2000),
     Param("priorita.mostrate", 5, "int", "priorità nominate e messe in evidenza nelle figure", 1, 30),
     Param("champion.max_totale", 12, "int", "numero massimo di Champion", 1, 200),
     Param("champion.max_per_segmento", 4, "int", "numero massimo di Champion in un segmento", 1, 200),
@@ -157,6 +160,8 @@ PARAMETERS: tuple[Param, ...] = (
           "(criterio di copertura)", 1, 30),
     *_weights("champion", {"rappresentativita": 0.25, "copertura": 0.25, "prontezza": 0.20, "influenza": 0.20,
                            "disponibilita": 0.10}, CHAMPION_CRITERIA),
+    Param("champion.ricampionamenti", 100, "int", "sottocampioni del 90% delle imprese su cui segmentazione, "
+          "priorità e scelta dei Champion sono rifatte (robustezza ai dati)", 0, 1000),
     Param("champion.sorteggi", 300, "int", "sorteggi dei pesi per la verifica di robustezza", 0, 10_000),
     Param("champion.variazione_pesi", 0.25, "float", "ogni peso varia al più di questa quota nei sorteggi", 0, 1),
     Param("champion.alternative_per_segmento", 2, "int", "alternative elencate per segmento", 0, 20),

@@ -333,14 +333,14 @@ def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, g
     t = t[~gate.small(t["n_high"].to_numpy())]
     fig, ax = plt.subplots(figsize=(10, 6.5))
     colors = np.where(t["rank"] <= top, "#1F4E79", "#9DC3E6")
-    ax.scatter(t["gap_high"] * 100, t["diffusione"] * 100, s=t["n_high"] / max(1, t["n_high"].max()) * 900 + 30,
+    ax.scatter(t["divario"] * 100, t["diffusione"] * 100, s=t["n_high"] / max(1, t["n_high"].max()) * 900 + 30,
                color=colors, alpha=0.75, edgecolor="white")
     ax.set_xlabel("Divario di maturità: distanza dalla piena maturità, nella dimensione collegata, delle imprese "
                   "che lo giudicano 4-5 (0-100)", fontsize=9)
     ax.set_ylabel("Imprese che lo giudicano 4-5 (%)")
     ax.set_title(title + f" (in blu scuro le prime {top})")
     if len(t):
-        gx = t["gap_high"] * 100
+        gx = t["divario"] * 100
         ax.set_xlim(max(0, float(gx.min()) - 8), min(100, float(gx.max()) + 8))
         ax.set_ylim(0, min(100, float(t["diffusione"].max()) * 100 * 1.2 + 3))
         annotate_points(ax, gx.to_numpy(), (t["diffusione"] * 100).to_numpy(),
@@ -495,18 +495,32 @@ def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope:
     return fig
 
 
+TIER_COLOURS = ("#1F4E79", "#5B9BD5", "#9DC3E6", "#D9D9D9")
+
+
 def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "tutte"):
-    """The ``n`` highest priority scores of a scope, highest on top."""
+    """The ``n`` highest priority scores of a scope, highest on top, with their 90% intervals and coloured by
+    tier (needs of one tier cannot be told apart by the data)."""
+    from analysis.priorities import tier_name
+
     t = prio[prio["scope"] == scope].nsmallest(n, "rank")
-    fig, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.3))
-    ax.barh([f"{r}. {cb.by_key[k].short}" for r, k in zip(t["rank"], t["need"], strict=True)], t["score"],
-            color=["#1F4E79" if r <= 5 else "#9DC3E6" for r in t["rank"]])
-    for y, v in enumerate(t["score"]):
-        ax.text(v + 0.5, y, fmt_num(v, 0), va="center", fontsize=8)
+    fig, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.6))
+    colours = [TIER_COLOURS[min(int(k), len(TIER_COLOURS)) - 1] for k in t["tier"]]
+    y = np.arange(len(t))
+    ax.barh(y, t["score"], color=colours)
+    ax.errorbar(t["score"], y, xerr=[t["score"] - t["score_lo"], t["score_hi"] - t["score"]], fmt="none",
+                ecolor="#404040", elinewidth=1, capsize=3)
+    for yy, (v, hi) in enumerate(zip(t["score"], t["score_hi"], strict=True)):
+        ax.text(hi + 0.8, yy, fmt_num(v, 0), va="center", fontsize=8)
+    ax.set_yticks(y, [cb.by_key[k].short for k in t["need"]])
     ax.invert_yaxis()
-    ax.set_xlim(0, max(10.0, float(t["score"].max()) * 1.15) if len(t) else 100)
-    ax.set_xlabel("Punteggio di priorità (0-100)")
-    ax.set_title("Le priorità della filiera (tutte le imprese)")
+    ax.set_xlim(0, max(10.0, float(t["score_hi"].max()) * 1.15) if len(t) else 100)
+    ax.set_xlabel("Punteggio di priorità (0-100); la linea nera è l'intervallo al 90% ricampionando le imprese")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=TIER_COLOURS[min(int(k), len(TIER_COLOURS)) - 1])
+               for k in sorted(t["tier"].unique())]
+    ax.legend(handles, [tier_name(k) for k in sorted(t["tier"].unique())], loc="lower right", fontsize=8,
+              frameon=False)
+    ax.set_title("Le priorità della filiera (tutte le imprese), per fascia")
     return fig
 
 

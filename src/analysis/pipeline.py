@@ -312,6 +312,8 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
         analysis = steps.analyse(result.responses, cb, cfg, slist, register, table, previous)
     write_analysis(analysis, processed, cb, result.responses)
     timings["steps"] = round(time.perf_counter() - t, 2)
+    if analysis.champions.resampled is not None:  # run metadata: in the manifest, not in the outputs
+        timings["champion_resampling"] = round(analysis.champions.resampled.seconds, 2)
     write_analyst_manifest(processed, run_id, context, result)
 
     t = time.perf_counter()
@@ -358,8 +360,11 @@ def write_analysis(analysis, folder: Path, cb, responses) -> None:
     catalog.write("priorities", analysis.priorities, folder, cb)
     catalog.write("champions", analysis.champions.table, folder, cb)
     catalog.write("champion_candidates", analysis.champions.candidates, folder, cb)
+    resampled = analysis.champions.resampled
     catalog.write("champion_selection", {"minimum": analysis.champions.minimum,
-                                         "messages": analysis.champions.messages}, folder, cb)
+                                         "messages": analysis.champions.messages,
+                                         "resampling": {"resamples": resampled.resamples, "share": resampled.share}
+                                         if resampled is not None else None}, folder, cb)
     if analysis.comparison is not None:
         c = analysis.comparison
         catalog.write("wave_comparison", c.info, folder, cb)

@@ -88,7 +88,7 @@ def build(folder: str | Path, cb: Codebook) -> Path:
     for name, title, fmt in [("champions", "Champion", {"score": "0.000"}),
                              ("champion_candidates", "Candidati Champion",
                               {c: "0.000" for c in ("score", "rappresentativita", "copertura", "prontezza",
-                                                    "influenza", "disponibilita")} | {"frequenza_selezione": "0%"}),
+                                                    "influenza", "disponibilita")} | {"frequenza_selezione": "0%", "frequenza_ricampionamento": "0%"}),
                              ("startup_matches", "Startup", {"score": "0.0"})]:
         frame = read(name)
         if frame is not None:

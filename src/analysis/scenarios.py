@@ -84,11 +84,12 @@ class Synthetic:
     segment_needs: dict[int, list[str]]  # the needs each planted segment rates higher
     employees: np.ndarray
     sector: np.ndarray
+    profile: pd.DataFrame  # supply-chain position, investment horizon and the six maturity answers
 
     def responses(self) -> pd.DataFrame:
-        """The ratings as a minimal responses table (``company_id``, sector group, employees, needs): enough
-        for the segmentation and the needs tables."""
-        out = self.ratings.copy()
+        """The ratings as a responses table (``company_id``, sector group, employees, profile, needs): enough
+        for the segmentation, the needs tables and the priorities."""
+        out = pd.concat([self.profile, self.ratings], axis=1)
         out.insert(0, "company_id", [f"IT{i:011d}" for i in range(len(out))])
         out.insert(1, "gruppo_merceologico", self.sector)
         out.insert(2, "dipendenti", pd.array(self.employees, dtype="Int64"))
@@ -155,7 +156,19 @@ def generate(scenario: Scenario | str, cb: Codebook, seed: int, companies: int =
         blank = rng.random((companies, d)) < p
         blank[blank.all(axis=1), 0] = False  # a company with no need answered would be rejected at ingest
         ratings = ratings.mask(blank)
-    return Synthetic(ratings, truth, top, own, employees, sector)
+    return Synthetic(ratings, truth, top, own, employees, sector, _profile(rng, cb, companies))
+
+
+def _profile(rng: np.random.Generator, cb: Codebook, n: int) -> pd.DataFrame:
+    """Position in the supply chain, investment horizon and maturity (0-5), drawn independently of the needs."""
+    out = {}
+    for key, p in (("posizione_filiera", [0.12, 0.30, 0.33, 0.25]), ("orizzonte_investimento", [0.35, 0.45, 0.20])):
+        if key in cb.by_key:
+            options = list(cb.by_key[key].options)
+            out[key] = rng.choice(options, n, p=p if len(p) == len(options) else None)
+    for f in cb.maturity:
+        out[f.key] = pd.array(rng.choice(6, n, p=[0.15, 0.3, 0.25, 0.15, 0.1, 0.05]), dtype="Int64")
+    return pd.DataFrame(out)
 
 
 def _answer_distribution(rng: np.random.Generator, mean: float) -> np.ndarray:

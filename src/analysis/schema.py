@@ -126,7 +126,14 @@ def segments_schema(cb) -> pa.DataFrameSchema:
 def priorities_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {"scope": _text(), "need": _text(checks=_needs_check(cb)), "score": pa.Column(float, pa.Check.in_range(0, 100)),
-         "rank": pa.Column(int, pa.Check.ge(1))},
+         "rank": pa.Column(int, pa.Check.ge(1)),
+         # Intervals and tiers: not in the outputs of earlier versions, which a wave comparison still reads.
+         "tier": pa.Column(int, pa.Check.ge(1), required=False),
+         "score_lo": pa.Column(float, pa.Check.in_range(0, 100), required=False),
+         "score_hi": pa.Column(float, pa.Check.in_range(0, 100), required=False),
+         "rank_lo": pa.Column(int, pa.Check.ge(1), required=False),
+         "rank_median": pa.Column(int, pa.Check.ge(1), required=False),
+         "rank_hi": pa.Column(int, pa.Check.ge(1), required=False)},
         unique=["scope", "need"], strict=False, ordered=False)
 
 
@@ -226,7 +233,7 @@ JSON_SHAPES: dict[str, dict[str, type | tuple]] = {
     "need_families": {"order": list, "threshold": _NUMBER, "family": dict, "correlation": list, "linkage": list},
     "segmentation": {"method": str, "seed": int, "k": int, "imputation": str, "with_maturity": bool, "names": dict,
                      "criteria": list, "reason": str},
-    "champion_selection": {"minimum": dict, "messages": list},
+    "champion_selection": {"minimum": dict, "messages": list},  # and "resampling" (resamples, share) when run
     "startups_summary": {"totals": dict, "balance": list, "left_out": list, "rejected": list, "cell_issues": list},
     "wave_comparison": {"previous_wave": str, "both": int, "new": int, "gone": int, "accepted_before": int,
                         "accepted_now": int},

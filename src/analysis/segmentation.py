@@ -388,6 +388,17 @@ def cluster(X: np.ndarray, k: int, method: str = "kmeans", seed: int = 42) -> tu
     return _FIT[method](X, [k], seed)[k]
 
 
+def refit(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Segment numbers (1..k) for the companies ``X`` by k-means started from a segmentation's ``centres``
+    (in segment order, so segment j keeps its number): the same segments, refitted on other companies."""
+    if len(centres) == 1 or len(X) == 0:
+        return np.ones(len(X), dtype=int)
+    if len(X) < len(centres):  # too few companies to refit: each to its nearest centre
+        return np.argmin(((X[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1) + 1
+    km = _sklearn_kmeans()(n_clusters=len(centres), init=centres, n_init=1, max_iter=300).fit(X)
+    return km.labels_ + 1
+
+
 def _merge_small(X: np.ndarray, labels: np.ndarray, min_share: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Move the members of segments under ``min_share`` to the nearest remaining centre, smallest first."""
     labels = labels.copy()

@@ -217,9 +217,12 @@ def network_step(responses: pd.DataFrame, cb: Codebook) -> Network:
 
 
 def priorities_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, net: Network,
-                    cfg: Config) -> pd.DataFrame:
-    """Every need's score and rank, for all companies and for each segment, with its five components."""
-    return priorities.priority_table(responses, cb, seg.labels, net.linked, cfg.weights("priorita"), seg.names)
+                    cfg: Config, weighting: weights.Weighting | None = None) -> pd.DataFrame:
+    """Every need's score, rank, intervals and tier, for all companies and for each segment, with its five
+    components; companies count with their post-stratification weights when a register gives them."""
+    return priorities.priority_table(responses, cb, seg.labels, net.linked, cfg.weights("priorita"), seg.names,
+                                     weighting.weights if weighting is not None and weighting.weighted else None,
+                                     cfg["priorita.ricampionamenti"], cfg["seed"])
 
 
 # --------------------------------------------------------------------------
@@ -231,6 +234,7 @@ class ChampionResult:
     candidates: pd.DataFrame  # champion_candidates.csv
     minimum: dict[str, int]
     messages: list[str]
+    resampled: champions.Resampled | None = None
 
 
 def champion_rules(cfg: Config, segments: int = 2) -> champions.Rules:
@@ -241,22 +245,54 @@ def champion_rules(cfg: Config, segments: int = 2) -> champions.Rules:
     return champions.Rules(p["max_totale"], per_segment, p["min_per_segmento"], p["extra_per_quota"])
 
 
-def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, prio: pd.DataFrame,
-                   net: Network, cfg: Config) -> ChampionResult:
+def _choose(responses: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cb: Codebook,
+            seg: segmentation.Segmentation, net: Network, cfg: Config, prio: pd.DataFrame | None = None,
+            data: priorities.Inputs | None = None, rows: np.ndarray | None = None
+            ) -> tuple[pd.DataFrame, pd.Series, champions.Selection, dict]:
+    """Candidates, scores and the selection for ``responses`` (features ``X``, segment numbers ``labels``); the
+    network, PageRank and (unless given) the priorities are those of the companies it holds, so a subsample
+    is judged on its own data (``data``: the priorities' inputs for all companies, ``rows``: the subsample's)."""
     p = cfg.step("champion")
-    names = seg.named()
-    weights = cfg.weights("champion")
-    cands = champions.candidate_table(responses, cb, names, seg.features.X, prio,
-                                      champions.influence_centrality(net.graph), net.linked, p["priorita_coperte"])
-    scores = champions.score(cands, weights)
-    rules = champion_rules(cfg, seg.k)
+    numbers = pd.Series(labels, index=responses.index)
+    names = numbers.map(seg.names)
+    ids = set(responses["company_id"])
+    edges = net.edges[net.edges["supplier"].isin(ids) & net.edges["customer"].isin(ids)]
+    linked = network.linked_companies(responses, edges)
+    if prio is None:  # on a subsample: the ranks only (no intervals), as the selection reads them
+        prio = priorities.scope_ranks(data.subset(rows, priorities.filiera_weight(responses, cb, linked)), labels,
+                                      seg.names, cfg.weights("priorita"))
+    graph = net.graph if len(ids) == net.graph.number_of_nodes() else net.graph.subgraph(ids)
+    cands = champions.candidate_table(responses, cb, names, X, prio, champions.influence_centrality(graph), linked,
+                                      p["priorita_coperte"])
+    scores = champions.score(cands, cfg.weights("champion"))
     shares = names.value_counts(normalize=True).to_dict()
-    selection = champions.select(cands, scores, shares, cb.sector_labels, rules)
+    selection = champions.select(cands, scores, shares, cb.sector_labels, champion_rules(cfg, seg.k))
+    return cands, scores, selection, shares
+
+
+def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, prio: pd.DataFrame,
+                   net: Network, cfg: Config, weighting: weights.Weighting | None = None) -> ChampionResult:
+    """The selection, its robustness to the weights (draws around the chosen weights) and to the data: the
+    segmentation (its number of segments, started from its centres), priorities and selection redone on
+    subsamples of :data:`analysis.champions.RESAMPLE_SHARE` of the companies."""
+    p = cfg.step("champion")
+    survey = weighting.weights if weighting is not None and weighting.weighted else None
+    X = seg.features.X
+    cands, scores, selection, shares = _choose(responses, X, seg.labels.to_numpy(), cb, seg, net, cfg, prio)
     table = champions.champions_table(cands, scores, selection, cb)
-    frequency = champions.robustness(cands, shares, cb.sector_labels, rules, weights, p["sorteggi"],
-                                     p["variazione_pesi"], cfg["seed"])
-    return ChampionResult(table, champions.candidates_table(cands, scores, frequency, table),
-                          dict(selection.minimum), list(selection.messages))
+    frequency = champions.robustness(cands, shares, cb.sector_labels, champion_rules(cfg, seg.k),
+                                     cfg.weights("champion"), p["sorteggi"], p["variazione_pesi"], cfg["seed"])
+
+    data = priorities.inputs(responses, cb, net.linked, survey)
+
+    def choose(rows: np.ndarray) -> list[str]:
+        return _choose(responses.iloc[rows], X[rows], segmentation.refit(X[rows], seg.centres), cb, seg, net, cfg,
+                       data=data, rows=rows)[2].chosen
+
+    resampled = champions.resampling_frequency(responses["company_id"], choose, p["ricampionamenti"],
+                                               champions.RESAMPLE_SHARE, cfg["seed"])
+    return ChampionResult(table, champions.candidates_table(cands, scores, frequency, table, resampled.kept),
+                          dict(selection.minimum), list(selection.messages), resampled)
 
 
 # --------------------------------------------------------------------------
@@ -306,8 +342,8 @@ def analyse(responses: pd.DataFrame, cb: Codebook, cfg: Config, slist: startups.
     found_needs = needs_step(responses, cb, cfg, weights_step(responses, cb, cfg, register, weights_table), register)
     seg = segment_step(responses, cb, cfg)
     net = network_step(responses, cb)
-    prio = priorities_step(responses, cb, seg, net, cfg)
-    champs = champions_step(responses, cb, seg, prio, net, cfg)
+    prio = priorities_step(responses, cb, seg, net, cfg, found_needs.weighting)
+    champs = champions_step(responses, cb, seg, prio, net, cfg, found_needs.weighting)
     found = startups_step(slist, responses, cb, seg, prio, champs.table, cfg) if slist is not None else None
     compared = None
     if previous is not None:
