@@ -60,7 +60,13 @@ sectors, sizes = quality.board_sectors(responses, cb, gate), quality.board_sizes
 if weighting.weighted:
     text = (f"**Dati ponderati** ({weighting.source}): ogni impresa pesa in proporzione a quante imprese associate "
             "del suo gruppo merceologico e della sua classe dimensionale rappresenta, così quote e medie descrivono "
-            "l'intera base associativa e non solo chi ha risposto.")
+            "l'intera base associativa e non solo chi ha risposto. Lo stesso vale per le priorità e per le quote dei "
+            "segmenti (sezione 03).")
+    if weighting.cap:
+        text += (f" Nessun peso supera {fmt_num(weighting.cap, 1)} volte il peso medio (parametro `pesi.limite`; "
+                 f"pesi limitati: {fmt_int(weighting.trimmed)} imprese). Numerosità effettiva: "
+                 f"{fmt_num(weighting.effective, 0)} imprese su {fmt_int(len(weighting.weights))}: i pesi disuguali "
+                 "rendono le stime incerte quanto lo sarebbero con quel numero di risposte a peso uguale.")
 else:
     text = ("**Dati non ponderati**: quote e medie descrivono le imprese che hanno risposto. Con il registro dei "
             "soci le cifre diventano rappresentative dell'intera base associativa.")
@@ -96,7 +102,9 @@ plt.show()
 #
 # Un limite da tenere presente: il test di Mann-Whitney confronta chi tende a dare voti più alti, e può segnalare
 # una differenza anche quando i due gruppi hanno la stessa mediana ma una dispersione diversa (per esempio un gruppo
-# diviso tra 1 e 5 e l'altro tutto su 3); in quel caso conviene guardare la distribuzione dei voti.
+# diviso tra 1 e 5 e l'altro tutto su 3). In quel caso si può scegliere il **test di Brunner-Munzel** (parametro
+# `bisogni.test_settori = brunnermunzel`), che confronta la stessa tendenza senza presupporre la stessa dispersione;
+# la dimensione dell'effetto resta il delta di Cliff.
 
 # %%
 comparison = found.comparison
@@ -108,8 +116,10 @@ else:
                       ["mean_hidden"].any().loc[lambda h: ~h].index)
     fig = figures.sector_differences(comparison[comparison["need"].isin(shown_needs)], cb)
     plt.show()
+    test_name = {"mannwhitney": "Mann-Whitney", "brunnermunzel": "Brunner-Munzel"}[cfg["bisogni.test_settori"]]
     display(table(needs.comparison_table(comparison, summary, cb),
-                  f"Differenze tra i gruppi merceologici (soglia sul p corretto: {fmt_num(alpha, 2)})"))
+                  f"Differenze tra i gruppi merceologici (test di {test_name}; soglia sul p corretto: "
+                  f"{fmt_num(alpha, 2)})"))
 
 # %%
 # Only needs whose figures the board may see are summed up (a verdict on a hidden need would describe it).

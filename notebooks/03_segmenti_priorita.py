@@ -119,11 +119,20 @@ notes += [f"Nota: {m}." for m in seg.merged]
 if seg.small:
     notes.append(f"Segmenti sotto la soglia del {fmt_pct(cfg['segmentazione.quota_minima'], 0)}, tenuti e segnalati: "
                  f"{', '.join(map(str, seg.small))}.")
+if seg.latent is not None:
+    notes.append(seg.latent.sentence(seg.k))
 if seg.unstable:
     notes.append("Segmenti poco stabili (si ritrovano in meno del "
                  f"{fmt_pct(segmentation.SEGMENT_STABLE, 0)} dei sottocampioni, indice di Jaccard medio): "
                  f"{', '.join(map(str, seg.unstable))}.")
 Markdown("\n\n".join(notes))
+
+# %%
+if seg.latent is not None and len(seg.latent.criteria):
+    lc = seg.latent.criteria
+    display(table(pd.DataFrame({"Classi (k)": lc["k"], "BIC": lc["bic"].map(lambda v: fmt_num(v, 0)),
+                                "Accordo con i segmenti (ARI)": lc["agreement"].map(lambda v: fmt_num(v, 2))}),
+                  "Verifica con modelli a classi latenti (risposte come categorie)"))
 
 # %% [markdown]
 # ## I segmenti
@@ -134,7 +143,13 @@ Markdown("\n\n".join(notes))
 # si chiama "Senza bisogni distintivi".
 
 # %%
-table(segmentation.segment_overview(responses, seg, cb, gate, segments, sectors, named=named), "Segmenti di imprese")
+# With a member register, each segment's share of the membership too (post-stratification weights, section 02).
+survey_weights = None
+if data.has("weighting") and data.read("weighting")["source"] != "nessuna":
+    survey_weights = (data.read("weights").set_index("company_id")["weight"].reindex(responses["company_id"])
+                      .set_axis(responses.index))
+table(segmentation.segment_overview(responses, seg, cb, gate, segments, sectors, named=named, weights=survey_weights),
+      "Segmenti di imprese")
 
 # %%
 if not segments.omitted:

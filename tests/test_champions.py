@@ -184,3 +184,45 @@ def test_champion_table_reasons_and_naming_rule(cb, sample_selection, tmp_path):
     assert written["company_id"].tolist() == table["company_id"].tolist()
     back = catalog.read("champion_candidates", tmp_path, cb)
     assert len(back) == len(candidates) and back["champion"].sum() == len(table)
+
+
+def test_resampling_frequency_counts_only_the_subsamples_that_hold_a_company():
+    ids = pd.Series([f"c{i}" for i in range(10)])
+    # The selection always picks the first company present: c0 whenever it is there, c1 only when c0 is not.
+    result = ch.resampling_frequency(ids, lambda rows: [ids.iloc[rows[0]]], resamples=200, share=0.9, seed=1)
+    assert result.kept["c0"] == 1.0 and result.resamples == 200 and result.share == 0.9 and result.seconds >= 0
+    # c1 is chosen exactly when c0 is left out: P(c0 out | c1 in) = 1/9 for 9 of 10 drawn.
+    assert 0.05 < result.kept["c1"] < 0.2 and result.kept["c5"] == 0.0
+    again = ch.resampling_frequency(ids, lambda rows: [ids.iloc[rows[0]]], resamples=200, share=0.9, seed=1)
+    pd.testing.assert_series_equal(result.kept, again.kept)
+    assert ch.resampling_frequency(ids, lambda rows: [], resamples=0).kept.eq(0).all()
+
+
+def test_the_summary_names_champions_that_do_not_survive_resampling_and_their_alternates():
+    from analysis import board
+
+    champs = pd.DataFrame({"company_id": ["a1", "b1"], "segment": ["A", "B"]})
+    candidates = pd.DataFrame({"company_id": ["a1", "a2", "b1", "b2"], "segment": ["A", "A", "B", "B"],
+                               "score": [0.9, 0.8, 0.7, 0.6], "frequenza_selezione": [1, 0.2, 1, 0.1],
+                               "frequenza_ricampionamento": [0.95, 0.3, 0.55, 0.4]})
+    names = pd.Series({"a1": "Alfa", "a2": "Alfa Due", "b1": "Beta <b>", "b2": "Beta Due"})
+    lines = board.robustness_lines(champs, candidates, names, 1, {"resamples": 100, "share": 0.9})
+    assert "1 dei 2 Champion" in lines[0] and "100 sottocampioni del 90%" in lines[0]
+    assert len(lines) == 2 and "Beta &lt;b&gt;" in lines[1] and "55%" in lines[1] and "Beta Due" in lines[1]
+    assert board.robustness_lines(champs, candidates, names, 1, None) == []
+
+
+def test_data_robustness_is_reported_for_every_champion_of_a_run(cb, sample_processed):
+    from analysis import steps
+    from analysis.config import Config
+
+    _, responses, _ = sample_processed
+    cfg = Config({"champion.ricampionamenti": 12, "champion.sorteggi": 20, "priorita.ricampionamenti": 20})
+    seg = steps.segment_step(responses, cb, cfg)
+    net = steps.network_step(responses, cb)
+    prio = steps.priorities_step(responses, cb, seg, net, cfg)
+    result = steps.champions_step(responses, cb, seg, prio, net, cfg)
+    kept = result.candidates.set_index("company_id")["frequenza_ricampionamento"]
+    assert result.resampled.resamples == 12 and kept.between(0, 1).all()
+    assert kept[result.table["company_id"]].mean() > 0.5  # the planted Champions mostly come back
+    assert set(result.resampled.kept.index) == set(responses["company_id"])

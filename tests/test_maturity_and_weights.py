@@ -113,13 +113,55 @@ def test_poststratification_by_hand_and_merging_small_cells(cb):
     merged = [c for c in cells.index if c[0] == METAL and "Grande" in c[1]]
     assert merged and "Piccola" in merged[0][1]  # 1 large respondent merged with the small ones
     raw_mecc = (50 / 100) / (6 / 11)
-    raw_metal = (50 / 100) / (4 / 11)
-    raw_unknown = (50 / 100) / (5 / 11)  # sector-level weight for the company of unknown size
-    scale = 11 / (6 * raw_mecc + 4 * raw_metal + raw_unknown)
+    # The respondent of unknown size is spread over its group's cells by members: here one merged cell of 4 + 1.
+    raw_metal = (50 / 100) / (5 / 11)
+    scale = 11 / (6 * raw_mecc + 5 * raw_metal)
     assert w.weights.iloc[0] == pytest.approx(raw_mecc * scale)
     assert w.weights.iloc[6] == pytest.approx(raw_metal * scale)
-    assert w.weights.iloc[10] == pytest.approx(raw_unknown * scale)
+    assert w.weights.iloc[10] == pytest.approx(raw_metal * scale)
     assert w.weights.mean() == pytest.approx(1.0) and w.weighted
+
+
+def test_unknown_sizes_keep_every_cell_calibrated_to_the_members(cb):
+    """Respondents of unknown size are allocated to their group's cells by members: each cell's weighted
+    respondents, allocated shares included, and each group's total equal its share of the members."""
+    rows = ([(None, f"a{i}", MECC, "micro") for i in range(5)] + [(None, f"b{i}", MECC, "piccola") for i in range(10)]
+            + [(None, f"c{i}", MECC, "media") for i in range(5)] + [(None, f"u{i}", MECC, None) for i in range(6)]
+            + [(None, f"d{i}", METAL, "piccola") for i in range(8)] + [(None, f"e{i}", METAL, "media") for i in range(4)])
+    resp = responses(rows)
+    population = pd.Series({(MECC, "micro"): 120, (MECC, "piccola"): 60, (MECC, "media"): 20, (METAL, "piccola"): 50,
+                            (METAL, "media"): 50})
+    w = weights.poststratify(resp, population, cb, min_respondents=3, cap=10)
+    total = w.weights.sum()
+    unknown = resp["size_class"].isna().to_numpy()
+    mecc_members = 200
+    for (group, size), members in population.items():
+        mine = ((resp["gruppo_merceologico"] == group) & (resp["size_class"] == size)).to_numpy()
+        # The six of unknown size count in each Meccaniche cell by its share of the members, at the cell's weight.
+        allocated = unknown.sum() * members / mecc_members if group == MECC else 0.0
+        cell_weight = w.weights[mine].iloc[0]
+        assert (mine.sum() + allocated) * cell_weight / total == pytest.approx(members / population.sum())
+    for group in (MECC, METAL):
+        share = w.weights[(resp["gruppo_merceologico"] == group).to_numpy()].sum() / total
+        assert share == pytest.approx(population[group].sum() / population.sum())
+
+
+def test_weights_are_trimmed_and_the_effective_size_reported(cb):
+    rows = [(None, f"m{i}", MECC, "micro") for i in range(3)] + [(None, f"p{i}", MECC, "piccola") for i in range(47)]
+    resp = responses(rows)
+    population = pd.Series({(MECC, "micro"): 400, (MECC, "piccola"): 100})  # 3 respondents stand for 400 members
+    free = weights.poststratify(resp, population, cb, cap=100)
+    assert free.weights.max() > 10 and free.trimmed == 0
+    capped = weights.poststratify(resp, population, cb, cap=3.0)
+    assert capped.weights.max() == pytest.approx(3.0) and capped.weights.mean() == pytest.approx(1.0)
+    assert capped.trimmed == 3 and capped.cap == 3.0
+    assert capped.effective > free.effective and free.effective < 50 / 3
+    assert weights.effective_size(pd.Series([1.0] * 40)) == pytest.approx(40)
+    assert weights.effective_size(pd.Series([1.0, 3.0])) == pytest.approx(16 / 10)
+    trimmed, _ = weights.trim(pd.Series([8.0, 1, 1, 1, 1, 1, 1, 1, 1, 1]) / 1.7, 3.0)
+    assert trimmed.max() == pytest.approx(3.0) and trimmed.mean() == pytest.approx(1.0)
+    cells = capped.cells.set_index("cell")["weight"]
+    assert cells.max() == pytest.approx(3.0)
 
 
 def test_weights_table_given_directly(cb, tmp_path):

@@ -84,6 +84,29 @@ def test_comparison_matches_scipy_and_rank_biserial_from_ranks(cb):
     assert decarb["credible"] and decarb["rank_biserial"] < 0 and "Metallurgiche" in decarb["verdict"]
 
 
+def test_brunner_munzel_holds_its_level_where_mann_whitney_does_not(cb):
+    """Groups with the same centre and different spread (a few Metallurgiche split between 1 and 5, many
+    Meccaniche on 3): Mann-Whitney calls a difference about one time in five, Brunner-Munzel about one in
+    twenty, as it should. The option gives scipy's p-values and the same effect size."""
+    rng = np.random.default_rng(0)
+    need = "bisogno_robotica"
+    found = {"mannwhitney": 0, "brunnermunzel": 0}
+    for _ in range(100):
+        rows = [(MECC, {need: int(v)}) for v in rng.choice([2, 3, 4], 100, p=[0.1, 0.8, 0.1])]
+        rows += [(METAL, {need: int(v)}) for v in rng.choice([1, 2, 3, 4, 5], 25, p=[0.35, 0.1, 0.1, 0.1, 0.35])]
+        long = needs.needs_long(frame(cb, rows), cb)
+        for test in found:
+            row = needs.compare_sectors(long, cb, test=test).set_index("need").loc[need]
+            found[test] += row["p"] < 0.05
+    assert found["mannwhitney"] >= 12 and found["brunnermunzel"] <= 9, found
+    r = frame(cb, rows)
+    x, y = (r.loc[r["gruppo_merceologico"] == g, need].astype(float) for g in (MECC, METAL))
+    c = needs.compare_sectors(needs.needs_long(r, cb), cb, test="brunnermunzel").set_index("need").loc[need]
+    assert c["p"] == pytest.approx(stats.brunnermunzel(x, y).pvalue)
+    with pytest.raises(ValueError, match="test"):
+        needs.compare_sectors(needs.needs_long(r, cb), cb, test="t")
+
+
 def test_comparison_without_enough_answers_says_so(cb):
     r = frame(cb, [(MECC, {"bisogno_robotica": 4}), (METAL, {"bisogno_robotica": 2})] * 2)
     c = needs.compare_sectors(needs.needs_long(r, cb), cb).set_index("need")

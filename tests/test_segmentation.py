@@ -273,3 +273,17 @@ def test_a_survey_without_groups_is_reported_as_one_group(cb, tmp_path):
         assert sg.NO_SEGMENTS_SENTENCE in html.unescape((reports / section).read_text("utf-8")), section
     champions = pd.read_csv(tmp_path / "out" / "processed" / "champions.csv")
     assert len(champions) > 4  # no per-segment limit of 4 when all companies form one group
+
+
+def test_latent_classes_agree_with_the_planted_segments_of_the_sample(cb, sample_processed):
+    """The cross-check: latent class models on the answers as categories pick the same number of groups on the
+    sample and agree with the segmentation; the sentence says so in words, and otherwise says it less."""
+    _, responses, _ = sample_processed
+    seg = sg.segment(responses, cb, n_boot=4)
+    check = sg.latent_class_check(responses, cb, seg.labels, 3, 6, seed=1)
+    assert list(check.criteria["k"]) == [3, 4, 5, 6] and check.companies == len(responses)
+    assert check.k == seg.k == 5 and check.agreement >= 0.9
+    assert "stesso numero" in check.sentence(seg.k) and "coincidono" in check.sentence(seg.k)
+    weak = sg.LatentCheck(check.criteria, 3, 0.3, 300)
+    assert "sceglie 3 gruppi" in weak.sentence(5) and "cautela" in weak.sentence(5)
+    assert "non battono un gruppo unico" in weak.sentence(1)

@@ -123,12 +123,17 @@ PARAMETERS: tuple[Param, ...] = (
           "testo delle figure)", choices=("png", "svg")),
     Param("bisogni.alfa", 0.05, "float", "tasso di falsa scoperta per le differenze tra i gruppi merceologici",
           0.001, 0.5),
+    Param("bisogni.test_settori", "mannwhitney", "choice", "test del confronto tra gruppi merceologici: "
+          "Mann-Whitney, o Brunner-Munzel quando i gruppi differiscono anche nella dispersione dei voti",
+          choices=("mannwhitney", "brunnermunzel")),
     Param("bisogni.correlazione_famiglie", 0.3, "float", "correlazione media minima perché due bisogni formino "
           "una famiglia", 0, 1),
     Param("pesi.file_pesi", "", "str", "tabella dei pesi (gruppo, classe dimensionale, peso), usata quando manca "
           "il registro dei soci; vuoto: nessuna"),
     Param("pesi.min_rispondenti_cella", 3, "int", "sotto questo numero di rispondenti una cella di ponderazione "
           "si unisce alla classe dimensionale vicina", 1, 100),
+    Param("pesi.limite", 3.0, "float", "nessun peso oltre questo multiplo del peso medio (l'eccesso va alle altre "
+          "imprese)", 1.5, 20),
     Param("segmentazione.metodo", "kmeans", "choice", "metodo di segmentazione", choices=("kmeans", "ward",
                                                                                             "kmodes")),
     Param("segmentazione.k", 0, "int", "numero di segmenti; 0 lo sceglie automaticamente tra k_min e k_max", 0, 30),
@@ -145,6 +150,8 @@ PARAMETERS: tuple[Param, ...] = (
           "(flag) o uniti al segmento più vicino (merge)", choices=("merge", "flag")),
     Param("segmentazione.ricampionamenti", 20, "int", "ricampionamenti per la stabilità di ogni numero di "
           "segmenti", 2, 500),
+    Param("segmentazione.classi_latenti", True, "bool", "verifica la segmentazione con modelli a classi latenti "
+          "sulle risposte come categorie (circa 6 secondi)"),
     Param("segmentazione.nomi", {}, "mapping", "nomi dei segmenti scelti dall'analista, per numero di segmento"),
     *_weights("priorita", {"diffusione": 0.40, "intensita": 0.15, "divario": 0.15, "urgenza": 0.15,
                            "filiera": 0.15}, PRIORITY_COMPONENTS),

@@ -106,14 +106,22 @@ def effect_words(r: float) -> str:
     return "trascurabile" if a < small else "piccola" if a < medium else "media" if a < large else "grande"
 
 
-def compare_sectors(long: pd.DataFrame, cb: Codebook, alpha: float = ALPHA) -> pd.DataFrame:
+SECTOR_TESTS = ("mannwhitney", "brunnermunzel")
+
+
+def compare_sectors(long: pd.DataFrame, cb: Codebook, alpha: float = ALPHA, test: str = "mannwhitney"
+                    ) -> pd.DataFrame:
     """Need by need, the first sector group against the second.
 
-    Mann-Whitney U (two-sided, scipy's default method), rank-biserial correlation (positive: the first
-    group rates the need higher), p-values adjusted across the needs with Benjamini-Hochberg, and a
-    ``verdict``. The test is on the companies as they answered (unweighted): weights change what is
-    representative, not how strong the evidence is. Needs with fewer than 3 answers in a group get no test.
+    Mann-Whitney U (two-sided, scipy's default method) or, with ``test="brunnermunzel"``, the Brunner-Munzel
+    test, which stays valid when the two groups differ in spread (Mann-Whitney then rejects equal medians too
+    often). The effect is Cliff's delta (the rank-biserial correlation, positive: the first group rates the
+    need higher), p-values adjusted across the needs with Benjamini-Hochberg, and a ``verdict``. The test is
+    on the companies as they answered (unweighted): weights change what is representative, not how strong
+    the evidence is. Needs with fewer than 3 answers in a group get no test.
     """
+    if test not in SECTOR_TESTS:
+        raise ValueError(f"test must be one of {SECTOR_TESTS}, not {test!r}")
     first, second = cb.sector_labels[:2]
     rows = []
     for need in cb.need_keys:
@@ -127,6 +135,11 @@ def compare_sectors(long: pd.DataFrame, cb: Codebook, alpha: float = ALPHA) -> p
             res = stats.mannwhitneyu(x, y, alternative="two-sided")
             row.update(u=float(res.statistic), p=float(res.pvalue),
                        rank_biserial=rank_biserial(float(res.statistic), len(x), len(y)))
+            if test == "brunnermunzel":
+                # With no overlap at all the statistic is infinite and scipy returns no p-value: the groups
+                # then differ as much as they can, as Mann-Whitney says too.
+                bm = stats.brunnermunzel(x, y, alternative="two-sided")
+                row["p"] = float(bm.pvalue) if np.isfinite(bm.pvalue) else float(res.pvalue)
         rows.append(row)
     out = pd.DataFrame(rows)
     tested = out["p"].notna()

@@ -336,6 +336,7 @@ class Segmentation:
     merged: list[str] = field(default_factory=list)  # what happened to segments under min_share
     small: list[int] = field(default_factory=list)  # segments under min_share kept (policy "flag")
     stability: dict[int, float] = field(default_factory=dict)  # segment -> mean best Jaccard over subsamples
+    latent: LatentCheck | None = None  # the latent class cross-check, when run
 
     @property
     def unstable(self) -> list[int]:
@@ -506,6 +507,74 @@ def segment_names(responses: pd.DataFrame, labels: pd.Series, cb: Codebook) -> d
 
 
 # --------------------------------------------------------------------------
+# A cross-check: latent classes on the answers as categories
+
+LATENT_SAMPLE = 2_000  # companies the latent class models are fitted on
+LATENT_STARTS = 5
+
+
+@dataclass
+class LatentCheck:
+    """Latent class models (StepMix) on the need answers as three categories, for every k of the range."""
+
+    criteria: pd.DataFrame  # k, bic, agreement (adjusted Rand index with the chosen segmentation)
+    k: int  # the number of classes with the lowest BIC
+    agreement: float  # ARI between the segmentation and the latent classes at the segmentation's own k
+    companies: int  # how many companies the models were fitted on
+
+    def sentence(self, chosen: int) -> str:
+        if chosen == 1:
+            return (f"Verifica con un modello a classi latenti sulle risposte come categorie (basso 1-2, medio 3, alto "
+                    f"4-5): il BIC più basso è con {self.k} classi. Quel modello legge i voti così come sono, quindi "
+                    "separa anche chi vota tutto più alto da chi vota più basso; i segmenti, che guardano che cosa "
+                    "ogni impresa chiede più degli altri suoi bisogni, non battono un gruppo unico.")
+        agree = fmt_num(self.agreement, 2)
+        same = ("sceglie lo stesso numero di gruppi" if self.k == chosen else
+                f"sceglie {self.k} gruppi (il BIC più basso) invece di {chosen}")
+        words = ("le due divisioni coincidono quasi del tutto" if self.agreement >= 0.8 else
+                 "le due divisioni concordano in parte" if self.agreement >= 0.5 else
+                 "le due divisioni concordano poco: i segmenti vanno letti con cautela")
+        return (f"Verifica con un modello a classi latenti sulle risposte come categorie (basso 1-2, medio 3, alto "
+                f"4-5): {same}; con {chosen} gruppi l'accordo con i segmenti è {agree} (indice di Rand corretto: 1 "
+                f"identici, 0 come il caso), quindi {words}.")
+
+
+def latent_class_check(responses: pd.DataFrame, cb: Codebook, labels: pd.Series, k_min: int = 2, k_max: int = 8,
+                       seed: int = 42) -> LatentCheck:
+    """Fit a latent class model (StepMix, categorical measurement with blanks allowed, :data:`LATENT_STARTS`
+    starts) for every k in ``k_min..k_max`` on at most :data:`LATENT_SAMPLE` companies; report each BIC and the
+    agreement of its classes with the segmentation ``labels``. It reads the answers raw (no centring), so where
+    the two disagree a response style may be at work."""
+    import warnings
+
+    from sklearn.metrics import adjusted_rand_score
+    from stepmix.stepmix import StepMix
+
+    keys = [k for k in cb.need_keys if k in responses]
+    X = responses[keys].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    cats = np.where(np.isnan(X), np.nan, np.digitize(X, [2.5, 3.5]))
+    truth = labels.to_numpy()
+    if len(cats) > LATENT_SAMPLE:
+        idx = np.sort(np.random.default_rng(seed).choice(len(cats), LATENT_SAMPLE, replace=False))
+        cats, truth = cats[idx], truth[idx]
+    rows = []
+    for k in range(max(2, k_min), min(k_max, len(cats) - 1) + 1):
+        model = StepMix(n_components=k, measurement="categorical_nan", verbose=0, progress_bar=0,
+                        random_state=seed, n_init=LATENT_STARTS)
+        with warnings.catch_warnings():  # convergence notes of single starts: the best start is kept
+            warnings.simplefilter("ignore")
+            model.fit(cats)
+        rows.append({"k": k, "bic": float(model.bic(cats)),
+                     "agreement": float(adjusted_rand_score(truth, model.predict(cats)))})
+    crit = pd.DataFrame(rows, columns=["k", "bic", "agreement"])
+    if crit.empty:
+        return LatentCheck(crit, 1, float("nan"), len(cats))
+    best = int(crit.sort_values(["bic", "k"]).iloc[0]["k"])
+    own = crit.loc[crit["k"] == len(np.unique(truth)), "agreement"]
+    return LatentCheck(crit, best, float(own.iloc[0]) if len(own) else float("nan"), len(cats))
+
+
+# --------------------------------------------------------------------------
 # Profiles for the report
 
 def board_segments(seg: Segmentation, gate: Gate) -> Categories:
@@ -526,11 +595,14 @@ def board_segment_names(seg: Segmentation, segments: Categories) -> dict[str, st
 
 
 def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, gate: Gate, segments: Categories,
-                     sectors: Categories, top: int = 3, named: pd.Index | None = None) -> pd.DataFrame:
+                     sectors: Categories, top: int = 3, named: pd.Index | None = None,
+                     weights: pd.Series | None = None) -> pd.DataFrame:
     """One row per segment as the board sees it (``segments``, ``sectors``: from
     :meth:`analysis.disclosure.Gate.categories`): companies, share, companies per sector group (small cells
     protected against the segment and group totals, and against the companies ``named`` one by one elsewhere
-    in the report, by their segment and group) and its top needs by lift."""
+    in the report, by their segment and group) and its top needs by lift. With post-stratification
+    ``weights`` (index of ``responses``) each segment's share of the membership is shown beside its share of
+    the respondents."""
     if segments.omitted:
         return with_note(pd.DataFrame(columns=["Segmento"]), segments.omitted)
     board = segments.labels(seg.labels)
@@ -541,6 +613,9 @@ def segment_overview(responses: pd.DataFrame, seg: Segmentation, cb: Codebook, g
                         # How generously the segment rates: segments are formed on ratings relative to each
                         # company's own mean, so the level is shown beside the profile instead.
                         "Voto medio": [fmt_num(means.loc[s].mean(), 1) for s in segments.order]})
+    if weights is not None:
+        weighted = weights.groupby(board.to_numpy()).sum().reindex(segments.order) / weights.sum()
+        out.insert(3, "Quota pesata (soci)", [fmt_pct(v) for v in weighted])
     if not sectors.omitted:
         counts = pd.crosstab(board, sectors.labels(responses["gruppo_merceologico"])).reindex(
             index=segments.order, columns=sectors.order, fill_value=0)

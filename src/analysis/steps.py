@@ -32,9 +32,9 @@ def weights_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, register: w
     """Post-stratification weights from the member register, else from a weights table, else none."""
     if register is not None:
         return weights.poststratify(responses, weights.register_population(register), cb,
-                                    cfg["pesi.min_rispondenti_cella"])
+                                    cfg["pesi.min_rispondenti_cella"], cfg["pesi.limite"])
     if table is not None:
-        return weights.apply_weights_table(table, responses, cb)
+        return weights.apply_weights_table(table, responses, cb, cfg["pesi.limite"])
     return weights.unweighted(responses)
 
 
@@ -61,7 +61,7 @@ def needs_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, weighting: we
     w = weighting.weights
     rates, outside = weights.response_rates(responses, register, cb) if register is not None else (None, None)
     return NeedsResult(
-        weighting, register, rates, outside, needs.need_summary(long, cb), needs.compare_sectors(long, cb, p["alfa"]),
+        weighting, register, rates, outside, needs.need_summary(long, cb), needs.compare_sectors(long, cb, p["alfa"], p["test_settori"]),
         needs.need_families(responses, cb, p["correlazione_famiglie"]), scores,
         maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels, w),
         maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels), w),
@@ -76,7 +76,8 @@ def needs_outputs(r: NeedsResult, responses: pd.DataFrame) -> dict[str, object]:
     return {
         "weights": pd.DataFrame({"company_id": ids, "weight": r.weighting.weights.round(10).to_numpy()}),
         "weighting": {
-            "source": r.weighting.source, "cells": _records(r.weighting.cells),
+            "source": r.weighting.source, "cells": _records(r.weighting.cells), "cap": r.weighting.cap,
+            "trimmed": r.weighting.trimmed, "effective": round(r.weighting.effective, 6),
             "register": None if reg is None else {"read": reg.read, "used": reg.used, "left_out": reg.left_out,
                                                   "empty": reg.empty, "problems": reg.problems, "source": reg.source},
             "rates": None if r.rates is None else _records(r.rates), "outside": r.outside},
@@ -109,7 +110,7 @@ def restore_needs(data) -> NeedsResult:
     w = data.read("weights").set_index("company_id")["weight"].reindex(by_id).to_numpy()
     info = data.read("weighting")
     weighting = weights.Weighting(pd.Series(w, index=responses.index, dtype=float), pd.DataFrame(info["cells"]),
-                                  info["source"])
+                                  info["source"], info.get("cap"), info.get("trimmed", 0))
     reg = None
     if info["register"] is not None:
         reg = weights.Register(pd.DataFrame(), **info["register"])
@@ -138,12 +139,16 @@ def restore_needs(data) -> NeedsResult:
 # Segments
 
 def segment_step(responses: pd.DataFrame, cb: Codebook, cfg: Config) -> segmentation.Segmentation:
+    """The segmentation, then (unless switched off) its cross-check with latent class models."""
     p = cfg.step("segmentazione")
-    return segmentation.segment(responses, cb, method=p["metodo"], k_min=p["k_min"], k_max=p["k_max"],
+    seg = segmentation.segment(responses, cb, method=p["metodo"], k_min=p["k_min"], k_max=p["k_max"],
                                 force_k=p["k"] or None, seed=cfg["seed"], with_maturity=p["con_maturita"],
                                 imputation=p["imputazione"], min_share=p["quota_minima"],
                                 small_policy=p["segmenti_piccoli"], n_boot=p["ricampionamenti"], names=p["nomi"],
                                 centred=p["centra_voti"])
+    if p["classi_latenti"]:
+        seg.latent = segmentation.latent_class_check(responses, cb, seg.labels, p["k_min"], p["k_max"], cfg["seed"])
+    return seg
 
 
 def segmentation_record(seg: segmentation.Segmentation) -> dict:
@@ -160,6 +165,10 @@ def segmentation_record(seg: segmentation.Segmentation) -> dict:
         "chosen_k": int(seg.selection.k), "forced": bool(seg.selection.forced), "stable": bool(seg.selection.stable),
         "reason": seg.selection.reason, "merged": list(seg.merged), "small": [int(s) for s in seg.small],
         "segment_stability": {str(k): _num(v) for k, v in seg.stability.items()},
+        "latent_class": None if seg.latent is None else {
+            "k": seg.latent.k, "agreement": _num(seg.latent.agreement), "companies": seg.latent.companies,
+            "criteria": [{"k": int(r.k), "bic": _num(r.bic), "agreement": _num(r.agreement)}
+                         for r in seg.latent.criteria.itertuples()]},
         "imputed_cells": int(seg.features.imputed.sum()), "imputed_companies": int(seg.features.imputed_companies),
     }
 
@@ -194,10 +203,15 @@ def restore_segmentation(record: dict, segments: pd.DataFrame, responses: pd.Dat
     one = tuple(float("nan") if v is None else v for v in record.get("one_group", [None, None]))
     selection = segmentation.Selection(crit, record["chosen_k"], record["forced"], record["stable"], record["reason"],
                                        one)
+    latent = record.get("latent_class")
+    if latent is not None:
+        latent = segmentation.LatentCheck(pd.DataFrame(latent["criteria"], columns=["k", "bic", "agreement"]),
+                                          latent["k"], float("nan") if latent["agreement"] is None
+                                          else latent["agreement"], latent["companies"])
     return segmentation.Segmentation(labels, names, record["method"], record["seed"], selection, feats, centres,
                                      list(record["merged"]), list(record["small"]),
                                      {int(k): float("nan") if v is None else v
-                                      for k, v in record.get("segment_stability", {}).items()})
+                                      for k, v in record.get("segment_stability", {}).items()}, latent)
 
 
 # --------------------------------------------------------------------------

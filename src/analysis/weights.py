@@ -40,6 +40,7 @@ from analysis.workbooks import FileProblem
 SIZE = "size_class"
 SIZE_FIELD = "classe_dimensionale"  # the size class as the register or weights table states it
 UNKNOWN_SIZE = "non indicata"
+TRIM_CAP = 3.0  # no respondent's weight above three times the mean
 
 
 @dataclass
@@ -123,6 +124,13 @@ class Weighting:
     weights: pd.Series  # index of responses, mean 1
     cells: pd.DataFrame  # gruppo_merceologico, cell (size classes merged), members, respondents, weight
     source: str  # "registro soci", "tabella dei pesi" or "nessuna"
+    cap: float | None = None  # weights trimmed at this multiple of the mean
+    trimmed: int = 0  # respondents whose weight was over the cap
+
+    @property
+    def effective(self) -> float:
+        """Kish's effective sample size of the weights."""
+        return effective_size(self.weights)
 
     @property
     def weighted(self) -> bool:
@@ -151,33 +159,43 @@ def _merge_classes(resp: list[int], memb: list[int], minimum: int) -> list[list[
     return groups
 
 
-def poststratify(responses: pd.DataFrame, population: pd.Series, cb: Codebook, min_respondents: int = 3
-                 ) -> Weighting:
-    """Post-stratification weights from member counts per (sector group, size class) in ``population``."""
+def poststratify(responses: pd.DataFrame, population: pd.Series, cb: Codebook, min_respondents: int = 3,
+                 cap: float = TRIM_CAP) -> Weighting:
+    """Post-stratification weights from member counts per (sector group, size class) in ``population``.
+
+    Respondents of unknown size are spread over their sector group's cells in proportion to the members of
+    each cell (fractional allocation): a cell's respondents are its known ones plus that share of the
+    unknown ones, and an unknown-size respondent's weight is the member-weighted mean of its group's cell
+    weights. So every cell's weighted respondents (the allocated shares included) and every group's total
+    match the members exactly. Weights are then trimmed at ``cap`` times the mean (see :func:`trim`)."""
     sizes = list(cb.size_labels)
-    resp = responses.groupby(["gruppo_merceologico", SIZE]).size().reindex(_cells(cb), fill_value=0)
+    known = responses[SIZE].isin(sizes)
+    resp = responses[known].groupby(["gruppo_merceologico", SIZE]).size().reindex(_cells(cb), fill_value=0)
+    unknown = responses[~known].groupby("gruppo_merceologico").size()
     pop = population.reindex(_cells(cb), fill_value=0)
-    # Weights are proportional to members per respondent; shares over all respondents keep the cell and the
-    # sector-level (unknown size) weights on one scale.
     total_pop, total_resp = pop.sum(), len(responses)
     cell_of: dict[tuple[str, str], int] = {}
     rows = []
     for sector in cb.sector_labels:
         r = [int(resp[(sector, s)]) for s in sizes]
         p = [int(pop[(sector, s)]) for s in sizes]
+        sector_pop = sum(p)
+        spread = int(unknown.get(sector, 0))
         for group in _merge_classes(r, p, min_respondents):
-            n_resp, n_pop = sum(r[i] for i in group), sum(p[i] for i in group)
+            n_pop = sum(p[i] for i in group)
+            n_resp = sum(r[i] for i in group) + (spread * n_pop / sector_pop if sector_pop else 0.0)
             w = (n_pop / total_pop) / (n_resp / total_resp) if n_resp and n_pop and total_pop else np.nan
             rows.append({"gruppo_merceologico": sector, "cell": "+".join(cb.size_labels[sizes[i]] for i in group),
-                         "members": n_pop, "respondents": n_resp, "weight": w})
+                         "members": n_pop, "respondents": sum(r[i] for i in group), "weight": w})
             for i in group:
                 cell_of[(sector, sizes[i])] = len(rows) - 1
     cells = pd.DataFrame(rows)
-    # Sector-level weight for respondents of unknown size.
+    # An unknown-size respondent: its group's cell weights averaged over the members.
     sector_w = {}
     for sector in cb.sector_labels:
-        n_pop, n_resp = pop.loc[sector].sum(), (responses["gruppo_merceologico"] == sector).sum()
-        sector_w[sector] = (n_pop / total_pop) / (n_resp / len(responses)) if n_pop and n_resp else np.nan
+        part = cells[(cells["gruppo_merceologico"] == sector) & cells["weight"].notna()]
+        sector_w[sector] = float((part["weight"] * part["members"]).sum() / part["members"].sum()) \
+            if len(part) and part["members"].sum() else np.nan
     w = [cells.at[cell_of[(g, s)], "weight"] if isinstance(s, str) and (g, s) in cell_of else sector_w.get(g, np.nan)
          for g, s in zip(responses["gruppo_merceologico"], responses[SIZE], strict=True)]
     weights = pd.Series(w, index=responses.index, dtype=float)
@@ -185,7 +203,38 @@ def poststratify(responses: pd.DataFrame, population: pd.Series, cb: Codebook, m
     weights = weights.fillna(1.0)
     scale = len(weights) / weights.sum()
     cells["weight"] = cells["weight"] * scale
-    return Weighting(weights * scale, cells, "registro soci")
+    trimmed, factor = trim(weights * scale, cap)
+    cells["weight"] = (cells["weight"] * factor).clip(upper=cap)
+    return Weighting(trimmed, cells, "registro soci", cap, int((weights * scale > cap + 1e-9).sum()))
+
+
+def trim(weights: pd.Series, cap: float = TRIM_CAP) -> tuple[pd.Series, float]:
+    """Weights capped at ``cap`` times their mean, the others scaled up so the mean stays 1, repeated until no
+    weight is over the cap (a few steps). Returns the weights and the factor the uncapped ones were scaled
+    by. One company carrying eight times the others would decide every weighted figure alone."""
+    w = weights.astype(float).copy()
+    factor = 1.0
+    if not len(w) or cap <= 1:
+        return w, factor
+    for _ in range(50):
+        over = w > cap + 1e-12
+        if not over.any():
+            break
+        free = ~over
+        if not free.any():
+            break
+        excess = (w[over] - cap).sum()
+        step = 1 + excess / w[free].sum()
+        w[over] = cap
+        w[free] *= step
+        factor *= step
+    return w, factor
+
+
+def effective_size(weights: pd.Series) -> float:
+    """Kish's effective sample size: ``(sum w)^2 / sum w^2``; equal weights give the number of respondents."""
+    w = weights.to_numpy(dtype=float)
+    return float(w.sum() ** 2 / (w ** 2).sum()) if len(w) and (w ** 2).sum() > 0 else 0.0
 
 
 def register_population(register: Register) -> pd.Series:
@@ -210,20 +259,24 @@ def read_weights_cells(path: str | Path, cb: Codebook) -> dict[tuple[str, str], 
     return table
 
 
-def apply_weights_table(table: dict[tuple[str, str], float], responses: pd.DataFrame, cb: Codebook) -> Weighting:
-    """Weights from a table of cells: respondents in a cell the table lacks keep weight 1; scaled to mean 1."""
+def apply_weights_table(table: dict[tuple[str, str], float], responses: pd.DataFrame, cb: Codebook,
+                        cap: float = TRIM_CAP) -> Weighting:
+    """Weights from a table of cells: respondents in a cell the table lacks keep weight 1; scaled to mean 1 and
+    trimmed at ``cap`` (:func:`trim`)."""
     keys = list(zip(responses["gruppo_merceologico"], responses[SIZE], strict=True))
     weights = pd.Series([table.get(k, 1.0) for k in keys], index=responses.index, dtype=float)
     weights *= len(weights) / weights.sum()
+    trimmed, factor = trim(weights, cap)
     cells = pd.DataFrame([{"gruppo_merceologico": g, "cell": cb.size_labels[s], "members": np.nan,
-                           "respondents": sum(1 for k in keys if k == (g, s)), "weight": w}
+                           "respondents": sum(1 for k in keys if k == (g, s)),
+                           "weight": min(w * len(weights) / sum(table.get(k, 1.0) for k in keys) * factor, cap)}
                           for (g, s), w in table.items()])
-    return Weighting(weights, cells, "tabella dei pesi")
+    return Weighting(trimmed, cells, "tabella dei pesi", cap, int((weights > cap + 1e-9).sum()))
 
 
-def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook) -> Weighting:
+def read_weights_table(path: str | Path, responses: pd.DataFrame, cb: Codebook, cap: float = TRIM_CAP) -> Weighting:
     """:func:`read_weights_cells` then :func:`apply_weights_table`."""
-    return apply_weights_table(read_weights_cells(path, cb), responses, cb)
+    return apply_weights_table(read_weights_cells(path, cb), responses, cb, cap)
 
 
 def rates_table(rates: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
