@@ -199,8 +199,8 @@ display(table(segmentation.segment_mix(responses, seg, segments, position_groups
 # non salga per le loro sole risposte, ognuna è avvicinata alla media di tutti i bisogni come se vi si aggiungessero
 # 10 imprese medie. Con il registro dei soci, ogni impresa conta con il suo peso (sezione 02).
 #
-# Le posizioni hanno un'incertezza: ricampioniamo le imprese (200 volte, parametro `priorita.ricampionamenti`) e
-# ricalcoliamo tutto. Per ogni bisogno riportiamo l'intervallo al 90% del punteggio e delle posizioni possibili.
+# Le posizioni hanno un'incertezza: ricampioniamo le imprese (200 volte, salvo un altro valore del parametro
+# `priorita.ricampionamenti`) e ricalcoliamo tutto. Per ogni bisogno riportiamo l'intervallo al 90% del punteggio e delle posizioni possibili.
 # Le **fasce** leggono le posizioni onestamente: scendendo dall'alto, una fascia è il bisogno con la posizione
 # mediana migliore più tutti quelli il cui intervallo di posizioni si sovrappone al suo. Dentro una fascia i dati
 # non permettono di stabilire un ordine.

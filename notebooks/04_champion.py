@@ -118,7 +118,7 @@ plt.show()
 # - **i pesi**: ripetiamo la selezione molte volte (parametro `champion.sorteggi`), ogni volta con pesi dei criteri
 #   estratti a caso intorno a quelli scelti, e contiamo quante volte ogni Champion resta selezionato;
 # - **i dati**: togliamo a caso il 10% delle imprese e rifacciamo tutto, segmenti (con lo stesso numero, partendo
-#   dai centri scelti), priorità e scelta, 100 volte (parametro `champion.ricampionamenti`). Un Champion che resta
+#   dai centri scelti), priorità e scelta, 100 volte salvo un altro valore di `champion.ricampionamenti`. Un Champion che resta
 #   tale in almeno il 70% dei sottocampioni che lo comprendono è **robusto ai dati**.
 #
 # Per ogni segmento indichiamo anche le migliori alternative: le imprese non scelte che entrano più spesso nei

@@ -1,5 +1,6 @@
 import hashlib
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -110,3 +111,21 @@ def test_a_need_added_in_a_project_codebook_reaches_template_sample_and_reading(
     result = ingest(tmp_path / "raw", cb)
     assert "bisogno_idrogeno" in result.responses and result.responses["bisogno_idrogeno"].notna().all()
     assert "bisogno_idrogeno" not in ingest(tmp_path / "raw").responses  # package codebook: an unmatched column
+
+
+def test_sample_with_a_scenario_takes_its_ratings_groups_and_sizes(cb):
+    from analysis import scenarios
+    from analysis.sample import generate_sample
+
+    survey = generate_sample(60, seed=5, codebook=cb, messy=False, scenario="piccoli")
+    syn = scenarios.generate("piccoli", cb, 5, 60)
+    assert survey.truth["segment"].value_counts().to_dict() == {
+        f"piccoli {s + 1}": n for s, n in zip(*np.unique(syn.segment, return_counts=True), strict=True)}
+    assert survey.truth["sector"].tolist() == syn.sector.tolist()
+    assert survey.truth["dipendenti"].tolist() == syn.employees.tolist()
+    blank = generate_sample(80, seed=5, codebook=cb, messy=False, scenario="mancanti")
+    headers = [h for h in blank.rows[0] if any(h.startswith(f.it[:25]) for f in cb.needs)]
+    share = np.mean([row[h] is None for row in blank.rows for h in headers])
+    assert 0.18 < share < 0.32  # the scenario's blanks reach the workbook
+    assert set(generate_sample(40, seed=5, codebook=cb, messy=False, scenario="indipendenti").truth["segment"]) == {
+        "indipendenti: nessun gruppo"}

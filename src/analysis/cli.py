@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     smp.add_argument("--truth", type=Path, help="also write the planted structure (CSV) here")
     smp.add_argument("--codebook", type=Path, help="project codebook (YAML) overriding the package's")
+    smp.add_argument("--scenario", help="need ratings from a harder condition of analysis.scenarios (stili, "
+                                        "mancanti, indipendenti, continuo, piccoli, deboli)")
 
     sts = sub.add_parser("startups-sample", help="write the synthetic startup list for scouting",
                          description="Write a synthetic list of about 80 deep-tech startups (spec section 7), "
@@ -96,8 +98,15 @@ def _cmd_sample(args) -> int:
         raise UsageError("--seed deve essere un numero intero da 0 in su")
     if args.out.suffix.lower() != ".xlsx":
         raise UsageError(f"{args.out}: il campione si scrive in formato .xlsx")
-    survey = write_sample(args.out, args.companies, args.seed, load_codebook(args.codebook), args.truth)
-    print(f"Wrote {len(survey.rows)} rows ({args.companies} companies, seed {args.seed}) to {args.out}")
+    if args.scenario is not None:
+        from analysis.scenarios import SCENARIOS
+
+        if args.scenario not in SCENARIOS:
+            raise UsageError(f"--scenario {args.scenario!r} non esiste: scegliete tra {', '.join(SCENARIOS)}")
+    survey = write_sample(args.out, args.companies, args.seed, load_codebook(args.codebook), args.truth,
+                          scenario=args.scenario)
+    condition = f", scenario {args.scenario}" if args.scenario else ""
+    print(f"Wrote {len(survey.rows)} rows ({args.companies} companies, seed {args.seed}{condition}) to {args.out}")
     return 0
 
 

@@ -31,6 +31,10 @@ Planted structure (what the analysis must find again)
   three extra rows are rejected by design: one without identity, one of
   another sector, one with no needs.
 
+Harder conditions (response styles, missing answers, no groups, small segments, weak contrasts) replace
+the need ratings when a ``scenario`` of :mod:`analysis.scenarios` is named
+(``python -m analysis sample --scenario stili``).
+
 The truth table (one row per company, with its planted segment) is returned
 by :func:`generate_sample` and written beside the workbook by the CLI.
 Seeded: the same seed and codebook give the same bytes.
@@ -45,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import scenarios
 from analysis.codebook import Codebook, load_codebook
 from analysis.identity import company_name_key, vat_check_digit
 from analysis.outputs import save_workbook, write_csv
@@ -170,9 +175,12 @@ class SampleSurvey:
 
 
 def generate_sample(companies: int = 300, seed: int = 42, codebook: Codebook | None = None,
-                    messy: bool = True) -> SampleSurvey:
-    """Answers of ``companies`` synthetic companies, with the planted structure of the module docstring."""
+                    messy: bool = True, scenario: str | None = None) -> SampleSurvey:
+    """Answers of ``companies`` synthetic companies, with the planted structure of the module docstring; with
+    a ``scenario`` (a name of :data:`analysis.scenarios.SCENARIOS`) the need ratings, sector groups and sizes
+    come from that harder condition instead, and the truth table's ``segment`` is the scenario's."""
     cb = codebook or load_codebook()
+    syn = scenarios.generate(scenario, cb, seed, companies) if scenario else None
     rng = np.random.default_rng(seed)
     cols = template_columns(cb)
     need_keys = set(cb.need_keys)
@@ -203,6 +211,8 @@ def generate_sample(companies: int = 300, seed: int = 42, codebook: Codebook | N
                     if "posizione_filiera" in cb.by_key else "")
         if employees >= 250 and rng.random() < 0.6:
             position = "Produttore finale (OEM)"
+        if syn is not None:  # the scenario decides the group and size (its blanks depend on the size)
+            sector, employees = str(syn.sector[i]), int(syn.employees[i])
         firms.append(dict(name=f"{base} {legal}", variants=variants, base=base, vat=make_vat(rng), sector=sector,
                           segment=seg, employees=employees, position=position))
 
@@ -310,13 +320,19 @@ def generate_sample(companies: int = 300, seed: int = 42, codebook: Codebook | N
             answers[m.key] = int(np.clip(round(level), 0, 5))
         for n in cb.needs:
             answers[n.key] = _write_importance(rng, _importance(rng, n.key in seg.high_needs), cb)
+        if syn is not None:
+            for n in cb.needs:
+                v = syn.ratings.at[i, n.key]
+                answers[n.key] = None if pd.isna(v) else _write_importance(rng, int(v), cb)
         if messy:
             for n in cb.needs:
                 if rng.random() < 0.02:
                     answers[n.key] = None
         row = _to_row(cols, answers, markets)
         rows.append(row)
-        truth.append(dict(partita_iva=f["vat"], ragione_sociale=f["name"], segment=seg.name, sector=f["sector"],
+        planted = seg.name if syn is None else (f"{scenario} {int(syn.segment[i]) + 1}" if syn.segment[i] >= 0
+                                                else f"{scenario}: nessun gruppo")
+        truth.append(dict(partita_iva=f["vat"], ragione_sociale=f["name"], segment=planted, sector=f["sector"],
                           hub=bool(f.get("hub", False)), dipendenti=f["employees"],
                           disponibilita_champion=willing, consenso_nominativo=consent or ""))
 
@@ -372,10 +388,10 @@ def _add_mess(rng, rows: list[dict], cols, cb: Codebook, firms) -> list[dict]:
 
 
 def write_sample(path: str | Path, companies: int = 300, seed: int = 42, codebook: Codebook | None = None,
-                 truth_path: str | Path | None = None, messy: bool = True) -> SampleSurvey:
+                 truth_path: str | Path | None = None, messy: bool = True, scenario: str | None = None) -> SampleSurvey:
     """Write the sample as a filled-in template workbook (and the truth table when asked)."""
     cb = codebook or load_codebook()
-    survey = generate_sample(companies, seed, cb, messy=messy)
+    survey = generate_sample(companies, seed, cb, messy=messy, scenario=scenario)
     wb = build_template(cb)
     ws = wb[RESPONSES_SHEET]
     headers = list(survey.rows[0]) if survey.rows else []
