@@ -22,7 +22,8 @@ from analysis import segmentation as sg
 from analysis.codebook import load_codebook
 
 CONDITIONS = {"stili": "(a) response styles", "mancanti": "(b) 25% missing", "indipendenti": "(c) independent",
-              "continuo": "(c) one continuous factor", "piccoli": "(d) 76% + 4 x 6%", "deboli": "(e) +1.5 on 2 needs"}
+              "continuo": "(c) one continuous factor", "indipendenti_stili": "(c) independent + response styles",
+              "piccoli": "(d) 76% + 4 x 6%", "deboli": "(e) +1.5 on 2 needs"}
 
 
 def _old_kmeans(X, ks, seed):
@@ -58,7 +59,9 @@ def run(name: str, seeds: list[int], companies: int, old: bool) -> tuple[list[in
     ks, aris = [], []
     start = time.perf_counter()
     for seed in seeds:
-        syn = scenarios.generate(name, cb, seed, companies)
+        condition = scenarios.variant("indipendenti", shift=0.30, acquiescent=0.15) \
+            if name == "indipendenti_stili" else name
+        syn = scenarios.generate(condition, cb, seed, companies)
         kwargs = dict(seed=seed, n_boot=8)
         if old:
             with old_method():

@@ -119,6 +119,11 @@ notes += [f"Nota: {m}." for m in seg.merged]
 if seg.small:
     notes.append(f"Segmenti sotto la soglia del {fmt_pct(cfg['segmentazione.quota_minima'], 0)}, tenuti e segnalati: "
                  f"{', '.join(map(str, seg.small))}.")
+after = seg.assigned_afterwards
+if after:
+    notes.append(f"{fmt_int(after)} imprese hanno dato voti compresi in un solo punto (per esempio solo 4 e 5): dicono "
+                 "poco di che cosa chiedono più degli altri bisogni, quindi non formano i segmenti e sono assegnate "
+                 "a quello a cui somigliano di più.")
 if seg.latent is not None:
     notes.append(seg.latent.sentence(seg.k))
 if seg.unstable:

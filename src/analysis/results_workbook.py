@@ -76,8 +76,13 @@ def build(folder: str | Path, cb: Codebook) -> Path:
     label = {f.key: f.it for f in cb.needs}
     prio = read("priorities")
     if prio is not None:
+        # Intervals and tiers are missing in the outputs of earlier versions.
+        extra = [c for c in ("tier", "score_lo", "score_hi", "rank_lo", "rank_median", "rank_hi", "n", "n_high",
+                             "diffusione", "intensita", "divario", "urgenza", "filiera") if c in prio]
         write_sheet(wb, "Priorità", prio.assign(bisogno=prio["need"].map(label))[
-            ["scope", "rank", "need", "bisogno", "score"]], {"score": "0.0"})
+            ["scope", "rank", "need", "bisogno", "score", *extra]],
+            {"score": "0.0", "score_lo": "0.0", "score_hi": "0.0",
+             **dict.fromkeys(("diffusione", "intensita", "divario", "urgenza", "filiera"), "0.000")})
     segments = read("segments")
     responses = catalog.read("responses", folder, cb)
     if segments is not None:
@@ -88,7 +93,8 @@ def build(folder: str | Path, cb: Codebook) -> Path:
     for name, title, fmt in [("champions", "Champion", {"score": "0.000"}),
                              ("champion_candidates", "Candidati Champion",
                               {c: "0.000" for c in ("score", "rappresentativita", "copertura", "prontezza",
-                                                    "influenza", "disponibilita")} | {"frequenza_selezione": "0%", "frequenza_ricampionamento": "0%"}),
+                                                    "influenza", "disponibilita")}
+                              | {"frequenza_selezione": "0%", "frequenza_ricampionamento": "0%"}),
                              ("startup_matches", "Startup", {"score": "0.0"})]:
         frame = read(name)
         if frame is not None:

@@ -165,6 +165,7 @@ def segmentation_record(seg: segmentation.Segmentation) -> dict:
         "chosen_k": int(seg.selection.k), "forced": bool(seg.selection.forced), "stable": bool(seg.selection.stable),
         "reason": seg.selection.reason, "merged": list(seg.merged), "small": [int(s) for s in seg.small],
         "segment_stability": {str(k): _num(v) for k, v in seg.stability.items()},
+        "assigned_afterwards": seg.assigned_afterwards,
         "latent_class": None if seg.latent is None else {
             "k": seg.latent.k, "agreement": _num(seg.latent.agreement), "companies": seg.latent.companies,
             "criteria": [{"k": int(r.k), "bic": _num(r.bic), "agreement": _num(r.agreement)}
