@@ -56,14 +56,19 @@ if data.has("champions") and data.has("champion_candidates"):
 # ## Il metodo
 #
 # Raggruppiamo le imprese in **segmenti** di imprese con bisogni simili. Ogni impresa è descritta dai voti (1-5) dati
-# ai 17 bisogni (e, se richiesto, dalle sei risposte sulla maturità digitale). Un voto lasciato in bianco non esclude
-# l'impresa: lo sostituiamo con la mediana di quel bisogno nel suo gruppo merceologico (oppure, a scelta, con la media
-# dei voti dell'impresa stessa).
+# ai 17 bisogni (e, se richiesto, dalle sei risposte sulla maturità digitale).
 #
 # Prima di confrontare le imprese togliamo a ogni impresa la media dei suoi voti (parametro
 # `segmentazione.centra_voti`): conta che cosa un'impresa chiede **più degli altri suoi bisogni**, non quanto è
-# generosa nel votare. Così le imprese che danno a tutto un punto in più, o solo 4 e 5, non formano un segmento a sé;
-# il **voto medio** di ogni segmento è riportato a parte nella tabella.
+# generosa nel votare. Così le imprese che danno a tutto un punto in più non formano un segmento a sé; il **voto
+# medio** di ogni segmento è riportato a parte nella tabella. Le imprese che hanno usato solo due voti vicini (per
+# esempio solo 4 e 5) dicono poco di che cosa chiedono di più: non formano i segmenti e sono poi assegnate a quello
+# a cui somigliano di più.
+#
+# Un voto lasciato in bianco non esclude l'impresa. Per scegliere il numero di segmenti lo sostituiamo, sulla scala
+# relativa all'impresa, con la mediana di quel bisogno nel suo gruppo merceologico (oppure, a scelta, con la media
+# dell'impresa stessa); poi ogni impresa è confrontata con i segmenti **solo sui bisogni che ha votato**, così un
+# valore sostituito non la sposta verso imprese diverse da lei.
 #
 # Il numero di segmenti non è fissato a priori. Prima chiediamo se le imprese si dividono davvero in gruppi: ogni
 # numero di segmenti è confrontato con un gruppo unico mediante la **statistica gap**, che misura quanto i segmenti

@@ -147,3 +147,25 @@ def test_priority_weights_are_checked(cb):
         priorities.check_weights({"diffusione": 1, "simpatia": 2})
     with pytest.raises(ValueError, match="not all 0"):
         priorities.check_weights({"diffusione": 0})
+
+
+def test_segment_intervals_include_who_is_in_the_segment(cb):
+    """With the segments formed again on every resample (from the chosen centres), a segment's score intervals
+    are wider than with its members held fixed: the uncertainty of membership is in them."""
+    from analysis import segmentation
+
+    syn = scenarios.generate("deboli", cb, 7)
+    r = syn.responses()
+    seg = segmentation.segment(r, cb, seed=7, n_boot=2)
+    linked = pd.Series(0, index=r.index)
+
+    def refit(rows, counts):
+        return segmentation.refit(seg.features.X[rows], seg.centres, counts)
+
+    fixed = priorities.priority_table(r, cb, seg.labels, linked, None, seg.names, resamples=80, seed=1)
+    moving = priorities.priority_table(r, cb, seg.labels, linked, None, seg.names, resamples=80, seed=1, refit=refit)
+    width = {name: (t[t["scope"] != priorities.ALL_SCOPE]["score_hi"] - t[t["scope"] != priorities.ALL_SCOPE]
+                    ["score_lo"]).mean() for name, t in (("fixed", fixed), ("moving", moving))}
+    assert width["moving"] > width["fixed"], width
+    same = [c for c in fixed.columns if c not in ("score_lo", "score_hi", "rank_lo", "rank_median", "rank_hi", "tier")]
+    pd.testing.assert_frame_equal(fixed[same], moving[same])  # the estimates themselves do not change

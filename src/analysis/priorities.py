@@ -152,13 +152,17 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 
 def priority_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series | None, linked: pd.Series,
                    weights: dict | None = None, segment_names: dict[int, str] | None = None,
-                   survey_weights: pd.Series | None = None, resamples: int = RESAMPLES, seed: int = 42
-                   ) -> pd.DataFrame:
+                   survey_weights: pd.Series | None = None, resamples: int = RESAMPLES, seed: int = 42,
+                   refit=None) -> pd.DataFrame:
     """Per scope and need: ``score``, ``rank``, the 90% intervals of both over ``resamples`` bootstrap
     resamples of the companies (``score_lo``, ``score_hi``, ``rank_lo``, ``rank_median``, ``rank_hi``), the
     ``tier``, the components, ``n`` (companies that answered) and ``n_high`` (rating it 4-5).
     :data:`ALL_SCOPE` first, then the segments in their order (``segments``: segment numbers, index of
     ``responses``, named by ``segment_names``); ``survey_weights``: post-stratification weights.
+
+    ``refit(rows, counts)``, when given, returns the segment numbers of the companies ``rows`` drawn ``counts``
+    times: the segments are formed again on every resample (they come from the same answers), so a segment's
+    interval also carries the uncertainty of who is in it.
 
     Over :data:`BOOT_COMPANIES` companies each resample draws that many (an m-out-of-n bootstrap) and the
     deviations from the estimate are scaled by the square root of m/n, so a million companies cost what
@@ -176,14 +180,19 @@ def priority_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series | 
     # One draw of the companies per resample, shared by every scope (segments keep their members): the companies
     # drawn and how many times.
     draws = [np.unique(rng.integers(0, n, m), return_counts=True) for _ in range(resamples if n else 0)]
+    numbers = segments.to_numpy() if segments is not None else np.zeros(n, dtype=int)
+    # Each draw's segment of every drawn company: refitted on the draw, or the segment of the estimate.
+    drawn = [refit(idx, k) if refit is not None and segments is not None else numbers[idx] for idx, k in draws]
     frames = []
     for scope_order, (scope, rows) in enumerate(scopes):
         comp = components(data, rows, data.weights[rows])
         score = _score(comp, w)
-        inside = np.zeros(n, dtype=bool)
-        inside[rows] = True
-        boot = np.array([_score(components(data, idx[inside[idx]], data.weights[idx[inside[idx]]] * k[inside[idx]]), w)
-                         for idx, k in draws]) if draws else score[None, :]
+        number = None if scope_order == 0 else sorted(segments.unique())[scope_order - 1]
+        boot = []
+        for (idx, k), labels in zip(draws, drawn, strict=True):
+            keep = np.ones(len(idx), dtype=bool) if number is None else labels == number
+            boot.append(_score(components(data, idx[keep], data.weights[idx[keep]] * k[keep]), w))
+        boot = np.array(boot) if boot else score[None, :]
         boot = score + (boot - score) * np.sqrt(m / n) if n else boot
         ranks = _ranks(boot)
         v = data.values[rows]
@@ -199,8 +208,8 @@ def priority_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series | 
             part[c] = comp[:, j]
         frames.append(part)
     out = pd.concat(frames, ignore_index=True)
-    numbers = ["score", "score_lo", "score_hi", *COMPONENTS]
-    out[numbers] = out[numbers].round(6)  # the same figures on every machine, byte for byte in the CSV
+    rounded = ["score", "score_lo", "score_hi", *COMPONENTS]
+    out[rounded] = out[rounded].round(6)  # the same figures on every machine, byte for byte in the CSV
     out = out.sort_values(["_scope_order", "score", "_need_order"], ascending=[True, False, True], kind="stable")
     out["rank"] = out.groupby("_scope_order").cumcount() + 1
     out["tier"] = 0

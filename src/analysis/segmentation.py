@@ -333,8 +333,8 @@ def choose_k(X: np.ndarray, method: str = "kmeans", k_min: int = 2, k_max: int =
     if not ((crit["gap"] - crit["gap_se"]) > one[0] + one[1]).any():
         return Selection(crit, 1, False, True, "le imprese non si dividono in gruppi di bisogni distinti: nessun "
                          "numero di segmenti descrive le risposte meglio di un gruppo unico (statistica gap)", one)
-    # Among the numbers that beat one group, the lowest BIC: small distinct segments are kept, large ones
-    # are not halved.
+    # Some k beats one group, so there are segments; how many is the lowest BIC over the whole range (the gap
+    # is the switch, BIC the count): small distinct segments are kept, large ones are not halved.
     best = crit.sort_values(["bic", "k"]).iloc[0]
     k = int(best["k"])
     reason = f"k = {k}: il criterio BIC più basso (il modello con {k} gruppi spiega le risposte meglio degli altri)"
@@ -425,6 +425,7 @@ def _refine_blanks(feats: Features, fit: np.ndarray, labels: np.ndarray, centres
     blank holds its segment centre's value at the company's level (``feats.X`` is updated)."""
     X, observed = feats.X[fit], ~feats.blank[fit]
     answered = observed.sum(axis=1).clip(min=1)
+    start_labels, start_centres = labels, centres
     for _ in range(rounds):
         # Squared distance on the answered columns, minus what a shift of the company's level explains.
         diff = np.where(observed[:, None, :], X[:, None, :] - centres[None, :, :], 0.0)
@@ -439,6 +440,8 @@ def _refine_blanks(feats: Features, fit: np.ndarray, labels: np.ndarray, centres
         labels, centres = new, updated
         if done:
             break
+    if len(np.unique(labels)) < len(centres):  # a segment emptied: keep the partition k-means found
+        return start_labels, start_centres
     diff = np.where(observed, X - centres[labels], 0.0)
     shift = diff.sum(axis=1) / answered
     rows = np.flatnonzero(fit)
@@ -448,12 +451,15 @@ def _refine_blanks(feats: Features, fit: np.ndarray, labels: np.ndarray, centres
 
 def forming(feats: Features) -> np.ndarray:
     """The companies that form the segments: all but those whose ratings span at most one point
-    (:data:`UNDIFFERENTIATED_SPAN`), unless they are so many that fewer than half the companies or 10 would
-    remain; those are assigned to a segment afterwards (:func:`nearest_by_direction`)."""
+    (:data:`UNDIFFERENTIATED_SPAN`), which are assigned afterwards (:func:`nearest_by_direction`). However many
+    those are, they never form segments: a survey where most companies answer only 4-5 says little about
+    groups of needs, and letting them in makes segments of response styles."""
     if feats.undifferentiated is None:
         return np.ones(len(feats.X), dtype=bool)
-    fit = ~feats.undifferentiated
-    return fit if fit.sum() >= max(10, len(fit) / 2) else np.ones(len(feats.X), dtype=bool)
+    return ~feats.undifferentiated
+
+
+MIN_FORMING = 10  # companies with differentiated ratings needed to look for segments at all
 
 
 def nearest_by_direction(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -468,14 +474,15 @@ def nearest_by_direction(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.where(norms > 1e-9, cos.argmax(axis=1), nearest)
 
 
-def refit(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """Segment numbers (1..k) for the companies ``X`` by k-means started from a segmentation's ``centres``
-    (in segment order, so segment j keeps its number): the same segments, refitted on other companies."""
+def refit(X: np.ndarray, centres: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """Segment numbers (1..k) for the companies ``X`` (each counted ``counts`` times) by k-means started from a
+    segmentation's ``centres`` (in segment order, so segment j keeps its number): the same segments, refitted
+    on other companies."""
     if len(centres) == 1 or len(X) == 0:
         return np.ones(len(X), dtype=int)
     if len(X) < len(centres):  # too few companies to refit: each to its nearest centre
         return np.argmin(((X[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1) + 1
-    km = _sklearn_kmeans()(n_clusters=len(centres), init=centres, n_init=1, max_iter=300).fit(X)
+    km = _sklearn_kmeans()(n_clusters=len(centres), init=centres, n_init=1, max_iter=300).fit(X, sample_weight=counts)
     return km.labels_ + 1
 
 
@@ -517,7 +524,14 @@ def segment(responses: pd.DataFrame, cb: Codebook, method: str = "kmeans", k_min
     feats = build_features(responses, cb, with_maturity, imputation, centred)
     check_size(len(feats.X), method)
     fit = forming(feats)
-    selection = choose_k(feats.X[fit], method, k_min, k_max, seed, n_boot, force_k)
+    if fit.sum() < MIN_FORMING and force_k is None:
+        selection = Selection(pd.DataFrame(columns=["k", "silhouette", "calinski_harabasz", "bic", "stability",
+                                                    "stable", "gap", "gap_se"]), 1, False, True,
+                              f"solo {int(fit.sum())} imprese hanno dato voti differenziati (non tutti in un solo "
+                              "punto): troppo poche per cercare gruppi di bisogni distinti")
+    else:
+        fit = fit if fit.sum() >= max(MIN_FORMING, force_k or 0) else np.ones(len(feats.X), dtype=bool)
+        selection = choose_k(feats.X[fit], method, k_min, k_max, seed, n_boot, force_k)
     if not selection.structured:  # every company in one segment: priorities and Champions cover them all
         labels = np.zeros(len(feats.X), dtype=int)
         series = pd.Series(_renumber(feats.X, labels)[0], index=responses.index, name="segment")
@@ -525,7 +539,7 @@ def segment(responses: pd.DataFrame, cb: Codebook, method: str = "kmeans", k_min
         return Segmentation(series, chosen, method, seed, selection, feats, feats.X.mean(axis=0, keepdims=True))
     labels = np.zeros(len(feats.X), dtype=int)
     labels[fit], centres = cluster(feats.X[fit], selection.k, method, seed)
-    if method == "kmeans" and feats.blank is not None and feats.blank[fit].any():
+    if method == "kmeans" and feats.centred and not feats.with_maturity and feats.blank[fit].any():
         labels[fit], centres = _refine_blanks(feats, fit, labels[fit], centres)
     labels[~fit] = nearest_by_direction(feats.X[~fit], centres)
     merged, small = [], []

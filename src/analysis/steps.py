@@ -234,10 +234,16 @@ def network_step(responses: pd.DataFrame, cb: Codebook) -> Network:
 def priorities_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segmentation, net: Network,
                     cfg: Config, weighting: weights.Weighting | None = None) -> pd.DataFrame:
     """Every need's score, rank, intervals and tier, for all companies and for each segment, with its five
-    components; companies count with their post-stratification weights when a register gives them."""
+    components; companies count with their post-stratification weights when a register gives them. On every
+    resample the segments are refitted from the chosen centres, so a segment's intervals include who is in it."""
+    X, centres = seg.features.X, seg.centres
+
+    def refit(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return segmentation.refit(X[rows], centres, counts)
+
     return priorities.priority_table(responses, cb, seg.labels, net.linked, cfg.weights("priorita"), seg.names,
                                      weighting.weights if weighting is not None and weighting.weighted else None,
-                                     cfg["priorita.ricampionamenti"], cfg["seed"])
+                                     cfg["priorita.ricampionamenti"], cfg["seed"], refit if seg.k > 1 else None)
 
 
 # --------------------------------------------------------------------------
