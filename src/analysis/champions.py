@@ -75,16 +75,27 @@ def influence_centrality(graph: nx.DiGraph) -> dict[str, float]:
     """PageRank on the undirected supply network (every company a node, isolated ones included)."""
     if graph.number_of_nodes() == 0:
         return {}
-    return nx.pagerank(graph.to_undirected(), alpha=0.85, tol=1e-10, max_iter=500)
+    return nx.pagerank(graph.to_undirected() if graph.is_directed() else graph, alpha=0.85, tol=1e-10, max_iter=500)
+
+
+def readiness(responses: pd.DataFrame, cb: Codebook) -> pd.Series:
+    """The readiness criterion of every company (index of ``responses``): mean of the maturity index (0-1),
+    in-house R&D, an innovation manager and open-innovation experience; an unanswered item counts 0."""
+    mat = maturity_scores(responses, cb)[INDEX].fillna(0) / 100
+    oi_options = cb.by_key["open_innovation"].options
+    oi = responses["open_innovation"].map({o: i / (len(oi_options) - 1) for i, o in enumerate(oi_options)}).fillna(0)
+    return (mat + responses["funzione_rs"].fillna(False).astype(float)
+            + responses["innovation_manager"].fillna(False).astype(float) + oi.astype(float)) / 4
 
 
 def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, X: np.ndarray,
                     priorities: pd.DataFrame, pagerank: dict[str, float], linked: pd.Series,
-                    top_priorities: int = 3) -> pd.DataFrame:
+                    top_priorities: int = 3, ready: pd.Series | None = None) -> pd.DataFrame:
     """Every candidate with its segment, sector group, willingness and the five criteria (0-1).
 
     ``segments`` holds segment names (index of ``responses``), ``X`` the feature matrix of the segmentation
-    (rows in the order of ``responses``), ``priorities`` the table of :mod:`analysis.priorities`.
+    (rows in the order of ``responses``), ``priorities`` the table of :mod:`analysis.priorities`; ``ready``:
+    :func:`readiness` when already computed (it does not depend on the other companies).
     """
     seg = segments.to_numpy()
     # Representativeness is measured against every company of the segment, candidates or not.
@@ -101,11 +112,7 @@ def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, 
     covered = [[k for k in top.get(name, []) if _high(getattr(row, k))]
                for name, row in zip(seg[mask], r.itertuples(index=False), strict=True)]
     coverage = [len(cov) / max(1, len(top.get(name, []))) for cov, name in zip(covered, seg[mask], strict=True)]
-    mat = maturity_scores(r, cb)[INDEX].fillna(0) / 100
-    oi_options = cb.by_key["open_innovation"].options
-    oi = r["open_innovation"].map({o: i / (len(oi_options) - 1) for i, o in enumerate(oi_options)}).fillna(0)
-    readiness = (mat + r["funzione_rs"].fillna(False).astype(float) + r["innovation_manager"].fillna(False)
-                 .astype(float) + oi.astype(float)) / 4
+    ready = (readiness(responses, cb) if ready is None else ready)[mask]
     pr = r["company_id"].map(pagerank).fillna(0.0).astype(float)
     pr_scaled = pr / pr.max() if pr.max() > 0 else pr
     size = np.log1p(r["dipendenti"].astype("Float64").fillna(0).astype(float))
@@ -122,7 +129,7 @@ def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, 
         "priorita_coperte": covered,
         "rappresentativita": dist[mask],
         "copertura": coverage,
-        "prontezza": readiness.to_numpy(),
+        "prontezza": ready.to_numpy(dtype=float),
         "influenza": (0.7 * pr_scaled + 0.3 * size_scaled).to_numpy(),
         "disponibilita": np.where(willing[mask] == YES, 1.0, 0.5),
     })

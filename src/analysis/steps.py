@@ -268,8 +268,8 @@ def champion_rules(cfg: Config, segments: int = 2) -> champions.Rules:
 
 def _choose(responses: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cb: Codebook,
             seg: segmentation.Segmentation, net: Network, cfg: Config, prio: pd.DataFrame | None = None,
-            data: priorities.Inputs | None = None, rows: np.ndarray | None = None
-            ) -> tuple[pd.DataFrame, pd.Series, champions.Selection, dict]:
+            data: priorities.Inputs | None = None, rows: np.ndarray | None = None, ready: pd.Series | None = None,
+            undirected=None) -> tuple[pd.DataFrame, pd.Series, champions.Selection, dict]:
     """Candidates, scores and the selection for ``responses`` (features ``X``, segment numbers ``labels``); the
     network, PageRank and (unless given) the priorities are those of the companies it holds, so a subsample
     is judged on its own data (``data``: the priorities' inputs for all companies, ``rows``: the subsample's)."""
@@ -277,14 +277,16 @@ def _choose(responses: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cb: Code
     numbers = pd.Series(labels, index=responses.index)
     names = numbers.map(seg.names)
     ids = set(responses["company_id"])
-    edges = net.edges[net.edges["supplier"].isin(ids) & net.edges["customer"].isin(ids)]
-    linked = network.linked_companies(responses, edges)
+    if undirected is None:  # all companies: the network as built
+        graph, linked = net.graph, net.linked
+    else:  # a subsample: the links among the companies it holds
+        graph = undirected.subgraph(ids)
+        linked = responses["company_id"].map(dict(graph.degree())).fillna(0).astype(int)
     if prio is None:  # on a subsample: the ranks only (no intervals), as the selection reads them
         prio = priorities.scope_ranks(data.subset(rows, priorities.filiera_weight(responses, cb, linked)), labels,
                                       seg.names, cfg.weights("priorita"))
-    graph = net.graph if len(ids) == net.graph.number_of_nodes() else net.graph.subgraph(ids)
     cands = champions.candidate_table(responses, cb, names, X, prio, champions.influence_centrality(graph), linked,
-                                      p["priorita_coperte"])
+                                      p["priorita_coperte"], ready)
     scores = champions.score(cands, cfg.weights("champion"))
     shares = names.value_counts(normalize=True).to_dict()
     selection = champions.select(cands, scores, shares, cb.sector_labels, champion_rules(cfg, seg.k))
@@ -305,10 +307,12 @@ def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segm
                                      cfg.weights("champion"), p["sorteggi"], p["variazione_pesi"], cfg["seed"])
 
     data = priorities.inputs(responses, cb, net.linked, survey)
+    ready = champions.readiness(responses, cb)
+    undirected = net.graph.to_undirected()
 
     def choose(rows: np.ndarray) -> list[str]:
         return _choose(responses.iloc[rows], X[rows], segmentation.refit(X[rows], seg.centres), cb, seg, net, cfg,
-                       data=data, rows=rows)[2].chosen
+                       data=data, rows=rows, ready=ready.iloc[rows], undirected=undirected)[2].chosen
 
     resampled = champions.resampling_frequency(responses["company_id"], choose, p["ricampionamenti"],
                                                champions.RESAMPLE_SHARE, cfg["seed"])
