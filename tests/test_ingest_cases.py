@@ -239,3 +239,28 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(cb, tmp_path, capsys):
     assert "Lettura file" in capsys.readouterr().err
     ingest(tmp_path / "raw", cb)  # stderr is not a terminal under pytest: no bar
     assert "Lettura file" not in capsys.readouterr().err
+
+
+def test_huge_numbers_and_control_characters_are_flagged_never_a_crash(tmp_path):
+    """Employees of 2^63 and more (as a number, as text, with thousands dots) and a company name with control
+    characters: the cells are flagged, the name is kept without them, every row is read, and the analyst
+    workbook holds the flagged cells (a spreadsheet cannot hold control characters)."""
+    header = HEADER + ["Numero di dipendenti"]
+    write_xlsx(tmp_path / "raw" / "grandi.xlsx", {"Risposte": [header, [None, "Alfa", VATS[0], MECC, "25", 4, 4, 2.0 ** 63]]})
+    # A spreadsheet cannot hold control characters; a CSV export can.
+    write_csv_file(tmp_path / "raw" / "export.csv", [header, [None, "Beta", VATS[1], MECC, "25", 4, 4, "9223372036854775808"],
+                                                     [None, "Gamma", VATS[2], MECC, "25", 4, 4, "100.000.000.000.000.000.000"],
+                                                     [None, "Delta\x01\x07 S.r.l.", VATS[3], MECC, "25", 4, 4, 12]])
+    result = ingest(tmp_path / "raw")
+    assert len(result.responses) == 4
+    issues = result.cell_issues
+    assert (issues.loc[issues["field"] == "dipendenti", "reason"] == "out_of_range").sum() == 3
+    named = issues[issues["reason"] == "control_characters"]
+    assert len(named) == 1 and named["action"].iloc[0] == "kept"
+    assert "Delta S.r.l." in set(result.responses["ragione_sociale"])
+    assert result.responses["dipendenti"].isna().sum() == 3
+    assert run_ingest_command(tmp_path / "raw", tmp_path / "processed") == 0
+    from analysis import results_workbook
+
+    results_workbook.build(tmp_path / "processed", load_codebook())
+    assert (tmp_path / "processed" / "results.xlsx").stat().st_size > 0

@@ -40,6 +40,7 @@ REASONS: dict[str, str] = {
     "unknown_sector": "gruppo merceologico non riconosciuto (ricavato dal codice ATECO)",
     "ateco_sector_conflict": "codice ATECO in disaccordo con il gruppo dichiarato (vale il gruppo dichiarato)",
     "unreadable_cell": "cella non leggibile",
+    "control_characters": "caratteri di controllo tolti dal testo (il resto è tenuto)",
 }
 DROPPED, KEPT = "dropped", "kept"
 
@@ -139,7 +140,14 @@ def _number(v: Any) -> tuple[float | None, str | None]:
     return parse_number_text(str(v))
 
 
+# No answer of the survey is a number this large (employees, turnover in millions, percentages): beyond it a
+# cell is a typo or a stray value, flagged rather than carried into a 64-bit column it would overflow.
+MAX_MAGNITUDE = 1e12
+
+
 def _bounded(x: float, f: Field, whole: bool) -> Parsed:
+    if not math.isfinite(x) or abs(x) > MAX_MAGNITUDE:
+        return _flag("out_of_range")
     if whole and not float(x).is_integer():
         return _flag("not_whole")
     if (f.min is not None and x < f.min) or (f.max is not None and x > f.max):
@@ -186,6 +194,8 @@ def parse_scale(v: Any, lo: int, hi: int) -> Parsed:
         return _flag(reason)
     if x is None:
         return MISSING
+    if not math.isfinite(x):
+        return _flag("out_of_range")
     if not float(x).is_integer():
         return _flag("not_whole")
     if not lo <= x <= hi:
@@ -283,13 +293,21 @@ def parse_size_class(v: Any, f: Field, cb: Codebook) -> Parsed:
     key = cb.size_class_names.get(normalise(cell_text(v)))
     if key is None:
         x, reason = _number(v)
-        key = cb.size_class(int(x)) if reason is None and x is not None and x >= 0 and float(x).is_integer() \
-            else None
+        key = cb.size_class(int(x)) if reason is None and x is not None and 0 <= x <= MAX_MAGNITUDE \
+            and float(x).is_integer() else None
     return _flag("unknown_answer") if key is None else Parsed(key)
+
+
+# Control characters (other than tab and line breaks) are never meant in an answer, and a spreadsheet cannot
+# hold them: they are removed and the cell flagged.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def parse_text(v: Any, f: Field, cb: Codebook) -> Parsed:
     text = cell_text(v)
+    if _CONTROL.search(text):
+        clean = _CONTROL.sub("", text).strip()
+        return _flag("control_characters", clean or None, KEPT)
     return Parsed(text) if text else MISSING
 
 
@@ -521,6 +539,7 @@ def _parse_distinct(values: list[Any], f: Field, cb: Codebook, parser, blank_res
     if any(k.__class__ is bool for k in distinct):
         return None
     if parser is parse_text:  # free text, the most distinct values: no per-value function calls
-        return {k: (Parsed(t) if (t := k.strip()) else blank_result) if k.__class__ is str
+        return {k: (Parsed(t) if (t := k.strip()) else blank_result)
+                if k.__class__ is str and not _CONTROL.search(k)
                 else _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
     return {k: _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
