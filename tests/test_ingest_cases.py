@@ -264,3 +264,30 @@ def test_huge_numbers_and_control_characters_are_flagged_never_a_crash(tmp_path)
 
     results_workbook.build(tmp_path / "processed", load_codebook())
     assert (tmp_path / "processed" / "results.xlsx").stat().st_size > 0
+
+
+def test_special_files_links_and_unreadable_folders_are_listed_not_lost(tmp_path, monkeypatch):
+    """A pipe named like a survey (reading it would block), a link to a folder and a sub-folder that cannot be
+    read are each listed with a reason; the survey beside them is read as when alone."""
+    import os
+
+    raw = tmp_path / "raw"
+    survey(raw / "buono.xlsx", [[None, "Beta", VATS[1], MECC, "25", 4, 4]])
+    os.mkfifo(raw / "risposte.csv")
+    (tmp_path / "altrove").mkdir()
+    os.symlink(tmp_path / "altrove", raw / "collegata")
+    (raw / "chiusa").mkdir()
+    survey(raw / "chiusa" / "dentro.xlsx", [[None, "Gamma", VATS[2], MECC, "25", 4, 4]])
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # root reads every folder: make this one unreadable as for another user
+        if str(path).endswith("chiusa"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = ingest(raw)
+    reasons = {f["file"]: f["reason"] for f in result.summary["ignored_files"]}
+    assert "pipe" in reasons["risposte.csv"]
+    assert "cartella" in reasons["collegata"] and "non leggibile" in reasons["chiusa/"]
+    assert list(result.responses["ragione_sociale"]) == ["Beta"]

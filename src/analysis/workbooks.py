@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree as ET
 
 import python_calamine as pc
+
+from analysis.errors import os_reason
 
 SURVEY_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
 
@@ -39,14 +43,45 @@ class Discovery:
 
 
 def discover(raw: Path) -> Discovery:
-    """Every file under ``raw`` (sub-folders too), split into survey candidates and ignored files."""
+    """Every entry under ``raw`` (sub-folders too), split into survey candidates and ignored entries. Nothing
+    disappears: a sub-folder that cannot be read, a special file (a pipe, a socket, a device, which reading
+    would block on) and a link to a folder are listed with their reason."""
     files: list[Path] = []
     ignored: list[dict] = []
-    for path in sorted(p for p in raw.rglob("*") if p.is_file() or p.is_symlink()):
+    unreadable: list[str] = []
+    entries: list[tuple[Path, str | None]] = []  # path, reason it is not a regular file (or None)
+
+    def note(err: OSError) -> None:
+        unreadable.append(err.filename)
+
+    for root, dirs, names in os.walk(raw, onerror=note, followlinks=False):
+        dirs.sort()
+        for d in list(dirs):
+            if os.path.islink(os.path.join(root, d)):
+                entries.append((Path(root) / d, "collegamento a una cartella (non seguito)"))
+        for n in names:
+            path = Path(root) / n
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError as exc:
+                entries.append((path, f"non leggibile ({os_reason(exc)})"))
+                continue
+            if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+                entries.append((path, None))
+            else:
+                kind = ("una pipe" if stat.S_ISFIFO(mode) else "un socket" if stat.S_ISSOCK(mode)
+                        else "un dispositivo")
+                entries.append((path, f"file speciale ({kind}, non un file di dati)"))
+    for folder in unreadable:
+        rel = Path(folder).relative_to(raw).as_posix() if Path(folder) != raw else "."
+        ignored.append({"file": f"{rel}/", "reason": "cartella non leggibile (permessi)"})
+    for path, special in sorted(entries):
         rel = path.relative_to(raw).as_posix()
         parts = PurePosixPath(rel).parts
         if any(part.startswith(".") for part in parts):
             ignored.append({"file": rel, "reason": "file nascosto"})
+        elif special:
+            ignored.append({"file": rel, "reason": special})
         elif path.name.startswith("~$"):
             ignored.append({"file": rel, "reason": "file di blocco di Office (~$)"})
         elif path.suffix.lower() not in SURVEY_SUFFIXES:
