@@ -291,3 +291,49 @@ def test_special_files_links_and_unreadable_folders_are_listed_not_lost(tmp_path
     assert "pipe" in reasons["risposte.csv"]
     assert "cartella" in reasons["collegata"] and "non leggibile" in reasons["chiusa/"]
     assert list(result.responses["ragione_sociale"]) == ["Beta"]
+
+
+def _csv_bytes(rows: list[list], delimiter: str = ",") -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()
+
+
+CSV_HEADER = ["Ragione sociale", "Partita IVA", "Gruppo merceologico", "Codice ATECO", "Manutenzione predittiva",
+              "Cybersecurity industriale", "Disponibilità a essere impresa Champion"]
+
+
+def test_csv_encodings_delimiters_long_fields_and_nul_bytes(tmp_path):
+    """A UTF-8 file with one stray cp1252 byte stays UTF-8 (only that cell is flagged, every 'Sì' is kept);
+    UTF-16 and tab-separated files are read; a field over 131,072 characters is read; a stray NUL byte is
+    handled the same at the start and at the end of a file."""
+    rows = [[f"Impresa {i}", VATS[i], MECC, "25", 4, 4, "Sì"] for i in range(4)]
+    text = _csv_bytes([CSV_HEADER, *rows])
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    stray = text.encode("utf-8").replace(b"Impresa 2", "Impresa \x922".encode("latin-1"))
+    (raw / "stray.csv").write_bytes(stray)
+    result = ingest(raw)
+    assert list(result.responses["disponibilita_champion"]) == ["Sì"] * 4
+    flagged = result.cell_issues[result.cell_issues["reason"] == "unreadable_characters"]
+    assert len(flagged) == 1 and "Impresa 2" in set(result.responses["ragione_sociale"])
+    for name, data in [("utf16.csv", text.encode("utf-16")), ("tab.csv", _csv_bytes([CSV_HEADER, *rows], "\t")
+                                                                       .encode("utf-8")),
+                       ("nul_start.csv", b"\x00" + text.encode("utf-8")),
+                       ("nul_end.csv", text.encode("utf-8") + b"\x00")]:
+        (raw / "stray.csv").unlink(missing_ok=True)
+        for old in raw.iterdir():
+            old.unlink()
+        (raw / name).write_bytes(data)
+        result = ingest(raw)
+        assert list(result.responses["disponibilita_champion"]) == ["Sì"] * 4, name
+    for old in raw.iterdir():
+        old.unlink()
+    long = [[*rows[0][:-1], "Sì"]]
+    header = [*CSV_HEADER, "Sfida principale"]
+    (raw / "lungo.csv").write_text(_csv_bytes([header, [*long[0], "x" * 200_000]]), "utf-8")
+    result = ingest(raw)
+    assert len(result.responses) == 1 and len(result.responses["sfida_principale"].iloc[0]) == 200_000

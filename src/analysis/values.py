@@ -41,6 +41,7 @@ REASONS: dict[str, str] = {
     "ateco_sector_conflict": "codice ATECO in disaccordo con il gruppo dichiarato (vale il gruppo dichiarato)",
     "unreadable_cell": "cella non leggibile",
     "control_characters": "caratteri di controllo tolti dal testo (il resto è tenuto)",
+    "unreadable_characters": "caratteri non leggibili nella codifica del file, tolti (il resto è tenuto)",
 }
 DROPPED, KEPT = "dropped", "kept"
 
@@ -300,14 +301,16 @@ def parse_size_class(v: Any, f: Field, cb: Codebook) -> Parsed:
 
 # Control characters (other than tab and line breaks) are never meant in an answer, and a spreadsheet cannot
 # hold them: they are removed and the cell flagged.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# U+FFFD marks bytes a CSV's encoding could not read (see analysis.workbooks.decode_csv).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def parse_text(v: Any, f: Field, cb: Codebook) -> Parsed:
     text = cell_text(v)
     if _CONTROL.search(text):
         clean = _CONTROL.sub("", text).strip()
-        return _flag("control_characters", clean or None, KEPT)
+        reason = "unreadable_characters" if "\ufffd" in text else "control_characters"
+        return _flag(reason, clean or None, KEPT)
     return Parsed(text) if text else MISSING
 
 

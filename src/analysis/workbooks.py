@@ -393,12 +393,41 @@ def _xls_percent_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple
 # --------------------------------------------------------------------------
 # CSV
 
+# A long free-text answer is still an answer: no cap on a field below the file size.
+csv.field_size_limit(2**31 - 1)
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _utf16(data: bytes) -> str | None:
+    """``utf-16`` with a byte-order mark, ``utf-16-le``/``-be`` when every other byte of the start is NUL."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = data[:4096]
+    half = max(1, len(head) // 2)
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
 def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else cp1252."""
+    """UTF-16 (byte-order mark, or NUL every other byte), UTF-8 (with or without BOM), else cp1252. A UTF-8
+    file with a few stray bytes (one cell pasted from another program) stays UTF-8: those bytes become U+FFFD
+    and their cells are flagged, instead of every accented letter of the file turning into two."""
+    encoding = _utf16(data)
+    if encoding:
+        return data.decode(encoding, errors="replace").lstrip("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        pass
+    valid = sum(len(m) for m in _UTF8_SEQUENCE.findall(data))
+    if valid and valid >= len(_HIGH_BYTE.findall(data)) / 2:  # most high bytes belong to UTF-8 sequences
+        return data.decode("utf-8-sig", errors="replace")
+    return data.decode("cp1252", errors="replace")
 
 
 def csv_rows(text: str, delimiter: str) -> list[list]:
@@ -407,18 +436,21 @@ def csv_rows(text: str, delimiter: str) -> list[list]:
 
 
 def csv_candidates(path: Path) -> list[Sheet]:
-    """The CSV read with each possible delimiter (``,`` and ``;``); the caller keeps the best."""
+    """The CSV read with each possible delimiter (``,``, ``;`` and tab); the caller keeps the best."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FileProblem(f"non leggibile ({exc.strerror or exc})") from exc
     if not data.strip():
         raise FileProblem("file vuoto")
-    if b"\x00" in data[:4096]:
-        raise FileProblem("non è un file di testo CSV (contenuto binario)")
+    if _utf16(data) is None and b"\x00" in data:
+        # The same rule wherever the NULs are: a few are stray bytes of a text file and go; many mean binary.
+        if data.count(0) > 0.01 * len(data):
+            raise FileProblem("non è un file di testo CSV (contenuto binario)")
+        data = data.replace(b"\x00", b"")
     text = decode_csv(data)
     out = []
-    for delim in (",", ";"):
+    for delim in (",", ";", "\t"):
         try:
             out.append(Sheet("", csv_rows(text, delim)))
         except csv.Error as exc:
