@@ -337,3 +337,30 @@ def test_csv_encodings_delimiters_long_fields_and_nul_bytes(tmp_path):
     (raw / "lungo.csv").write_text(_csv_bytes([header, [*long[0], "x" * 200_000]]), "utf-8")
     result = ingest(raw)
     assert len(result.responses) == 1 and len(result.responses["sfida_principale"].iloc[0]) == 200_000
+
+
+def test_survey_detection_and_headers_of_spec_v2(tmp_path):
+    """Form metadata does not count towards a survey header and a need is required (a registration export
+    with 'Azienda' is not a survey, and its reason names what its best row matched); LimeSurvey code headers
+    (field keys, code[key] for array rows, submitdate) read back exactly; account header variants and
+    Microsoft Forms Likert rows headed by the row label alone are recognised."""
+    cb = load_codebook()
+    raw = tmp_path / "raw"
+    # Microsoft Forms metadata plus a company name: 1 counted field, no need.
+    write_xlsx(raw / "registrazioni.xlsx", {"Foglio1": [["ID", "Start time", "Completion time", "Email", "Name",
+                                                         "Azienda"], [1, None, None, "a@b.it", "Anna", "Alfa"]]})
+    maturity = [f.it.split(": ", 1)[1] for f in cb.maturity if f.key != "maturita_dati"]
+    write_xlsx(raw / "lime.xlsx", {"results": [
+        ["id", "submitdate", "startdate", "datestamp", "ragione_sociale", "partita_iva", "gruppo_merceologico",
+         "codice_ateco", "bisogno_robotica", "maturita[maturita_dati]", "Nome utente", "E-mail", *maturity],
+        [7, "2026-10-01 10:00:00", None, None, "Beta", VATS[1], MECC, "25.62", 5, 3, "utente7", "x@y.it",
+         *[2] * len(maturity)]]})
+    result = ingest(raw)
+    files = {f["file"]: f for f in result.summary["files"]}
+    left = files["registrazioni.xlsx"]
+    assert left["status"] == "left_out" and "'Azienda'" in left["reason"] and "senza contare" in left["reason"]
+    assert files["lime.xlsx"]["status"] == "read"
+    row = result.responses.iloc[0]
+    assert row["ragione_sociale"] == "Beta" and row["bisogno_robotica"] == 5 and row["maturita_dati"] == 3
+    assert row["email_rispondente"] == "x@y.it" and row["nome_rispondente"] == "utente7"
+    assert all(row[f.key] == 2 for f in cb.maturity if f.key != "maturita_dati")

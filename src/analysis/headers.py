@@ -19,6 +19,9 @@ from analysis.text import normalise
 
 HEADER_SEARCH_ROWS = 11
 MIN_MATCHED_FIELDS = 5
+# A form export's own columns (account, submission) do not count towards a survey header (spec section 1):
+# Microsoft Forms metadata alone would otherwise make four of the five.
+SUBMISSION_FIELDS = frozenset({"id_risposta", "data_compilazione", "email_rispondente", "nome_rispondente"})
 
 _BRACKET = re.compile(r"^(.*)\[([^\[\]]*)\]\s*$", re.DOTALL)
 
@@ -57,7 +60,8 @@ def _match(text: str, cb: Codebook) -> HeaderMatch | None:
     m = _BRACKET.match(text)
     if m:
         question, label = m.group(1).strip(), normalise(m.group(2))
-        key = cb.row_label_names.get(label)
+        # LimeSurvey with question codes writes array rows as code[key]: the key itself names the field.
+        key = cb.row_label_names.get(label) or _keys(cb).get(label)
         if key is not None:
             return HeaderMatch(key)
         key = cb.header_names.get(normalise(question))
@@ -70,7 +74,13 @@ def _match(text: str, cb: Codebook) -> HeaderMatch | None:
             key = cb.row_label_names.get(normalise(text[i + 1:]))
             if key is not None:
                 return HeaderMatch(key)
-    return None
+    # Microsoft Forms may head a Likert row with the row label alone (maturity labels without their prefix).
+    key = cb.row_label_names.get(n)
+    return HeaderMatch(key) if key is not None else None
+
+
+def _keys(cb: Codebook) -> dict[str, str]:
+    return cb.__dict__.setdefault("_normalised_keys", {normalise(k): k for k in cb.by_key})
 
 
 @dataclass
@@ -81,10 +91,15 @@ class HeaderRow:
     matches: dict[int, HeaderMatch]  # column index -> match
     headers: dict[int, str]  # column index -> header text as written (non-blank only)
     unmatched: list[str] = field(default_factory=list)
+    not_counted: frozenset = frozenset()  # fields that do not count towards the header rule
 
     @property
     def field_count(self) -> int:
-        return len({m.key for m in self.matches.values()})
+        return len({m.key for m in self.matches.values()} - self.not_counted)
+
+    def matched_headers(self) -> list[str]:
+        """The headers as written that matched a field, in column order (for a left-out sheet's reason)."""
+        return [self.headers[j] for j in sorted(self.matches)]
 
 
 def _row_matches(row: list, cb: Codebook) -> tuple[dict[int, HeaderMatch], dict[int, str]]:
@@ -102,19 +117,31 @@ def _row_matches(row: list, cb: Codebook) -> tuple[dict[int, HeaderMatch], dict[
     return matches, headers
 
 
+def survey_header_ok(cb: Codebook):
+    """The survey's header rule beyond the count: at least one need among the matched fields."""
+    needs = frozenset(cb.need_keys)
+    return lambda keys: bool(needs & set(keys))
+
+
 def find_header(rows: list[list], cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
-                accept=None) -> HeaderRow | None:
-    """The row among the first 11 matching the most different fields (earliest on ties), if >= ``min_fields``;
-    with ``accept`` (the set of matched keys -> bool), only rows it accepts (a table kind's required fields)."""
+                accept=None, not_counted: frozenset = frozenset(), near: list | None = None) -> HeaderRow | None:
+    """The row among the first 11 matching the most different fields (earliest on ties), if >= ``min_fields``
+    (``not_counted`` fields aside); with ``accept`` (the set of matched keys -> bool), only rows it accepts (a
+    table kind's required fields). ``near``, when given, receives the best row found when none qualifies."""
     best: HeaderRow | None = None
+    closest: HeaderRow | None = None
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         matches, headers = _row_matches(row, cb)
-        candidate = HeaderRow(i, matches, headers)
+        candidate = HeaderRow(i, matches, headers, not_counted=not_counted)
+        if closest is None or len(candidate.matches) > len(closest.matches):
+            closest = candidate
         if accept is not None and not accept({m.key for m in matches.values()}):
             continue
         if best is None or candidate.field_count > best.field_count:
             best = candidate
     if best is None or best.field_count < min_fields:
+        if near is not None and closest is not None and closest.matches:
+            near.append(closest)
         return None
     best.unmatched = [h for j, h in best.headers.items() if j not in best.matches]
     return best

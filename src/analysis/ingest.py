@@ -36,7 +36,14 @@ import pandas as pd
 
 from analysis.codebook import Codebook, Field, load_codebook
 from analysis.corrections import Correction, read_corrections
-from analysis.headers import MIN_MATCHED_FIELDS, HeaderRow, duplicate_fields, find_header
+from analysis.headers import (
+    MIN_MATCHED_FIELDS,
+    SUBMISSION_FIELDS,
+    HeaderRow,
+    duplicate_fields,
+    find_header,
+    survey_header_ok,
+)
 from analysis.identity import IdentityIndex, company_id, company_name_key
 from analysis.paths import DEFAULT_CORRECTIONS
 from analysis.values import (
@@ -199,10 +206,11 @@ class FileReport:
     sheets_not_matched: list[dict] = field(default_factory=list)
 
 
-def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None) -> tuple[Sheet, HeaderRow | None]:
+def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None, not_counted: frozenset = frozenset(),
+              near: list | None = None) -> tuple[Sheet, HeaderRow | None]:
     best: tuple[Sheet, HeaderRow | None] | None = None
     for cand in csv_candidates(path):
-        header = find_header(cand.rows, cb, min_fields, accept)
+        header = find_header(cand.rows, cb, min_fields, accept, not_counted, near)
         score = header.field_count if header else -1
         if best is None or score > (best[1].field_count if best[1] else -1):
             best = (cand, header)
@@ -218,9 +226,14 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: i
     (:mod:`analysis.tables`) with their own codebook."""
     report = FileReport(rel)
     blocks: list[Block] = []
+    # The survey's own rule (spec section 1): form-account and submission columns do not count, and at least
+    # one need must be among the matched fields. Other tables bring their rule in ``accept``.
+    not_counted = SUBMISSION_FIELDS if accept is None else frozenset()
+    accept = survey_header_ok(cb) if accept is None else accept
+    near: list[HeaderRow] = []
     try:
         if path.suffix.lower() == ".csv":
-            sheet, header = _best_csv(path, cb, min_fields, accept)
+            sheet, header = _best_csv(path, cb, min_fields, accept, not_counted, near)
             tables = [("", lambda sheet=sheet: sheet, header)]
             skipped: list[SkippedSheet] = []
         else:
@@ -228,7 +241,7 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: i
             tables = []
             for name, load in usable:
                 head = load(nrows=11)
-                tables.append((name, load, find_header(head.rows, cb, min_fields, accept)))
+                tables.append((name, load, find_header(head.rows, cb, min_fields, accept, not_counted, near)))
         for s in skipped:
             report.sheets_not_matched.append({"sheet": s.name, "reason": s.reason})
         problems = []
@@ -249,8 +262,12 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: i
             blocks.append(read_block(sheet, header, rel, file_order, order, cb))
         if not blocks:
             report.status = "left_out"
+            closest = max(near, key=lambda h: len(h.matches), default=None)
+            matched = (f"; la riga più vicina riconosce {len(closest.matches)}: "
+                       + ", ".join(f"'{h}'" for h in closest.matched_headers()[:12])) if closest else ""
             report.reason = problems[0] if problems else (
-                f"nessun foglio con un'intestazione {what} (almeno {min_fields} campi riconosciuti nelle prime 11 righe)"
+                f"nessun foglio con un'intestazione {what} (almeno {min_fields} campi riconosciuti nelle prime 11 righe"
+                f"{', senza contare quelli del modulo' if not_counted else ''}{matched})"
                 if tables else "nessun foglio di dati visibile")
     except FileProblem as exc:
         report.status, report.reason = "left_out", str(exc)

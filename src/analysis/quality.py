@@ -61,11 +61,12 @@ def balance_table(summary: dict) -> pd.DataFrame:
 # Why a file was left out, in words for the board: the reasons reading writes can quote sheet names, column
 # headers or system messages, which can carry names, so the board sees only the kind of problem.
 REASON_KINDS = (
+    # The reasons that quote headers as written come first, so a header's own words cannot pick the kind.
+    ("nessun foglio con un'intestazione", "nessun foglio riconosciuto come questionario"),
+    ("due colonne per lo stesso campo", "due colonne per la stessa domanda"),
     ("protetto da password", "protetto da password"),
     ("vuoto", "file vuoto"),
-    ("due colonne per lo stesso campo", "due colonne per la stessa domanda"),
     ("nessun foglio di dati visibile", "nessun foglio visibile"),
-    ("nessun foglio con un'intestazione", "nessun foglio riconosciuto come questionario"),
     ("non è un file di testo", "formato non riconosciuto"),
     ("non è un foglio di calcolo", "file danneggiato o in un formato non riconosciuto"),
     ("", "file non leggibile"),
