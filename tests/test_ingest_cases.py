@@ -364,3 +364,23 @@ def test_survey_detection_and_headers_of_spec_v2(tmp_path):
     assert row["ragione_sociale"] == "Beta" and row["bisogno_robotica"] == 5 and row["maturita_dati"] == 3
     assert row["email_rispondente"] == "x@y.it" and row["nome_rispondente"] == "utente7"
     assert all(row[f.key] == 2 for f in cb.maturity if f.key != "maturita_dati")
+
+
+def test_a_workbook_under_another_extension_is_read_by_its_content(tmp_path):
+    """An Excel 97-2003 workbook saved with an .xlsx name is read (it was called password protected), and an
+    .xlsx named .xls too."""
+    import xlwt
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Risposte")
+    for r, row in enumerate([HEADER, [None, "Alfa", VATS[0], MECC, "25", 4, 5]]):
+        for c, v in enumerate(row):
+            if v is not None:
+                sheet.write(r, c, v)
+    book.save(str(raw / "vecchio.xlsx"))
+    survey(raw / "nuovo.xls", [[None, "Beta", VATS[1], MECC, "25", 4, 4]])
+    result = ingest(raw)
+    assert {f["file"]: f["status"] for f in result.summary["files"]} == {"nuovo.xls": "read", "vecchio.xlsx": "read"}
+    assert sorted(result.responses["ragione_sociale"]) == ["Alfa", "Beta"]

@@ -130,7 +130,42 @@ def _calamine_error(path: Path, exc: Exception) -> FileProblem:
     return FileProblem(f"non leggibile come foglio di calcolo ({text})")
 
 
-def open_workbook(path: Path) -> pc.CalamineWorkbook:
+_KIND_NAMES = {".xls": "Excel 97-2003 (.xls)", ".xlsx": "Excel (.xlsx)", ".ods": "OpenDocument (.ods)"}
+
+
+def content_kind(path: Path, head: bytes) -> str:
+    """What the file is by its first bytes (``.xls``, ``.xlsx``, ``.ods``), whatever its name says; its own
+    extension when the bytes say nothing."""
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return ".xls"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                if "mimetype" in names and b"opendocument.spreadsheet" in z.read("mimetype"):
+                    return ".ods"
+        except (zipfile.BadZipFile, OSError, KeyError):
+            return path.suffix.lower()
+        return ".xlsx" if path.suffix.lower() not in (".xlsx", ".xlsm") else path.suffix.lower()
+    return path.suffix.lower()
+
+
+def _encrypted_ole(path: Path) -> bool:
+    """An OLE container holding an encrypted Office package (how Office stores a password-protected
+    workbook), not a plain .xls."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(1 << 20)
+    except OSError:
+        return False
+    # OLE directory entries are UTF-16 names; some tools leave the stream names in ASCII too.
+    return any(name.encode(enc) in data for name in ("EncryptedPackage", "EncryptionInfo")
+               for enc in ("utf-16-le", "ascii"))
+
+
+def open_workbook(path: Path) -> tuple[pc.CalamineWorkbook, str]:
+    """The workbook and what it is by content (see :func:`content_kind`). A workbook saved under another
+    extension (an .xls named .xlsx) is read by its content."""
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -138,18 +173,24 @@ def open_workbook(path: Path) -> pc.CalamineWorkbook:
         raise FileProblem(f"non leggibile ({exc.strerror or exc})") from exc
     if not head:
         raise FileProblem("file vuoto (0 byte)")
+    kind = content_kind(path, head)
     try:
-        return pc.CalamineWorkbook.from_path(str(path))
+        return pc.CalamineWorkbook.from_path(str(path)), kind
     except Exception as exc:  # python-calamine raises its own error types and a few plain ones
-        if head.startswith(b"\xd0\xcf\x11\xe0") and path.suffix.lower() != ".xls":
-            # An OLE container with an xlsx name: how Office stores an encrypted workbook.
+        if kind == ".xls" and path.suffix.lower() != ".xls" and _encrypted_ole(path):
             raise FileProblem("protetto da password (file cifrato): salvatelo senza password") from exc
+        if kind != path.suffix.lower():
+            try:  # named for another format: calamine reads a file object by its content
+                return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())), kind
+            except Exception as inner:
+                raise FileProblem(f"il contenuto è un file {_KIND_NAMES.get(kind, kind)} ma il nome finisce in "
+                                  f"{path.suffix}: non leggibile nemmeno così ({str(inner).splitlines()[0]})") from exc
         raise _calamine_error(path, exc) from exc
 
 
 def workbook_sheets(path: Path) -> tuple[list[tuple[str, object]], list[SkippedSheet]]:
     """Visible worksheets as (name, loader) and the sheets passed over with their reason."""
-    wb = open_workbook(path)
+    wb, kind = open_workbook(path)
     usable: list[tuple[str, object]] = []
     skipped: list[SkippedSheet] = []
     try:
@@ -162,13 +203,13 @@ def workbook_sheets(path: Path) -> tuple[list[tuple[str, object]], list[SkippedS
         elif meta.typ != pc.SheetTypeEnum.WorkSheet:
             skipped.append(SkippedSheet(meta.name, "non è un foglio di dati (grafico o macro)"))
         else:
-            usable.append((meta.name, _loader(wb, path, meta.name)))
+            usable.append((meta.name, _loader(wb, path, meta.name, kind)))
     return usable, skipped
 
 
-def _loader(wb: pc.CalamineWorkbook, path: Path, name: str):
+def _loader(wb: pc.CalamineWorkbook, path: Path, name: str, kind: str | None = None):
     loaded: list = []  # calamine parses a sheet on get_sheet_by_name: do it once
-    percent = _percent_reader(path, name)
+    percent = _percent_reader(path, name, kind)
 
     def load(nrows: int | None = None) -> Sheet:
         try:
@@ -240,8 +281,8 @@ class _XlsxPercent:
         return out
 
 
-def _percent_reader(path: Path, sheet_name: str):
-    suffix = path.suffix.lower()
+def _percent_reader(path: Path, sheet_name: str, kind: str | None = None):
+    suffix = kind or path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _XlsxPercent(path, sheet_name)
     if suffix == ".ods":
