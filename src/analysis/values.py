@@ -542,7 +542,9 @@ def _parse_distinct(values: list[Any], f: Field, cb: Codebook, parser, blank_res
     if any(k.__class__ is bool for k in distinct):
         return None
     if parser is parse_text:  # free text, the most distinct values: no per-value function calls
-        return {k: (Parsed(t) if (t := k.strip()) else blank_result)
-                if k.__class__ is str and not _CONTROL.search(k)
+        texts = [k for k in distinct if k.__class__ is str]
+        if _CONTROL.search("\n".join(texts)):  # one scan of the column: control characters are rare
+            return {k: _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
+        return {k: (Parsed(t) if (t := k.strip()) else blank_result) if k.__class__ is str
                 else _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
     return {k: _parse_one(k, f, cb, parser, blank_result, extra) for k in distinct}
