@@ -26,9 +26,9 @@ report_formato_figure = "png"  # report.formato_figure: png, or svg so that the 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import champions, figures, network, paths, segmentation
+from analysis import catalog, champions, figures, network, paths, segmentation
 from analysis.disclosure import Gate
-from analysis.reporting import fmt_int, fmt_pct, load_processed, report_header, setup_plots, table
+from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import champion_rules
 from analysis.text import markdown_text
 
@@ -132,9 +132,14 @@ plt.show()
 resampling = selection.get("resampling")
 if resampling and resampling.get("resamples") and kept is not None:
     robust = int((kept[chosen] >= champions.ROBUST).sum())
+    try:  # the run's timings (run metadata, so only in the analyst view)
+        seconds = catalog.read_manifest(data.folder).get("timings_s", {}).get("champion_resampling")
+    except catalog.IncompleteSet:
+        seconds = None
+    took = f" (calcolati in {fmt_num(seconds, 1)} secondi)" if gate.analyst and seconds is not None else ""
     display(Markdown(f"Robustezza ai dati: {robust} dei {len(chosen)} Champion restano tali in almeno il "
                      f"{fmt_pct(champions.ROBUST, 0)} di {fmt_int(resampling['resamples'])} sottocampioni del "
-                     f"{fmt_pct(resampling['share'], 0)} delle imprese."))
+                     f"{fmt_pct(resampling['share'], 0)} delle imprese{took}."))
 
 # %%
 alt = champions.alternates(cands, cands["score"], chosen, frequency, cfg["champion.alternative_per_segmento"])
