@@ -384,3 +384,21 @@ def test_a_workbook_under_another_extension_is_read_by_its_content(tmp_path):
     result = ingest(raw)
     assert {f["file"]: f["status"] for f in result.summary["files"]} == {"nuovo.xls": "read", "vecchio.xlsx": "read"}
     assert sorted(result.responses["ragione_sociale"]) == ["Alfa", "Beta"]
+
+
+def test_obsolete_and_unsupported_excel_formats_say_what_to_do(tmp_path):
+    """An Excel 4 worksheet (BIFF4) is left out as obsolete, to be saved as .xlsx; an .xlsb file is listed as
+    not read, to be saved as .xlsx; the survey beside them is read."""
+    from analysis.quality import reason_in_words
+
+    raw = tmp_path / "raw"
+    survey(raw / "buono.xlsx", [[None, "Beta", VATS[1], MECC, "25", 4, 4]])
+    (raw / "vecchio.xls").write_bytes(b"\x09\x04\x06\x00\x00\x00\x10\x00" + b"\x00" * 200)
+    (raw / "binario.xlsb").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    result = ingest(raw)
+    files = {f["file"]: f for f in result.summary["files"]}
+    assert files["vecchio.xls"]["status"] == "left_out" and ".xlsx" in files["vecchio.xls"]["reason"]
+    assert reason_in_words(files["vecchio.xls"]["reason"]).startswith("formato Excel obsoleto")
+    ignored = {f["file"]: f["reason"] for f in result.summary["ignored_files"]}
+    assert "xlsb" in ignored["binario.xlsb"] and ".xlsx" in ignored["binario.xlsb"]
+    assert list(result.responses["ragione_sociale"]) == ["Beta"]

@@ -65,6 +65,7 @@ REASON_KINDS = (
     ("nessun foglio con un'intestazione", "nessun foglio riconosciuto come questionario"),
     ("due colonne per lo stesso campo", "due colonne per la stessa domanda"),
     ("protetto da password", "protetto da password"),
+    ("formato Excel 2-4", "formato Excel obsoleto (da salvare come .xlsx)"),
     ("vuoto", "file vuoto"),
     ("nessun foglio di dati visibile", "nessun foglio visibile"),
     ("non è un file di testo", "formato non riconosciuto"),

@@ -84,6 +84,8 @@ def discover(raw: Path) -> Discovery:
             ignored.append({"file": rel, "reason": special})
         elif path.name.startswith("~$"):
             ignored.append({"file": rel, "reason": "file di blocco di Office (~$)"})
+        elif path.suffix.lower() == ".xlsb":
+            ignored.append({"file": rel, "reason": "formato .xlsb (binario di Excel) non letto: salvatelo come .xlsx"})
         elif path.suffix.lower() not in SURVEY_SUFFIXES:
             ignored.append({"file": rel, "reason": f"formato non letto ({path.suffix or 'senza estensione'})"})
         elif not path.is_file():
@@ -131,6 +133,8 @@ def _calamine_error(path: Path, exc: Exception) -> FileProblem:
 
 
 _KIND_NAMES = {".xls": "Excel 97-2003 (.xls)", ".xlsx": "Excel (.xlsx)", ".ods": "OpenDocument (.ods)"}
+# The BOF record of Excel 2, 3 and 4 worksheets (BIFF2-4), which no current reader opens.
+_BIFF_2_TO_4 = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 
 
 def content_kind(path: Path, head: bytes) -> str:
@@ -173,6 +177,9 @@ def open_workbook(path: Path) -> tuple[pc.CalamineWorkbook, str]:
         raise FileProblem(f"non leggibile ({exc.strerror or exc})") from exc
     if not head:
         raise FileProblem("file vuoto (0 byte)")
+    if head[:2] in _BIFF_2_TO_4:
+        raise FileProblem("formato Excel 2-4 (versioni precedenti al 1995) non più letto: apritelo in Excel o "
+                          "LibreOffice e salvatelo come .xlsx")
     kind = content_kind(path, head)
     try:
         return pc.CalamineWorkbook.from_path(str(path)), kind
