@@ -169,25 +169,20 @@ def priority_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series | 
     20,000 do."""
     w = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
     data = inputs(responses, cb, linked, survey_weights)
-    scopes = [(ALL_SCOPE, np.arange(len(responses)))]
-    if segments is not None:
-        names = segment_names or {}
-        scopes += [(names.get(s, str(s)), np.flatnonzero((segments == s).to_numpy()))
-                   for s in sorted(segments.unique())]
+    numbers = segments.to_numpy() if segments is not None else None
+    scopes = _scopes(numbers, segment_names or {}, len(responses))
     rng = np.random.default_rng(seed)
     n = len(responses)
     m = min(n, BOOT_COMPANIES)
     # One draw of the companies per resample, shared by every scope (segments keep their members): the companies
     # drawn and how many times.
     draws = [np.unique(rng.integers(0, n, m), return_counts=True) for _ in range(resamples if n else 0)]
-    numbers = segments.to_numpy() if segments is not None else np.zeros(n, dtype=int)
     # Each draw's segment of every drawn company: refitted on the draw, or the segment of the estimate.
-    drawn = [refit(idx, k) if refit is not None and segments is not None else numbers[idx] for idx, k in draws]
+    drawn = [None if numbers is None else refit(idx, k) if refit is not None else numbers[idx] for idx, k in draws]
     frames = []
-    for scope_order, (scope, rows) in enumerate(scopes):
+    for scope_order, (scope, number, rows) in enumerate(scopes):
         comp = components(data, rows, data.weights[rows])
         score = _score(comp, w)
-        number = None if scope_order == 0 else sorted(segments.unique())[scope_order - 1]
         boot = []
         for (idx, k), labels in zip(draws, drawn, strict=True):
             keep = np.ones(len(idx), dtype=bool) if number is None else labels == number
@@ -222,14 +217,21 @@ def priority_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series | 
     return out[first + [c for c in out.columns if c not in first]]
 
 
+def _scopes(numbers: np.ndarray | None, names: dict, n: int) -> list[tuple[str, object, np.ndarray]]:
+    """(name, segment number or None, rows) per scope: :data:`ALL_SCOPE` first, then each segment of
+    ``numbers`` in order, named by ``names``."""
+    scopes = [(ALL_SCOPE, None, np.arange(n))]
+    if numbers is not None:
+        scopes += [(names.get(s, str(s)), s, np.flatnonzero(numbers == s)) for s in sorted(np.unique(numbers))]
+    return scopes
+
+
 def scope_ranks(data: Inputs, labels: np.ndarray, names: dict, weights: dict | None = None) -> pd.DataFrame:
     """Score and rank per scope (all companies, then each segment of ``labels`` named by ``names``) and need,
     without intervals: what the Champion selection reads, quick enough to redo on every subsample."""
     w = check_weights(DEFAULT_WEIGHTS if weights is None else weights)
-    scopes = [(ALL_SCOPE, np.arange(len(labels)))] + [(names.get(s, str(s)), np.flatnonzero(labels == s))
-                                                      for s in sorted(np.unique(labels))]
     frames = []
-    for scope, rows in scopes:
+    for scope, _, rows in _scopes(labels, names, len(labels)):
         score = _score(components(data, rows, data.weights[rows]), w)
         frames.append(pd.DataFrame({"scope": scope, "need": data.needs, "score": score, "rank": _ranks(score)}))
     return pd.concat(frames, ignore_index=True)

@@ -284,9 +284,8 @@ def bic(X: np.ndarray, labels: np.ndarray) -> float:
     A segment earns its parameters when its companies are closer to their own centre than to any other by
     more than chance: a small group that stands apart pays for itself, half of a large group does not."""
     n, d = X.shape
-    ids, counts = np.unique(labels, return_counts=True)
-    centres = _centres(X, np.searchsorted(ids, labels))
-    within = float(((X - centres[np.searchsorted(ids, labels)]) ** 2).sum())
+    ids, position, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    within = float(((X - _centres(X, position)[position]) ** 2).sum())
     spread = max(within / (n * d), 1e-12)
     log_l = -n * d / 2 * (np.log(2 * np.pi * spread) + 1) + float((counts * np.log(counts / n)).sum())
     return -2 * log_l + (len(ids) * d + len(ids)) * np.log(n)
@@ -462,6 +461,11 @@ def forming(feats: Features) -> np.ndarray:
 MIN_FORMING = 10  # companies with differentiated ratings needed to look for segments at all
 
 
+def _nearest(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """For each row, the index of the nearest centre (squared Euclidean distance)."""
+    return np.argmin(((X[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+
+
 def nearest_by_direction(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """For each row, the centre pointing the same way (highest cosine): a company answering only 4 and 5 with
     5 on three needs points where the companies that need those three do, only less far. A row with no
@@ -470,8 +474,7 @@ def nearest_by_direction(X: np.ndarray, centres: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=int)
     norms = np.linalg.norm(X, axis=1)
     cos = (X @ centres.T) / np.maximum(norms[:, None] * np.linalg.norm(centres, axis=1)[None, :], 1e-12)
-    nearest = np.argmin(((X[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
-    return np.where(norms > 1e-9, cos.argmax(axis=1), nearest)
+    return np.where(norms > 1e-9, cos.argmax(axis=1), _nearest(X, centres))
 
 
 def refit(X: np.ndarray, centres: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
@@ -481,7 +484,7 @@ def refit(X: np.ndarray, centres: np.ndarray, counts: np.ndarray | None = None) 
     if len(centres) == 1 or len(X) == 0:
         return np.ones(len(X), dtype=int)
     if len(X) < len(centres):  # too few companies to refit: each to its nearest centre
-        return np.argmin(((X[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1) + 1
+        return _nearest(X, centres) + 1
     km = _sklearn_kmeans()(n_clusters=len(centres), init=centres, n_init=1, max_iter=300).fit(X, sample_weight=counts)
     return km.labels_ + 1
 
@@ -499,7 +502,7 @@ def _merge_small(X: np.ndarray, labels: np.ndarray, min_share: float) -> tuple[n
         keep = [i for i in ids if i != victim]
         centres = np.array([X[labels == i].mean(axis=0) for i in keep])
         members = labels == victim
-        nearest = np.argmin(((X[members][:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
+        nearest = _nearest(X[members], centres)
         labels[members] = np.asarray(keep)[nearest]
         moves.append((int(victim), int(counts[list(ids).index(victim)])))
 

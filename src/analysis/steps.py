@@ -267,22 +267,22 @@ def champion_rules(cfg: Config, segments: int = 2) -> champions.Rules:
 
 
 def _choose(responses: pd.DataFrame, X: np.ndarray, labels: np.ndarray, cb: Codebook,
-            seg: segmentation.Segmentation, net: Network, cfg: Config, prio: pd.DataFrame | None = None,
-            data: priorities.Inputs | None = None, rows: np.ndarray | None = None, ready: pd.Series | None = None,
-            undirected=None) -> tuple[pd.DataFrame, pd.Series, champions.Selection, dict]:
-    """Candidates, scores and the selection for ``responses`` (features ``X``, segment numbers ``labels``); the
-    network, PageRank and (unless given) the priorities are those of the companies it holds, so a subsample
-    is judged on its own data (``data``: the priorities' inputs for all companies, ``rows``: the subsample's)."""
+            seg: segmentation.Segmentation, net: Network, cfg: Config, ready: pd.Series, undirected,
+            prio: pd.DataFrame | None = None, data: priorities.Inputs | None = None, rows: np.ndarray | None = None
+            ) -> tuple[pd.DataFrame, pd.Series, champions.Selection, dict]:
+    """Candidates, scores and the selection for ``responses`` (features ``X``, segment numbers ``labels``,
+    readiness ``ready``, the undirected supply network ``undirected``). On a subsample (``rows``, with
+    ``data``: the priorities' inputs for all companies) the network, PageRank and priorities are those of the
+    companies it holds, so it is judged on its own data; on all companies the priorities ``prio`` are given."""
     p = cfg.step("champion")
     numbers = pd.Series(labels, index=responses.index)
     names = numbers.map(seg.names)
-    ids = set(responses["company_id"])
-    if undirected is None:  # all companies: the network as built
-        graph, linked = net.graph, net.linked
+    if rows is None:  # all companies: the network as built
+        graph, linked = undirected, net.linked
     else:  # a subsample: the links among the companies it holds
-        graph = undirected.subgraph(ids)
+        graph = undirected.subgraph(set(responses["company_id"]))
         linked = responses["company_id"].map(dict(graph.degree())).fillna(0).astype(int)
-    if prio is None:  # on a subsample: the ranks only (no intervals), as the selection reads them
+        # The ranks only (no intervals), as the selection reads them.
         prio = priorities.scope_ranks(data.subset(rows, priorities.filiera_weight(responses, cb, linked)), labels,
                                       seg.names, cfg.weights("priorita"))
     cands = champions.candidate_table(responses, cb, names, X, prio, champions.influence_centrality(graph), linked,
@@ -301,18 +301,19 @@ def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segm
     p = cfg.step("champion")
     survey = weighting.weights if weighting is not None and weighting.weighted else None
     X = seg.features.X
-    cands, scores, selection, shares = _choose(responses, X, seg.labels.to_numpy(), cb, seg, net, cfg, prio)
+    # What does not depend on which companies are present, computed once for the selection and its subsamples.
+    ready = champions.readiness(responses, cb)
+    undirected = net.graph.to_undirected()
+    cands, scores, selection, shares = _choose(responses, X, seg.labels.to_numpy(), cb, seg, net, cfg, ready,
+                                               undirected, prio)
     table = champions.champions_table(cands, scores, selection, cb)
     frequency = champions.robustness(cands, shares, cb.sector_labels, champion_rules(cfg, seg.k),
                                      cfg.weights("champion"), p["sorteggi"], p["variazione_pesi"], cfg["seed"])
-
     data = priorities.inputs(responses, cb, net.linked, survey)
-    ready = champions.readiness(responses, cb)
-    undirected = net.graph.to_undirected()
 
     def choose(rows: np.ndarray) -> list[str]:
         return _choose(responses.iloc[rows], X[rows], segmentation.refit(X[rows], seg.centres), cb, seg, net, cfg,
-                       data=data, rows=rows, ready=ready.iloc[rows], undirected=undirected)[2].chosen
+                       ready.iloc[rows], undirected, data=data, rows=rows)[2].chosen
 
     resampled = champions.resampling_frequency(responses["company_id"], choose, p["ricampionamenti"],
                                                champions.RESAMPLE_SHARE, cfg["seed"])

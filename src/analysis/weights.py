@@ -264,12 +264,12 @@ def apply_weights_table(table: dict[tuple[str, str], float], responses: pd.DataF
     """Weights from a table of cells: respondents in a cell the table lacks keep weight 1; scaled to mean 1 and
     trimmed at ``cap`` (:func:`trim`)."""
     keys = list(zip(responses["gruppo_merceologico"], responses[SIZE], strict=True))
-    weights = pd.Series([table.get(k, 1.0) for k in keys], index=responses.index, dtype=float)
-    weights *= len(weights) / weights.sum()
+    raw = pd.Series([table.get(k, 1.0) for k in keys], index=responses.index, dtype=float)
+    scale = len(raw) / raw.sum()
+    weights = raw * scale
     trimmed, factor = trim(weights, cap)
     cells = pd.DataFrame([{"gruppo_merceologico": g, "cell": cb.size_labels[s], "members": np.nan,
-                           "respondents": sum(1 for k in keys if k == (g, s)),
-                           "weight": min(w * len(weights) / sum(table.get(k, 1.0) for k in keys) * factor, cap)}
+                           "respondents": sum(1 for k in keys if k == (g, s)), "weight": min(w * scale * factor, cap)}
                           for (g, s), w in table.items()])
     return Weighting(trimmed, cells, "tabella dei pesi", cap, int((weights > cap + 1e-9).sum()))
 

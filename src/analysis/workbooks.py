@@ -180,10 +180,10 @@ def open_workbook(path: Path) -> tuple[pc.CalamineWorkbook, str]:
     if head[:2] in _BIFF_2_TO_4:
         raise FileProblem("formato Excel 2-4 (versioni precedenti al 1995) non più letto: apritelo in Excel o "
                           "LibreOffice e salvatelo come .xlsx")
-    kind = content_kind(path, head)
-    try:
-        return pc.CalamineWorkbook.from_path(str(path)), kind
+    try:  # read by its extension (the usual case: the content matches, no sniffing)
+        return pc.CalamineWorkbook.from_path(str(path)), path.suffix.lower()
     except Exception as exc:  # python-calamine raises its own error types and a few plain ones
+        kind = content_kind(path, head)
         if kind == ".xls" and path.suffix.lower() != ".xls" and _encrypted_ole(path):
             raise FileProblem("protetto da password (file cifrato): salvatelo senza password") from exc
         if kind != path.suffix.lower():
