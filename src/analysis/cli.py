@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "as one transaction (docs/contratto-dati.md).")
     ing.add_argument("--raw", type=Path, required=True, help="raw survey folder")
     ing.add_argument("--processed", type=Path, required=True, help="folder for the outputs")
+    ing.add_argument("-p", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[],
+                     help="set a reading limit, e.g. -p lettura.secondi_massimi 120 (the lettura.* parameters); "
+                          "repeatable")
     _add_common(ing)
 
     smp = sub.add_parser("sample", help="write a synthetic survey workbook",
@@ -134,17 +137,48 @@ def _cmd_startups_sample(args) -> int:
     return 0
 
 
+def _start_readers(config) -> None:
+    """Start the reading workers before the heavy imports: they import in parallel with the parent."""
+    from analysis.isolation import Limits, warm_up
+
+    warm_up(Limits.from_params(config))
+
+
+def _prefetch(raw: Path, codebook: Path | None) -> None:
+    """Start reading the survey files while the heavy modules import; any problem is left for the reading
+    itself to report, with its own message."""
+    try:
+        from analysis.codebook import load_codebook
+        from analysis.reading import prefetch
+        from analysis.workbooks import discover
+
+        if raw.is_dir():
+            prefetch([(p, p.relative_to(raw).as_posix()) for p in discover(raw).files], load_codebook(codebook))
+    except Exception:  # noqa: BLE001 - only a head start: the reading proper says what is wrong
+        pass
+
+
 def _cmd_ingest(args) -> int:
+    from analysis.config import configure
+
+    others = sorted({name for name, _ in args.p if not name.startswith("lettura.")})
+    if others:
+        raise UsageError(f"il comando ingest accetta solo i parametri lettura.*, non {', '.join(others)}")
+    config = configure(args.p)
+    _start_readers(config)
+    _prefetch(args.raw, args.codebook)
     from analysis.pipeline import run_ingest_command
 
-    return run_ingest_command(args.raw, args.processed, args.codebook, args.corrections)
+    return run_ingest_command(args.raw, args.processed, args.codebook, args.corrections, config)
 
 
 def _cmd_run(args) -> int:
     from analysis.config import configure
-    from analysis.pipeline import RunOptions, run_pipeline
 
     config = configure(args.p, args.params)  # every parameter checked before any work
+    _start_readers(config)
+    from analysis.pipeline import RunOptions, run_pipeline
+
     return run_pipeline(RunOptions(raw=args.raw, out=args.out, wave=args.wave, codebook=args.codebook,
                                    corrections=args.corrections, members=args.members, startups=args.startups,
                                    compare_to=args.compare_to, config=config))

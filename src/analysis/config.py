@@ -121,6 +121,14 @@ PARAMETERS: tuple[Param, ...] = (
           "risultati", 0, 2**31 - 1),
     Param("report.formato_figure", "png", "choice", "formato delle figure nei report (svg rende cercabile il "
           "testo delle figure)", choices=("png", "svg")),
+    Param("lettura.memoria_mb", 2048, "int", "memoria massima (MB) per leggere un file: oltre, il file è escluso con "
+          "il motivo e gli altri sono letti", 256, 1_000_000),
+    Param("lettura.secondi_massimi", 60.0, "float", "tempo massimo (secondi) per leggere un file: oltre, il file è "
+          "escluso con il motivo", 1, 86_400),
+    Param("lettura.foglio_mb_massimo", 500, "int", "dimensione massima (MB) di un foglio una volta decompresso "
+          "(xlsx, xlsm, ods), controllata prima di leggerlo", 1, 1_000_000),
+    Param("lettura.celle_massime", 20_000_000, "int", "area usata massima di un foglio (righe per colonne), "
+          "controllata prima di leggerlo", 1000, 10**12),
     Param("bisogni.alfa", 0.05, "float", "tasso di falsa scoperta per le differenze tra i gruppi merceologici",
           0.001, 0.5),
     Param("bisogni.test_settori", "mannwhitney", "choice", "test del confronto tra gruppi merceologici: "

@@ -64,7 +64,7 @@ def read_corrections(path: Path, cb: Codebook) -> list[Correction]:
     for block, i in table.rows():
         if block.empty[i]:
             continue
-        raw = {k: block.raw.get(k, [None] * len(block.rows))[i] for k in ("azienda", "valore")}
+        raw = {k: block.raw_cell(k, i) for k in ("azienda", "valore")}
         company = cell_text(raw["azienda"])
         field_text = block.get("campo")[i] or ""
         if not company and not field_text:

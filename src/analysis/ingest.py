@@ -21,7 +21,6 @@ For every file and sheet: rows read = accepted + rejected + empty.
 from __future__ import annotations
 
 import gc
-import itertools
 import json
 import sys
 import time
@@ -36,244 +35,17 @@ import pandas as pd
 
 from analysis.codebook import Codebook, Field, load_codebook
 from analysis.corrections import Correction, read_corrections
-from analysis.headers import (
-    MIN_MATCHED_FIELDS,
-    SUBMISSION_FIELDS,
-    HeaderRow,
-    duplicate_fields,
-    find_header,
-    survey_header_ok,
-)
 from analysis.identity import IdentityIndex, company_id, company_name_key
 from analysis.paths import DEFAULT_CORRECTIONS
-from analysis.values import (
-    DROPPED,
-    KEPT,
-    MISSING,
-    DateValue,
-    ateco_division,
-    cell_text,
-    is_blank,
-    parse_column_values,
-    yes_no_answer,
-)
-from analysis.workbooks import FileProblem, Sheet, SkippedSheet, csv_candidates, discover, workbook_sheets
+from analysis.reading import Block, FileReport, read_files
+from analysis.values import KEPT, MISSING, DateValue, ateco_division, cell_text, is_blank
+from analysis.workbooks import FileProblem, discover
 
 REJECTION_REASONS = ("excluded", "missing_identity", "out_of_scope", "no_needs", "duplicate")
 META_COLUMNS = ["source_file", "source_sheet", "source_row"]
 PROGRESS_FROM_FILES = 3  # a progress bar is worth it from this many files on
 ISSUE_COLUMNS = ["source_file", "source_sheet", "source_row", "column", "field", "value", "reason", "action"]
 REJECTED_COLUMNS = ["source_file", "source_sheet", "source_row", "reason", "message", "original"]
-
-
-# --------------------------------------------------------------------------
-# One sheet
-
-@dataclass
-class Block:
-    """The rows read from one sheet, parsed, before any row-level decision."""
-
-    file: str
-    file_order: int
-    sheet: str
-    sheet_order: int
-    header_row: int  # 1-based, as the spreadsheet shows it
-    rows: list[list]  # data rows as read (for `original`)
-    headers: dict[int, str]  # column index -> header text
-    field_headers: dict[str, str]  # field key -> header (first option column for folded fields)
-    source_rows: list[int]
-    empty: list[bool]
-    values: dict[str, list]  # field key -> parsed value per row (None when missing)
-    raw: dict[str, list]  # field key -> raw cell per row (single-column fields only)
-    issues: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)
-
-    def get(self, key: str) -> list:
-        """Parsed values of a field, all None when the sheet does not ask it."""
-        if key not in self.values:
-            self.values[key] = [None] * len(self.rows)
-        return self.values[key]
-
-    def get_raw(self, key: str) -> list:
-        if key not in self.raw:
-            self.raw[key] = [None] * len(self.rows)
-        return self.raw[key]
-
-
-def _last_data_row(rows: list[list], cols: list[int]) -> int:
-    for i in range(len(rows) - 1, -1, -1):
-        row = rows[i]
-        if any(c < len(row) and not is_blank(row[c]) for c in cols):
-            return i
-    return -1
-
-
-def _percent_masks(sheet: Sheet, data_start: int, cols: list[int], raw: dict[int, list]) -> dict[int, list[bool]]:
-    """Per percent column holding numbers: which cells carry a percent format (one scan of the sheet)."""
-    numeric = [j for j in cols if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw[j])]
-    if not numeric:
-        return {}
-    cells = sheet.percent_cells({sheet.col0 + j for j in numeric})
-    base = sheet.row0 + data_start
-    return {j: [(base + i, sheet.col0 + j) in cells for i in range(len(raw[j]))] for j in numeric}
-
-
-def _fold_options(f: Field, option_cols: list[tuple[int, str, list]], cb: Codebook, block_issues: list,
-                  headers: dict[int, str]) -> list:
-    """One yes/no column per option, folded back into the several-choice field.
-
-    Each column is coded in C (a dict look-up per distinct cell, ``np.fromiter`` over the cells): 1 yes,
-    0 no, -1 neither (flagged), -2 blank; the options chosen in a row become one bit each.
-    """
-    n = len(option_cols[0][2]) if option_cols else 0
-    codes = np.zeros(n, dtype=np.int64)
-    answered = np.zeros(n, dtype=bool)
-    code_of = {"yes": 1, "no": 0}
-    for bit, (j, _, cells) in enumerate(option_cols):
-        table = {v: code_of.get(yes_no_answer(v, cb), -1) for v in dict.fromkeys(cells) if not is_blank(v)}
-        coded = np.fromiter(map(table.get, cells, itertools.repeat(-2)), dtype=np.int8, count=n)
-        codes |= (coded == 1).astype(np.int64) << bit
-        answered |= coded >= 0
-        for i in np.flatnonzero(coded == -1).tolist():
-            block_issues.append((i, headers[j], f.key, cell_text(cells[i]), "unknown_answer", DROPPED))
-    options = [o for _, o, _ in option_cols]
-    order = {o: k for k, o in enumerate(f.options)}
-    cache: dict[int, tuple] = {}
-    out: list = [None] * n
-    for i in np.flatnonzero(answered).tolist():
-        c = int(codes[i])
-        if c not in cache:
-            cache[c] = tuple(sorted((o for b, o in enumerate(options) if c >> b & 1), key=order.__getitem__))
-        out[i] = cache[c]
-    return out
-
-
-def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
-               cb: Codebook) -> Block:
-    """Parse the rows of one sheet below its header."""
-    matched_cols = sorted(header.matches)
-    start = header.row + 1
-    last = _last_data_row(sheet.rows, matched_cols)
-    rows = sheet.rows[start:last + 1] if last >= start else []
-    width = max((len(r) for r in rows), default=0)
-    if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's never are
-        rows = [r + [None] * (width - len(r)) for r in rows]
-    columns = list(zip(*rows, strict=True)) if rows else []
-
-    def column(j: int) -> list:
-        return list(columns[j]) if j < len(columns) else [None] * len(rows)
-
-    block = Block(
-        file=file, file_order=file_order, sheet=sheet.name, sheet_order=sheet_order,
-        header_row=sheet.row0 + header.row + 1, rows=rows, headers=header.headers, field_headers={},
-        source_rows=[sheet.row0 + start + i + 1 for i in range(len(rows))], empty=[], values={}, raw={},
-        unmatched=list(header.unmatched),
-    )
-    # A row is empty when every matched cell is blank (checked once, stopping at the first filled cell).
-    filled = [any(j < len(r) and not is_blank(r[j]) for j in matched_cols) for r in rows]
-
-    options: dict[str, list[tuple[int, str, list]]] = {}
-    percent_cols = [j for j in matched_cols
-                    if header.matches[j].option is None and cb.by_key[header.matches[j].key].type == "percent"]
-    masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
-    for j in matched_cols:
-        m = header.matches[j]
-        if m.option is not None:
-            options.setdefault(m.key, []).append((j, m.option, column(j)))
-            block.field_headers.setdefault(m.key, header.headers[j])
-            continue
-        f = cb.by_key[m.key]
-        raw = column(j)
-        block.values[f.key], flagged = parse_column_values(raw, f, cb, masks.get(j))
-        block.raw[f.key] = raw
-        block.field_headers[f.key] = header.headers[j]
-        block.issues += [(i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action) for i, p in flagged]
-    for key, cols in options.items():
-        block.values[key] = _fold_options(cb.by_key[key], cols, cb, block.issues, header.headers)
-    block.empty = [not f for f in filled]
-    return block
-
-
-# --------------------------------------------------------------------------
-# Files
-
-@dataclass
-class FileReport:
-    file: str
-    status: str = "read"  # read | left_out
-    reason: str | None = None
-    sheets: list[dict] = field(default_factory=list)  # read sheets
-    sheets_not_matched: list[dict] = field(default_factory=list)
-
-
-def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None, not_counted: frozenset = frozenset(),
-              near: list | None = None) -> tuple[Sheet, HeaderRow | None]:
-    best: tuple[Sheet, HeaderRow | None] | None = None
-    for cand in csv_candidates(path):
-        header = find_header(cand.rows, cb, min_fields, accept, not_counted, near)
-        score = header.field_count if header else -1
-        if best is None or score > (best[1].field_count if best[1] else -1):
-            best = (cand, header)
-    assert best is not None
-    return best
-
-
-def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
-              what: str = "del questionario", accept=None) -> tuple[list[Block], FileReport]:
-    """Every matching sheet of one file as a Block; problems go to the report, never raised.
-
-    ``min_fields``, ``what`` and ``accept`` (the header rule) let the same reader take the other tables
-    (:mod:`analysis.tables`) with their own codebook."""
-    report = FileReport(rel)
-    blocks: list[Block] = []
-    # The survey's own rule (spec section 1): form-account and submission columns do not count, and at least
-    # one need must be among the matched fields. Other tables bring their rule in ``accept``.
-    not_counted = SUBMISSION_FIELDS if accept is None else frozenset()
-    accept = survey_header_ok(cb) if accept is None else accept
-    near: list[HeaderRow] = []
-    try:
-        if path.suffix.lower() == ".csv":
-            sheet, header = _best_csv(path, cb, min_fields, accept, not_counted, near)
-            tables = [("", lambda sheet=sheet: sheet, header)]
-            skipped: list[SkippedSheet] = []
-        else:
-            usable, skipped = workbook_sheets(path)
-            tables = []
-            for name, load in usable:
-                head = load(nrows=11)
-                tables.append((name, load, find_header(head.rows, cb, min_fields, accept, not_counted, near)))
-        for s in skipped:
-            report.sheets_not_matched.append({"sheet": s.name, "reason": s.reason})
-        problems = []
-        for order, (name, load, header) in enumerate(tables):
-            label = name or "(CSV)"
-            if header is None:
-                report.sheets_not_matched.append(
-                    {"sheet": label, "reason": f"nessuna riga d'intestazione con almeno {min_fields} campi {what}"
-                                               " nelle prime 11 righe"})
-                continue
-            clashes = duplicate_fields(header)
-            if clashes:
-                pairs = "; ".join(f"'{a}' e '{b}'" for a, b in clashes)
-                problems.append(f"foglio '{label}': due colonne per lo stesso campo ({pairs})")
-                report.sheets_not_matched.append({"sheet": label, "reason": f"due colonne per lo stesso campo: {pairs}"})
-                continue
-            sheet = load()
-            blocks.append(read_block(sheet, header, rel, file_order, order, cb))
-        if not blocks:
-            report.status = "left_out"
-            closest = max(near, key=lambda h: len(h.matches), default=None)
-            matched = (f"; la riga più vicina riconosce {len(closest.matches)}: "
-                       + ", ".join(f"'{h}'" for h in closest.matched_headers()[:12])) if closest else ""
-            report.reason = problems[0] if problems else (
-                f"nessun foglio con un'intestazione {what} (almeno {min_fields} campi riconosciuti nelle prime 11 righe"
-                f"{', senza contare quelli del modulo' if not_counted else ''}{matched})"
-                if tables else "nessun foglio di dati visibile")
-    except FileProblem as exc:
-        report.status, report.reason = "left_out", str(exc)
-    except (OSError, MemoryError, RecursionError) as exc:
-        report.status, report.reason = "left_out", f"non leggibile ({type(exc).__name__}: {exc})"
-    return blocks, report
 
 
 # --------------------------------------------------------------------------
@@ -329,8 +101,8 @@ def _sector(block: Block, i: int, cb: Codebook) -> tuple[str | None, str | None,
     """(group, rejection message, ATECO issue) of one row (spec section 3)."""
     stated = block.get("gruppo_merceologico")[i]
     ateco = block.get("codice_ateco")[i]
-    raw_group = cell_text(block.get_raw("gruppo_merceologico")[i])
-    raw_ateco = cell_text(block.get_raw("codice_ateco")[i])
+    raw_group = cell_text(block.raw_cell("gruppo_merceologico", i))
+    raw_ateco = cell_text(block.raw_cell("codice_ateco", i))
     derived = cb.sector_by_division.get(ateco_division(ateco)) if ateco else None
     if stated is not None:
         issue = None
@@ -538,13 +310,15 @@ def resolve_corrections(path: Path | None) -> Path | None:
 
 
 def _preload_schema(cb: Codebook) -> None:
-    """Import the schema (pandera, about 0.3 s) and run it once on an empty frame (its first validation
-    costs 0.15 s more than the next) in the background while the files are parsed: python-calamine
-    releases the GIL, so on two cores this costs no wall time."""
+    """Import the schema (pandera, about 0.3 s) and the parquet writer (pyarrow), and run the schema once on
+    an empty frame (its first validation costs 0.15 s more than the next), in the background while the
+    workers parse the files: this process only waits for them meanwhile."""
     import threading
 
     def load() -> None:
         try:
+            import pyarrow.parquet  # noqa: F401 - pandas imports it at the first parquet written
+
             from analysis.schema import validate_responses
 
             validate_responses(responses_frame([], [], cb), cb)
@@ -569,14 +343,16 @@ def without_cyclic_gc():
 
 
 def ingest(raw: Path, codebook: Codebook | None = None, corrections_path: Path | None = None,
-           progress: bool | None = None) -> IngestResult:
-    """Read every survey under ``raw`` and decide every row (no files written)."""
+           progress: bool | None = None, limits=None, reader=None) -> IngestResult:
+    """Read every survey under ``raw`` and decide every row (no files written). Each file is read in a worker
+    process within ``limits`` (:class:`analysis.isolation.Limits`; ``reader`` replaces the worker's task, for
+    tests that make the parser fail)."""
     with without_cyclic_gc():
-        return _ingest(raw, codebook, corrections_path, progress)
+        return _ingest(raw, codebook, corrections_path, progress, limits, reader)
 
 
 def _ingest(raw: Path, codebook: Codebook | None, corrections_path: Path | None,
-            progress: bool | None) -> IngestResult:
+            progress: bool | None, limits, reader) -> IngestResult:
     cb = codebook or load_codebook()
     raw = Path(raw)
     if not raw.is_dir():
@@ -588,13 +364,18 @@ def _ingest(raw: Path, codebook: Codebook | None, corrections_path: Path | None,
     reports: list[FileReport] = []
     files = found.files
     show = (sys.stderr.isatty() and len(files) > PROGRESS_FROM_FILES) if progress is None else progress
+    bar = None
     if show:
         from tqdm import tqdm
 
-        files = tqdm(files, desc="Lettura file", unit="file", file=sys.stderr)
-    for order, path in enumerate(files):
-        rel = path.relative_to(raw).as_posix()
-        b, rep = read_file(path, rel, order, cb)
+        bar = tqdm(total=len(files), desc="Lettura file", unit="file", file=sys.stderr)
+    try:
+        read = read_files([(path, path.relative_to(raw).as_posix()) for path in files], cb, limits,
+                          progress=bar.update if bar is not None else None, **({"reader": reader} if reader else {}))
+    finally:
+        if bar is not None:
+            bar.close()
+    for b, rep in read:
         blocks.extend(b)
         reports.append(rep)
 

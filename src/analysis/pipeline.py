@@ -205,9 +205,12 @@ def _failure(exc: BaseException) -> str:
 # ingest
 
 def run_ingest_command(raw: Path, processed: Path, codebook: Path | None = None,
-                       corrections: Path | None = None) -> int:
+                       corrections: Path | None = None, config: Config | None = None) -> int:
     """``python -m analysis ingest``: reading alone, as a transaction of the processed folder."""
     from analysis.codebook import load_codebook
+    from analysis.isolation import Limits, pool
+
+    pool(Limits.from_params(config or Config()))
 
     raw, processed = Path(raw), Path(processed).resolve()
     if not raw.is_dir():
@@ -287,6 +290,10 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     cb = load_codebook(opts.codebook)
     timings: dict[str, float] = {}
     t = time.perf_counter()
+    from analysis.isolation import Limits
+    from analysis.isolation import pool as readers
+
+    readers(Limits.from_params(cfg))  # the reading limits of this run, for the surveys and every other table
     result = read_surveys(plan.raw, processed, cb, opts.corrections)
     timings["ingest"] = round(time.perf_counter() - t, 2)
     ensure_key(plan.processed, plan.previous)

@@ -1,7 +1,7 @@
 """One table reader for everything that is not the survey: the startup list, the member register, a weights
 table and the corrections file.
 
-Each is read with the survey's mechanics (:func:`analysis.ingest.read_file`: every visible sheet, the header
+Each is read with the survey's mechanics (:func:`analysis.reading.read_files`: each file in a worker process, every visible sheet, the header
 searched in the first rows, CSV encodings and delimiters, header matching and value parsing by field type,
 every row accounted for), with the fields and the header rule of its kind from the codebook (``tables`` and
 ``KIND_fields``). What each kind then does with its rows lives with it (:mod:`analysis.startups`,
@@ -51,9 +51,9 @@ class Table:
         return "; ".join(f"{x['file']}: {x['reason']}" for x in self.left_out) or "nessun file"
 
 
-def read_table(path: str | Path, cb: Codebook, kind: str) -> Table:
+def read_table(path: str | Path, cb: Codebook, kind: str, limits=None) -> Table:
     """Every table of ``kind`` in a file, or in every spreadsheet under a folder."""
-    from analysis.ingest import read_file
+    from analysis.reading import read_files
 
     path = Path(path)
     rule = cb.table(kind)
@@ -63,10 +63,10 @@ def read_table(path: str | Path, cb: Codebook, kind: str) -> Table:
     if not path.exists():
         raise FileProblem(f"{path}: non trovato")
     out = Table(kind, codebook=tcb)
-    for order, file in enumerate(files):
-        rel = file.relative_to(root).as_posix()
-        blocks, report = read_file(file, rel, order, tcb, rule.min_fields, rule.what, rule.header_ok)
+    read = read_files([(file, file.relative_to(root).as_posix()) for file in files], tcb, limits,
+                      rule.min_fields, rule.what, rule.header_ok)
+    for blocks, report in read:
         if report.status != "read":
-            out.left_out.append({"file": rel, "reason": report.reason})
+            out.left_out.append({"file": report.file, "reason": report.reason})
         out.blocks += blocks
     return out

@@ -104,12 +104,22 @@ class Sheet:
     row0: int = 0
     col0: int = 0
     _percent: object = field(default=None, repr=False)  # callable(cols) -> set[(abs_row, abs_col)]
+    _percent_found: frozenset | None = field(default=None, repr=False)  # resolved (see resolve)
 
     def percent_cells(self, columns: set[int]) -> set[tuple[int, int]]:
         """Absolute (row, column) of the cells in ``columns`` (absolute) with a percent format."""
+        if self._percent_found is not None:
+            return {cell for cell in self._percent_found if cell[1] in columns}
         if self._percent is None or not columns:
             return set()
         return self._percent(columns)
+
+    def resolve(self, percent_columns: set[int]) -> Sheet:
+        """The sheet with its percent cells in ``percent_columns`` looked up now, and no tie to the file left:
+        it can cross to another process."""
+        self._percent_found = frozenset(self.percent_cells(percent_columns))
+        self._percent = None
+        return self
 
 
 @dataclass
@@ -167,9 +177,9 @@ def _encrypted_ole(path: Path) -> bool:
                for enc in ("utf-16-le", "ascii"))
 
 
-def open_workbook(path: Path) -> tuple[pc.CalamineWorkbook, str]:
+def open_workbook(path: Path, limits=None) -> tuple[pc.CalamineWorkbook, str]:
     """The workbook and what it is by content (see :func:`content_kind`). A workbook saved under another
-    extension (an .xls named .xlsx) is read by its content."""
+    extension (an .xls named .xlsx) is read by its content. ``limits`` are checked first (:func:`check_size`)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -180,6 +190,7 @@ def open_workbook(path: Path) -> tuple[pc.CalamineWorkbook, str]:
     if head[:2] in _BIFF_2_TO_4:
         raise FileProblem("formato Excel 2-4 (versioni precedenti al 1995) non più letto: apritelo in Excel o "
                           "LibreOffice e salvatelo come .xlsx")
+    check_size(path, ".ods" if path.suffix.lower() == ".ods" else ".xlsx" if head.startswith(b"PK") else "", limits)
     try:  # read by its extension (the usual case: the content matches, no sniffing)
         return pc.CalamineWorkbook.from_path(str(path)), path.suffix.lower()
     except Exception as exc:  # python-calamine raises its own error types and a few plain ones
@@ -195,9 +206,77 @@ def open_workbook(path: Path) -> tuple[pc.CalamineWorkbook, str]:
         raise _calamine_error(path, exc) from exc
 
 
-def workbook_sheets(path: Path) -> tuple[list[tuple[str, object]], list[SkippedSheet]]:
-    """Visible worksheets as (name, loader) and the sheets passed over with their reason."""
-    wb, kind = open_workbook(path)
+def _thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
+
+
+def check_size(path: Path, kind: str, limits) -> None:
+    """Refuse, before any parsing, a sheet that inflates beyond ``limits.sheet_mb`` or declares a used range
+    beyond ``limits.cells`` (:class:`analysis.isolation.Limits`): a small file can unpack to gigabytes, and one
+    stray cell at XFD1048576 makes a parser allocate every cell up to it. Only the zip directory and the first
+    bytes of each sheet are read. An ``.xls`` has no such directory: the worker's memory and time limits
+    bound it."""
+    if limits is None or kind not in (".xlsx", ".xlsm", ".ods"):
+        return
+    try:
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # the parser says what is wrong with it
+    with z:
+        parts = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
+                 or i.filename in ("xl/sharedStrings.xml", "content.xml")]
+        for info in parts:
+            if info.file_size > limits.sheet_mb * 2**20:
+                raise FileProblem(
+                    f"{_part_label(z, info.filename)} occupa {info.file_size / 2**20:,.0f} MB una volta decompresso (il "
+                    f"file ne occupa {path.stat().st_size / 2**20:,.1f}; limite {limits.sheet_mb} MB, parametro "
+                    "lettura.foglio_mb_massimo): dividete il file o alzate il limite".replace(",", "."))
+        for info in parts:
+            if not info.filename.startswith("xl/worksheets/"):
+                continue
+            try:
+                with z.open(info) as fh:
+                    head = fh.read(65536)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+                return
+            m = _DIMENSION.search(head)
+            if not m or not m.group(3):
+                continue
+            rows = int(m.group(4)) - int(m.group(2)) + 1
+            cols = _letters_col(m.group(3)) - _letters_col(m.group(1)) + 1
+            if rows * cols > limits.cells:
+                raise FileProblem(
+                    f"{_part_label(z, info.filename)} ha un'area usata enorme, fino alla cella "
+                    f"{m.group(3).decode()}{m.group(4).decode()} ({_thousands(rows * cols)} celle; limite "
+                    f"{_thousands(limits.cells)}, parametro lettura.celle_massime): di solito una cella isolata "
+                    "lontana dai dati; cancellate le righe e le colonne vuote oltre i dati e salvate di nuovo")
+
+
+def _part_label(z: zipfile.ZipFile, part: str) -> str:
+    """``il foglio 'Name'`` for a worksheet part of a workbook (``l'elenco dei testi`` for the shared strings)."""
+    if part == "xl/sharedStrings.xml":
+        return "l'elenco dei testi del file"
+    if part == "content.xml":
+        return "il contenuto del file"
+    try:
+        wb = ET.fromstring(z.read("xl/workbook.xml"))
+        rels = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+        for sh in wb.iter(f"{_NS_MAIN}sheet"):
+            target = rels.get(sh.get(f"{_NS_REL}id"), "")
+            if (target.lstrip("/") if target.startswith("/") else f"xl/{target}") == part:
+                return f"il foglio '{sh.get('name')}'"
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError):
+        pass
+    return f"la parte {part}"
+
+
+def workbook_sheets(path: Path, limits=None) -> tuple[list[tuple[str, object]], list[SkippedSheet]]:
+    """Visible worksheets as (name, loader) and the sheets passed over with their reason; ``limits`` (see
+    :func:`check_size`) are checked before the workbook is parsed."""
+    wb, kind = open_workbook(path, limits)
     usable: list[tuple[str, object]] = []
     skipped: list[SkippedSheet] = []
     try:

@@ -1,0 +1,332 @@
+"""Reading one file into parsed blocks (spec sections 1-4): what a reading worker runs.
+
+:func:`read_file` finds the header of every visible sheet of a file (or of its one CSV table), parses every
+cell of the rows below it and returns one :class:`Block` per sheet read with a :class:`FileReport`; it never
+raises for a bad file. It runs in a worker process (:mod:`analysis.isolation`), so this module stays lean:
+no pandas, nothing that starts threads at import.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from analysis.codebook import Codebook, Field
+from analysis.headers import (
+    MIN_MATCHED_FIELDS,
+    SUBMISSION_FIELDS,
+    HeaderRow,
+    duplicate_fields,
+    find_header,
+    survey_header_ok,
+)
+from analysis.values import (
+    DROPPED,
+    cell_text,
+    is_blank,
+    parse_column_values,
+    yes_no_answer,
+)
+from analysis.workbooks import FileProblem, Sheet, SkippedSheet, csv_candidates, workbook_sheets
+
+# --------------------------------------------------------------------------
+# One sheet
+
+@dataclass
+class Block:
+    """The rows read from one sheet, parsed, before any row-level decision."""
+
+    file: str
+    file_order: int
+    sheet: str
+    sheet_order: int
+    header_row: int  # 1-based, as the spreadsheet shows it
+    rows: list[list]  # data rows as read (for `original`)
+    headers: dict[int, str]  # column index -> header text
+    field_headers: dict[str, str]  # field key -> header (first option column for folded fields)
+    source_rows: list[int]
+    empty: list[bool]
+    values: dict[str, list]  # field key -> parsed value per row (None when missing)
+    columns: dict[str, int]  # field key -> column index in `rows` (single-column fields only)
+    issues: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)
+
+    def get(self, key: str) -> list:
+        """Parsed values of a field, all None when the sheet does not ask it."""
+        if key not in self.values:
+            self.values[key] = [None] * len(self.rows)
+        return self.values[key]
+
+    def raw_cell(self, key: str, i: int):
+        """The cell of a field in row ``i`` as written (None when the sheet does not ask it), taken from
+        ``rows``: a block crosses a process boundary, and a second copy of the cells would double what is sent."""
+        j = self.columns.get(key)
+        row = self.rows[i]
+        return row[j] if j is not None and j < len(row) else None
+
+
+def _last_data_row(rows: list[list], cols: list[int]) -> int:
+    for i in range(len(rows) - 1, -1, -1):
+        row = rows[i]
+        if any(c < len(row) and not is_blank(row[c]) for c in cols):
+            return i
+    return -1
+
+
+def _numeric_columns(cols: list[int], raw: dict[int, list]) -> list[int]:
+    return [j for j in cols if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw[j])]
+
+
+def _percent_columns(sheet: Sheet, header: HeaderRow, cb: Codebook) -> list[int]:
+    """The columns of percent fields (relative to the sheet)."""
+    return [j for j in sorted(header.matches)
+            if header.matches[j].option is None and cb.by_key[header.matches[j].key].type == "percent"]
+
+
+def _percent_masks(sheet: Sheet, data_start: int, cols: list[int], raw: dict[int, list]) -> dict[int, list[bool]]:
+    """Per percent column holding numbers: which cells carry a percent format (one scan of the sheet)."""
+    numeric = _numeric_columns(cols, raw)
+    if not numeric:
+        return {}
+    cells = sheet.percent_cells({sheet.col0 + j for j in numeric})
+    base = sheet.row0 + data_start
+    return {j: [(base + i, sheet.col0 + j) in cells for i in range(len(raw[j]))] for j in numeric}
+
+
+def _fold_options(f: Field, option_cols: list[tuple[int, str, list]], cb: Codebook, block_issues: list,
+                  headers: dict[int, str]) -> list:
+    """One yes/no column per option, folded back into the several-choice field.
+
+    Each column is coded in C (a dict look-up per distinct cell, ``np.fromiter`` over the cells): 1 yes,
+    0 no, -1 neither (flagged), -2 blank; the options chosen in a row become one bit each.
+    """
+    n = len(option_cols[0][2]) if option_cols else 0
+    codes = np.zeros(n, dtype=np.int64)
+    answered = np.zeros(n, dtype=bool)
+    code_of = {"yes": 1, "no": 0}
+    for bit, (j, _, cells) in enumerate(option_cols):
+        table = {v: code_of.get(yes_no_answer(v, cb), -1) for v in dict.fromkeys(cells) if not is_blank(v)}
+        coded = np.fromiter(map(table.get, cells, itertools.repeat(-2)), dtype=np.int8, count=n)
+        codes |= (coded == 1).astype(np.int64) << bit
+        answered |= coded >= 0
+        for i in np.flatnonzero(coded == -1).tolist():
+            block_issues.append((i, headers[j], f.key, cell_text(cells[i]), "unknown_answer", DROPPED))
+    options = [o for _, o, _ in option_cols]
+    order = {o: k for k, o in enumerate(f.options)}
+    cache: dict[int, tuple] = {}
+    out: list = [None] * n
+    for i in np.flatnonzero(answered).tolist():
+        c = int(codes[i])
+        if c not in cache:
+            cache[c] = tuple(sorted((o for b, o in enumerate(options) if c >> b & 1), key=order.__getitem__))
+        out[i] = cache[c]
+    return out
+
+
+def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
+               cb: Codebook) -> Block:
+    """Parse the rows of one sheet below its header."""
+    matched_cols = sorted(header.matches)
+    start = header.row + 1
+    last = _last_data_row(sheet.rows, matched_cols)
+    rows = sheet.rows[start:last + 1] if last >= start else []
+    width = max((len(r) for r in rows), default=0)
+    if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's never are
+        rows = [r + [None] * (width - len(r)) for r in rows]
+    columns = list(zip(*rows, strict=True)) if rows else []
+
+    def column(j: int) -> list:
+        return list(columns[j]) if j < len(columns) else [None] * len(rows)
+
+    block = Block(
+        file=file, file_order=file_order, sheet=sheet.name, sheet_order=sheet_order,
+        header_row=sheet.row0 + header.row + 1, rows=rows, headers=header.headers, field_headers={},
+        source_rows=[sheet.row0 + start + i + 1 for i in range(len(rows))], empty=[], values={}, columns={},
+        unmatched=list(header.unmatched),
+    )
+    # A row is empty when every matched cell is blank (checked once, stopping at the first filled cell).
+    filled = [any(j < len(r) and not is_blank(r[j]) for j in matched_cols) for r in rows]
+
+    options: dict[str, list[tuple[int, str, list]]] = {}
+    percent_cols = _percent_columns(sheet, header, cb)
+    masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
+    for j in matched_cols:
+        m = header.matches[j]
+        if m.option is not None:
+            options.setdefault(m.key, []).append((j, m.option, column(j)))
+            block.field_headers.setdefault(m.key, header.headers[j])
+            continue
+        f = cb.by_key[m.key]
+        raw = column(j)
+        block.values[f.key], flagged = parse_column_values(raw, f, cb, masks.get(j))
+        block.columns[f.key] = j
+        block.field_headers[f.key] = header.headers[j]
+        block.issues += [(i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action) for i, p in flagged]
+    for key, cols in options.items():
+        block.values[key] = _fold_options(cb.by_key[key], cols, cb, block.issues, header.headers)
+    block.empty = [not f for f in filled]
+    return block
+
+
+# --------------------------------------------------------------------------
+# Files
+
+@dataclass
+class FileReport:
+    file: str
+    status: str = "read"  # read | left_out
+    reason: str | None = None
+    sheets: list[dict] = field(default_factory=list)  # read sheets
+    sheets_not_matched: list[dict] = field(default_factory=list)
+
+
+def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None, not_counted: frozenset = frozenset(),
+              near: list | None = None) -> tuple[Sheet, HeaderRow | None]:
+    best: tuple[Sheet, HeaderRow | None] | None = None
+    for cand in csv_candidates(path):
+        header = find_header(cand.rows, cb, min_fields, accept, not_counted, near)
+        score = header.field_count if header else -1
+        if best is None or score > (best[1].field_count if best[1] else -1):
+            best = (cand, header)
+    assert best is not None
+    return best
+
+
+Table = tuple[int, Sheet, HeaderRow]  # sheet order in the file, the sheet's cells, its header
+
+
+def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
+                 what: str = "del questionario", accept=None, limits=None) -> tuple[list[Table], FileReport]:
+    """The cells and header of every matching sheet of one file; problems go to the report, never raised.
+
+    This is the part of reading that runs the file parsers (python-calamine, xlrd, the zip and XML readers),
+    so it runs in a worker (:func:`read_files`); the cells are then interpreted by :func:`read_block` in the
+    calling process. ``min_fields``, ``what`` and ``accept`` (the header rule) let the same reader take the other
+    tables (:mod:`analysis.tables`) with their own codebook; ``limits`` (:class:`analysis.isolation.Limits`)
+    bound the size of what is parsed (checked before parsing)."""
+    report = FileReport(rel)
+    found: list[Table] = []
+    # The survey's own rule (spec section 1): form-account and submission columns do not count, and at least
+    # one need must be among the matched fields. Other tables bring their rule in ``accept``.
+    not_counted = SUBMISSION_FIELDS if accept is None else frozenset()
+    accept = survey_header_ok(cb) if accept is None else accept
+    near: list[HeaderRow] = []
+    try:
+        if path.suffix.lower() == ".csv":
+            sheet, header = _best_csv(path, cb, min_fields, accept, not_counted, near)
+            tables = [("", lambda sheet=sheet: sheet, header)]
+            skipped: list[SkippedSheet] = []
+        else:
+            usable, skipped = workbook_sheets(path, limits)
+            tables = []
+            for name, load in usable:
+                head = load(nrows=11)
+                tables.append((name, load, find_header(head.rows, cb, min_fields, accept, not_counted, near)))
+        for s in skipped:
+            report.sheets_not_matched.append({"sheet": s.name, "reason": s.reason})
+        problems = []
+        for order, (name, load, header) in enumerate(tables):
+            label = name or "(CSV)"
+            if header is None:
+                report.sheets_not_matched.append(
+                    {"sheet": label, "reason": f"nessuna riga d'intestazione con almeno {min_fields} campi {what}"
+                                               " nelle prime 11 righe"})
+                continue
+            clashes = duplicate_fields(header)
+            if clashes:
+                pairs = "; ".join(f"'{a}' e '{b}'" for a, b in clashes)
+                problems.append(f"foglio '{label}': due colonne per lo stesso campo ({pairs})")
+                report.sheets_not_matched.append({"sheet": label, "reason": f"due colonne per lo stesso campo: {pairs}"})
+                continue
+            sheet = load()
+            percent = _numeric_columns(_percent_columns(sheet, header, cb),
+                                       {j: [r[j] if j < len(r) else None for r in sheet.rows[header.row + 1:]]
+                                        for j in _percent_columns(sheet, header, cb)})
+            found.append((order, sheet.resolve({sheet.col0 + j for j in percent}), header))
+        if not found:
+            report.status = "left_out"
+            closest = max(near, key=lambda h: len(h.matches), default=None)
+            matched = (f"; la riga più vicina riconosce {len(closest.matches)}: "
+                       + ", ".join(f"'{h}'" for h in closest.matched_headers()[:12])) if closest else ""
+            report.reason = problems[0] if problems else (
+                f"nessun foglio con un'intestazione {what} (almeno {min_fields} campi riconosciuti nelle prime 11 righe"
+                f"{', senza contare quelli del modulo' if not_counted else ''}{matched})"
+                if tables else "nessun foglio di dati visibile")
+    except FileProblem as exc:
+        report.status, report.reason = "left_out", str(exc)
+    except MemoryError:
+        report.status, report.reason = "left_out", ("memoria insufficiente per leggerlo (parametro lettura.memoria_mb):"
+                                                    " file troppo grande; dividetelo o alzate il limite")
+    except (OSError, RecursionError) as exc:
+        report.status, report.reason = "left_out", f"non leggibile ({type(exc).__name__}: {exc})"
+    return found, report
+
+
+def blocks_of(found: list[Table], rel: str, file_order: int, cb: Codebook) -> list[Block]:
+    """The sheets a worker extracted, parsed (:func:`read_block`)."""
+    return [read_block(sheet, header, rel, file_order, order, cb) for order, sheet, header in found]
+
+
+def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
+              what: str = "del questionario", accept=None, limits=None) -> tuple[list[Block], FileReport]:
+    """Every matching sheet of one file as a Block, in this process (no isolation: :func:`read_files` is what
+    the toolkit uses)."""
+    found, report = extract_file(path, rel, cb, min_fields, what, accept, limits)
+    return blocks_of(found, rel, file_order, cb), report
+
+
+def read_in_worker(shared: tuple, path: Path, rel: str, order: int) -> tuple[list[Table], FileReport]:
+    """:func:`extract_file` as a worker task: ``shared`` holds what every file of a call has in common."""
+    cb, limits, min_fields, what, accept = shared
+    return extract_file(path, rel, cb, min_fields, what, accept, limits)
+
+
+_PREFETCHED: dict[tuple, object] = {}  # reading started ahead (see :func:`prefetch`), by what it reads
+
+
+def _batch_key(files, cb, limits, min_fields, what, accept, reader) -> tuple:
+    return (tuple((Path(p), rel) for p, rel in files), id(cb), limits, min_fields, what, accept, reader)
+
+
+def prefetch(files: list[tuple[Path, str]], cb: Codebook, limits=None) -> None:
+    """Start reading survey files in the workers now; :func:`read_files` with the same arguments later takes
+    the results (the command line starts the reading before its own heavy imports)."""
+    from analysis.isolation import pool
+
+    readers = pool()
+    limits = limits or readers.limits
+    shared = (cb, limits, MIN_MATCHED_FIELDS, "del questionario", None)
+    key = _batch_key(files, cb, limits, MIN_MATCHED_FIELDS, "del questionario", None, read_in_worker)
+    tasks = [(Path(path), rel, order) for order, (path, rel) in enumerate(files)]
+    _PREFETCHED.clear()
+    _PREFETCHED[key] = readers.submit(read_in_worker, shared, tasks, limits)
+
+
+def read_files(files: list[tuple[Path, str]], cb: Codebook, limits=None, min_fields: int = MIN_MATCHED_FIELDS,
+               what: str = "del questionario", accept=None, progress=None,
+               reader=read_in_worker) -> list[tuple[list[Block], FileReport]]:
+    """:func:`read_file` for every ``(path, relative name)``, each file in a worker process (see
+    :mod:`analysis.isolation`): a file that crashes, exhausts or stalls its parser is left out with the reason,
+    and the others are read exactly as alone. ``progress`` is called once per file read; ``reader`` is the
+    worker's task (tests put a failing parser there)."""
+    from analysis.isolation import Failure, pool
+
+    readers = pool()
+    limits = limits or readers.limits
+    batch = _PREFETCHED.pop(_batch_key(files, cb, limits, min_fields, what, accept, reader), None)
+    if batch is None:
+        shared = (cb, limits, min_fields, what, accept)
+        batch = readers.submit(reader, shared, [(Path(path), rel, order) for order, (path, rel) in enumerate(files)],
+                               limits)
+    results = readers.collect(batch, progress)
+    out = []
+    for order, ((_, rel), result) in enumerate(zip(files, results, strict=True)):
+        if isinstance(result, Failure):
+            out.append(([], FileReport(rel, "left_out", result.reason)))
+        else:
+            found, report = result
+            out.append((blocks_of(found, rel, order, cb), report))
+    return out

@@ -1,0 +1,102 @@
+"""Issue 17: no file can stop a run. Parser failures are injected in the worker (tests/hostile_readers.py);
+the guards before parsing are tested on real files built to trip them."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import openpyxl
+import pytest
+
+from analysis.ingest import ingest
+from analysis.isolation import Failure, Limits, ReaderPool
+from analysis.paths import SAMPLE_SURVEY_DIR
+from hostile_readers import hostile_read, task
+
+
+@pytest.fixture(scope="module")
+def readers():
+    pool = ReaderPool(Limits(memory_mb=768, seconds=3), size=2)
+    yield pool
+    pool.close()
+
+
+@pytest.mark.parametrize(("how", "words"), [
+    ("panic", "errore interno del lettore"),
+    ("abort", "512 GiB"),
+    ("segfault", "SIGSEGV"),
+    ("memory", "memoria"),
+    ("exit", "codice 3"),
+])
+def test_a_failing_parser_costs_its_task_only(readers, how, words):
+    results = readers.run(task, None, [("fine",), (how,), ("fine",)])
+    assert results[0] == "fine" and results[2] == "fine"
+    assert isinstance(results[1], Failure) and words in results[1].reason, results[1]
+    assert "\n" not in results[1].reason
+
+
+def test_a_stalled_parser_is_stopped_at_the_time_limit_and_replaced(readers):
+    t = time.perf_counter()
+    results = readers.run(task, None, [("stall",), ("fine",), ("fine",)])
+    assert time.perf_counter() - t < 10
+    assert isinstance(results[0], Failure) and "3 secondi" in results[0].reason
+    assert "lettura.secondi_massimi" in results[0].reason
+    assert results[1:] == ["fine", "fine"]
+    assert readers.run(task, None, [("fine",)]) == ["fine"]  # the replaced worker works
+
+
+def test_the_rust_allocation_message_names_the_size_and_the_parameter(readers):
+    [failure] = readers.run(task, None, [("abort",)])
+    assert "lettura.memoria_mb" in failure.reason and "768 MiB" in failure.reason
+
+
+def test_survey_files_beside_failing_ones_read_exactly_as_alone(tmp_path):
+    alone, crowded = tmp_path / "alone", tmp_path / "crowded"
+    for folder in (alone, crowded):
+        shutil.copytree(SAMPLE_SURVEY_DIR, folder)
+    for how in ("panic", "abort", "segfault", "exit"):
+        (crowded / f"{how}.xlsx").write_bytes(b"PK not really")
+    (crowded / "stall.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    expected = ingest(alone)
+    result = ingest(crowded, reader=hostile_read, limits=Limits(seconds=3))
+    assert result.responses.drop(columns=["source_file"]).equals(expected.responses.drop(columns=["source_file"]))
+    assert result.rejected.equals(expected.rejected) and result.cell_issues.equals(expected.cell_issues)
+    left = {f["file"]: f["reason"] for f in result.summary["files"] if f["status"] == "left_out"}
+    assert set(left) == {"panic.xlsx", "abort.xlsx", "segfault.xlsx", "exit.xlsx", "stall.xls"}
+    assert "errore interno" in left["panic.xlsx"] and "secondi" in left["stall.xls"]
+    assert result.summary["totals"]["files_left_out"] == 5
+
+
+def test_one_stray_cell_far_away_is_refused_before_parsing(tmp_path, cb):
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE_SURVEY_DIR, raw)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Risposte"
+    ws["A1"] = "Ragione sociale"
+    ws["XFD1048576"] = "x"
+    wb.save(raw / "cella_lontana.xlsx")
+    t = time.perf_counter()
+    result = ingest(raw, cb)
+    assert time.perf_counter() - t < 30
+    reason = {f["file"]: f.get("reason") for f in result.summary["files"]}["cella_lontana.xlsx"]
+    assert "XFD1048576" in reason and "'Risposte'" in reason and "lettura.celle_massime" in reason
+    assert result.accepted == 300
+
+
+def test_a_sheet_that_inflates_beyond_the_limit_is_refused_before_parsing(tmp_path, cb):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Gonfio"
+    for r in range(1, 20001):
+        ws.cell(r, 1, "A" * 60)
+        ws.cell(r, 2, r)
+    wb.save(raw / "gonfio.xlsx")
+    assert (raw / "gonfio.xlsx").stat().st_size < 2**20
+    result = ingest(raw, cb, limits=Limits(sheet_mb=1))
+    [entry] = result.summary["files"]
+    assert entry["status"] == "left_out"
+    assert "'Gonfio'" in entry["reason"] and "lettura.foglio_mb_massimo" in entry["reason"]
