@@ -23,9 +23,11 @@ from analysis.headers import (
     find_header,
     survey_header_ok,
 )
+from analysis.text import normalise
 from analysis.values import (
     DROPPED,
     cell_text,
+    date_reading,
     is_blank,
     parse_column_values,
     yes_no_answer,
@@ -53,6 +55,7 @@ class Block:
     columns: dict[str, int]  # field key -> column index in `rows` (single-column fields only)
     issues: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    date_readings: dict[str, str] = field(default_factory=dict)  # date column header -> how its dates were read
 
     def get(self, key: str) -> list:
         """Parsed values of a field, all None when the sheet does not ask it."""
@@ -126,12 +129,31 @@ def _fold_options(f: Field, option_cols: list[tuple[int, str, list]], cb: Codebo
     return out
 
 
+def _flag_formulas(sheet: Sheet, header: HeaderRow, start: int, rows: list[list], block: Block,
+                   filled: list[bool]) -> None:
+    """Formula cells saved without their value (as openpyxl and some exporters write them) read as blank: each
+    one in a matched column is flagged with its formula, and its row counts as filled, so no answer goes
+    missing silently."""
+    base_row, n = sheet.row0 + start, len(rows)
+    for (r, c), formula in sorted(sheet.formulas.items()):
+        i, j = r - base_row, c - sheet.col0
+        if 0 <= i < n and j in header.matches and is_blank(rows[i][j] if j < len(rows[i]) else None):
+            block.issues.append((i, header.headers[j], header.matches[j].key, formula, "formula_without_value",
+                                 DROPPED))
+            filled[i] = True
+
+
 def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
                cb: Codebook) -> Block:
     """Parse the rows of one sheet below its header."""
     matched_cols = sorted(header.matches)
     start = header.row + 1
     last = _last_data_row(sheet.rows, matched_cols)
+    formula_rows = [r - sheet.row0 for r, c in sheet.formulas if c - sheet.col0 in header.matches]
+    if formula_rows:  # a row whose only answers are formulas without a value is still a row read
+        width = max((len(r) for r in sheet.rows), default=0)
+        sheet.rows += [[None] * width for _ in range(len(sheet.rows), max(formula_rows) + 1)]
+        last = max(last, *formula_rows)
     rows = sheet.rows[start:last + 1] if last >= start else []
     width = max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's never are
@@ -151,6 +173,7 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     filled = [any(j < len(r) and not is_blank(r[j]) for j in matched_cols) for r in rows]
 
     options: dict[str, list[tuple[int, str, list]]] = {}
+    english = any(normalise(h) in ENGLISH_EXPORT_HEADERS for h in header.headers.values())
     percent_cols = _percent_columns(sheet, header, cb)
     masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
     for j in matched_cols:
@@ -161,12 +184,17 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
             continue
         f = cb.by_key[m.key]
         raw = column(j)
-        block.values[f.key], flagged = parse_column_values(raw, f, cb, masks.get(j))
+        month_first = None
+        if f.type == "date":
+            month_first, words = date_reading(raw, english)
+            block.date_readings[header.headers[j]] = words
+        block.values[f.key], flagged = parse_column_values(raw, f, cb, masks.get(j), month_first)
         block.columns[f.key] = j
         block.field_headers[f.key] = header.headers[j]
         block.issues += [(i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action) for i, p in flagged]
     for key, cols in options.items():
         block.values[key] = _fold_options(cb.by_key[key], cols, cb, block.issues, header.headers)
+    _flag_formulas(sheet, header, start, rows, block, filled)
     block.empty = [not f for f in filled]
     return block
 
@@ -195,7 +223,11 @@ def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None, not_counte
     return best
 
 
-Table = tuple[int, Sheet, HeaderRow]  # sheet order in the file, the sheet's cells, its header
+Table = tuple[int, Sheet, HeaderRow]
+# Headers only English-language form exports write (Google Forms, Microsoft Forms): an ambiguous date column
+# of such a file is read month first (spec section 3).
+ENGLISH_EXPORT_HEADERS = frozenset({"timestamp", "completion time", "start time", "last modified time",
+                                    "email address"})  # sheet order in the file, the sheet's cells, its header
 
 
 def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,

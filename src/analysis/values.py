@@ -42,6 +42,8 @@ REASONS: dict[str, str] = {
     "unreadable_cell": "cella non leggibile",
     "control_characters": "caratteri di controllo tolti dal testo (il resto è tenuto)",
     "unreadable_characters": "caratteri non leggibili nella codifica del file, tolti (il resto è tenuto)",
+    "formula_without_value": "formula salvata senza il suo valore (letta vuota): apritelo in Excel o LibreOffice e "
+                             "salvatelo, così il valore viene calcolato",
 }
 DROPPED, KEPT = "dropped", "kept"
 
@@ -374,6 +376,10 @@ def parse_sector(v: Any, f: Field, cb: Codebook) -> Parsed:
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ ,T]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([AaPp][Mm])?)?$")
+# Google Forms' CSV download: year first, 12-hour time, a time zone (`2026/10/30 3:08:44 PM GMT+1`).
+_YMD_SLASH = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?"
+                        r"(?:\s*(?:(?:GMT|UTC)\s*(?:[+-]\d{1,2}(?::?\d{2})?)?|CES?T|[+-]\d{2}:?\d{2}))?)?$")
+_AMPM = re.compile(r"\d\s*[AaPp]\.?[Mm]\.?(?:\s|$)")
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 
 
@@ -421,36 +427,73 @@ def parse_date(v: Any, f: Field | None = None, cb: Codebook | None = None, month
         h, mi, s = (int(m.group(i) or 0) for i in (4, 5, 6))
         when = _mk(y, mo, d, h, mi, s)
         return Parsed(DateValue(when, m.group(4) is not None)) if when else _flag("invalid_date")
+    m = _YMD_SLASH.match(text)
+    if m:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        h, mi, s = (int(m.group(i) or 0) for i in (4, 5, 6))
+        h = _twelve_hour(h, m.group(7))
+        when = _mk(y, mo, d, h, mi, s)
+        return Parsed(DateValue(when, m.group(4) is not None)) if when else _flag("invalid_date")
     m = _DMY.match(text)
     if m:
         a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
         y = y + 2000 if y < 100 else y
         h, mi, s = (int(m.group(i) or 0) for i in (4, 5, 6))
-        ampm = (m.group(7) or "").lower()
-        if ampm == "pm" and h < 12:
-            h += 12
-        elif ampm == "am" and h == 12:
-            h = 0
+        h = _twelve_hour(h, m.group(7))
         d, mo = (b, a) if month_first else (a, b)
         when = _mk(y, mo, d, h, mi, s)
         return Parsed(DateValue(when, m.group(4) is not None)) if when else _flag("invalid_date")
     return _flag("invalid_date")
 
 
-def column_is_month_first(values: list[Any]) -> bool:
-    """True when the column's ``a/b/yyyy`` texts, as a whole, only fit month-first."""
-    fits_dmy = fits_mdy = True
-    seen = False
-    for v in values:
+def _twelve_hour(h: int, marker: str | None) -> int:
+    ampm = (marker or "").lower().replace(".", "")
+    if ampm == "pm" and h < 12:
+        return h + 12
+    if ampm == "am" and h == 12:
+        return 0
+    return h
+
+
+DAY_FIRST, MONTH_FIRST = "giorno/mese", "mese/giorno"
+
+
+def date_reading(values: list[Any], english: bool = False) -> tuple[bool, str]:
+    """How a column's ``a/b/yyyy`` texts are read, as a whole (spec section 3): (month first?, in words).
+
+    A column that only fits one reading takes it; an ambiguous one (every a and b up to 12) takes month first
+    when its file is an English-language form export (``english``, or AM/PM times in the column), day first
+    otherwise; a column that fits neither takes the reading more of its cells fit, and the others are flagged."""
+    seen = fits_dmy = fits_mdy = 0
+    ampm = False
+    for v in dict.fromkeys(values):
         if not isinstance(v, str):
             continue
         orders = slash_date_orders(v)
         if orders is None:
             continue
-        seen = True
-        fits_dmy &= orders[0]
-        fits_mdy &= orders[1]
-    return seen and fits_mdy and not fits_dmy
+        seen += 1
+        fits_dmy += orders[0]
+        fits_mdy += orders[1]
+        ampm = ampm or bool(_AMPM.search(v))
+    if not seen:
+        return False, "date del foglio o testi ISO / anno-mese-giorno"
+    if fits_dmy == seen and fits_mdy < seen:
+        return False, f"{DAY_FIRST} (l'unica lettura possibile)"
+    if fits_mdy == seen and fits_dmy < seen:
+        return True, f"{MONTH_FIRST} (l'unica lettura possibile)"
+    if fits_dmy == seen:
+        if english or ampm:
+            return True, f"{MONTH_FIRST} (ambigua: file esportato da un modulo in inglese)"
+        return False, f"{DAY_FIRST} (ambigua: formato italiano)"
+    month_first = fits_mdy > fits_dmy
+    return month_first, (f"{MONTH_FIRST if month_first else DAY_FIRST} (la lettura di più celle; le altre sono "
+                         "segnalate)")
+
+
+def column_is_month_first(values: list[Any]) -> bool:
+    """True when the column's ``a/b/yyyy`` texts, as a whole, only fit month-first."""
+    return date_reading(values)[0]
 
 
 # --------------------------------------------------------------------------
@@ -464,22 +507,25 @@ PARSERS = {
 }
 
 
-def _column_setup(values: list[Any], f: Field) -> tuple[Any, Parsed, dict[str, Any]]:
+def _column_setup(values: list[Any], f: Field, month_first: bool | None = None) -> tuple[Any, Parsed, dict[str, Any]]:
     """The parser of a field, what its blank cells parse to (consent: blank means no), and the column-wide
-    reading (dates: day or month first)."""
-    extra = {"month_first": column_is_month_first(values)} if f.type == "date" else {}
+    reading (dates: day or month first; ``month_first`` when the caller decided it, see :func:`date_reading`)."""
+    if f.type == "date":
+        extra = {"month_first": column_is_month_first(values) if month_first is None else month_first}
+    else:
+        extra = {}
     return PARSERS[f.type], BLANK_NO if f.type == "consent" else BLANK, extra
 
 
 def parse_column(values: list[Any], f: Field, cb: Codebook,
-                 percent_format: list[bool] | None = None) -> list[Parsed]:
+                 percent_format: list[bool] | None = None, month_first: bool | None = None) -> list[Parsed]:
     """Parse a whole column, once per distinct (type, value).
 
     ``percent_format`` marks the cells whose number format is a percent
     format (percent fields only). Blank cells are missing, never zero
     (consent: blank means no, unflagged).
     """
-    parser, blank_result, extra = _column_setup(values, f)
+    parser, blank_result, extra = _column_setup(values, f, month_first)
     if percent_format is None:
         results = _parse_distinct(values, f, cb, parser, blank_result, extra)
         if results is not None:
@@ -512,19 +558,19 @@ def _parse_one(v: Any, f: Field, cb: Codebook, parser, blank_result: Parsed, ext
         return _flag("unreadable_cell")
 
 
-def parse_column_values(values: list[Any], f: Field, cb: Codebook,
-                        percent_format: list[bool] | None = None) -> tuple[list, list[tuple[int, Parsed]]]:
+def parse_column_values(values: list[Any], f: Field, cb: Codebook, percent_format: list[bool] | None = None,
+                        month_first: bool | None = None) -> tuple[list, list[tuple[int, Parsed]]]:
     """What reading keeps of a column: the parsed values, and ``(row, result)`` for the flagged cells only
     (no result object per row: the column is parsed per distinct value and mapped back in C)."""
     if percent_format is None:
-        results = _parse_distinct(values, f, cb, *_column_setup(values, f))
+        results = _parse_distinct(values, f, cb, *_column_setup(values, f, month_first))
         if results is not None:
             value_of = {k: p.value for k, p in results.items()}
             flagged = {k for k, p in results.items() if p.reason is not None}
             rows = itertools.compress(range(len(values)), map(flagged.__contains__, values)) if flagged else ()
             issues = [(i, results[values[i]]) for i in rows]
             return list(map(value_of.__getitem__, values)), issues
-    parsed = parse_column(values, f, cb, percent_format)
+    parsed = parse_column(values, f, cb, percent_format, month_first)
     return [p.value for p in parsed], [(i, p) for i, p in enumerate(parsed) if p.reason is not None]
 
 

@@ -105,6 +105,7 @@ class Sheet:
     col0: int = 0
     _percent: object = field(default=None, repr=False)  # callable(cols) -> set[(abs_row, abs_col)]
     _percent_found: frozenset | None = field(default=None, repr=False)  # resolved (see resolve)
+    formulas: dict = field(default_factory=dict, repr=False)  # (abs row, abs col) -> formula with no saved value
 
     def percent_cells(self, columns: set[int]) -> set[tuple[int, int]]:
         """Absolute (row, column) of the cells in ``columns`` (absolute) with a percent format."""
@@ -118,6 +119,8 @@ class Sheet:
         """The sheet with its percent cells in ``percent_columns`` looked up now, and no tie to the file left:
         it can cross to another process."""
         self._percent_found = frozenset(self.percent_cells(percent_columns))
+        if hasattr(self._percent, "formulas"):
+            self.formulas = self._percent.formulas()
         self._percent = None
         return self
 
@@ -331,8 +334,9 @@ def _is_percent_code(code: str) -> bool:
     return "%" in re.sub(r'"[^"]*"|\\.', "", code)
 
 
-class _XlsxPercent:
-    """Percent-styled cells of one xlsx sheet, scanned once, optionally in a background thread."""
+class _XlsxScan:
+    """What calamine does not tell about one xlsx sheet, found in one streaming pass over its XML (see
+    :func:`_xlsx_scan`), optionally in a background thread while calamine parses (it releases the GIL)."""
 
     def __init__(self, path: Path, sheet_name: str) -> None:
         self.path, self.sheet_name = path, sheet_name
@@ -348,11 +352,11 @@ class _XlsxPercent:
 
     def _scan(self) -> None:
         try:
-            self._result.append(_xlsx_percent_map(self.path, self.sheet_name))
+            self._result.append(_xlsx_scan(self.path, self.sheet_name))
         except Exception as exc:  # reported where the cells are asked for
             self._result.append(exc)
 
-    def __call__(self, cols: set[int]) -> set[tuple[int, int]]:
+    def found(self) -> XlsxScan:
         if self._thread is not None:
             self._thread.join()
         if not self._result:
@@ -360,17 +364,23 @@ class _XlsxPercent:
         found = self._result[0]
         if isinstance(found, Exception):
             raise found
-        by_col, styled_default = found
-        out = {(r, c) for c in cols for r in by_col.get(c, ())}
-        if styled_default:  # cells without a style attribute use style 0, which is a percent style here
+        return found
+
+    def __call__(self, cols: set[int]) -> set[tuple[int, int]]:
+        found = self.found()
+        out = {(r, c) for c in cols for r in found.percent.get(c, ())}
+        if found.style0_percent:  # cells without a style attribute use style 0, which is a percent style here
             out |= _xlsx_default_style_cells(self.path, self.sheet_name, cols)
         return out
+
+    def formulas(self) -> dict[tuple[int, int], str]:
+        return self.found().formulas
 
 
 def _percent_reader(path: Path, sheet_name: str, kind: str | None = None):
     suffix = kind or path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _XlsxPercent(path, sheet_name)
+        return _XlsxScan(path, sheet_name)
     if suffix == ".ods":
         return lambda cols: _ods_percent_cells(path, sheet_name, cols)
     if suffix == ".xls":
@@ -418,41 +428,87 @@ def _letters_col(letters: bytes) -> int:
     return col - 1
 
 
-def _xlsx_sheet_xml(path: Path, sheet_name: str) -> tuple[set[int], bytes | None]:
+@dataclass
+class XlsxScan:
+    percent: dict[int, set[int]]  # absolute column -> absolute rows of the percent-styled cells
+    style0_percent: bool  # style 0 is a percent style (cells without a style attribute count too)
+    formulas: dict[tuple[int, int], str]  # (absolute row, column) -> formula, of formula cells with no saved value
+
+
+CHUNK = 1 << 22  # the sheet XML is read this many bytes at a time: memory stays flat however large the sheet
+_CELL_REF = re.compile(rb'\sr="([A-Z]+)(\d+)"')
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>[^<]")
+_FORMULA_TEXT = re.compile(rb">([^<]*)<")
+_XML_ENTITIES = ((b"&lt;", b"<"), (b"&gt;", b">"), (b"&quot;", b'"'), (b"&apos;", b"'"), (b"&amp;", b"&"))
+MAX_FORMULAS = 100_000  # formula cells without a value listed per sheet (each becomes one flagged cell at most)
+
+
+def _xlsx_scan(path: Path, sheet_name: str) -> XlsxScan:
+    """Percent-styled cells and formula cells without a saved value, in one streaming pass over the sheet
+    XML (never held whole: a sheet can unpack to gigabytes). Cut at row ends, so no cell spans two pieces."""
+    found = XlsxScan({}, False, {})
     with zipfile.ZipFile(path) as z:
         percent_xf = _xlsx_percent_styles(z)
-        part = _xlsx_sheet_part(z, sheet_name) if percent_xf else None
-        return percent_xf, (z.read(part) if part else None)
+        found.style0_percent = 0 in percent_xf
+        part = _xlsx_sheet_part(z, sheet_name)
+        if part is None:
+            return found
+        needles = [b' s="%d"' % xf for xf in percent_xf]
+        carry = b""
+        with z.open(part) as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                buf = carry + chunk
+                cut = buf.rfind(b"row>") + 4 if chunk else len(buf)
+                if cut < 4:  # no row end yet (one huge row): keep reading
+                    carry = buf
+                    continue
+                _scan_piece(buf[:cut], needles, found)
+                carry = buf[cut:]
+                if not chunk:
+                    break
+    return found
 
 
-def _xlsx_percent_map(path: Path, sheet_name: str) -> tuple[dict[int, set[int]], bool]:
-    """Absolute rows of the percent-styled cells per absolute column, and whether style 0 is a percent
-    style (then cells without a style attribute count too, see :func:`_xlsx_default_style_cells`)."""
-    percent_xf, xml = _xlsx_sheet_xml(path, sheet_name)
-    by_col: dict[int, set[int]] = {}
-    if xml is None:
-        return by_col, False
-    # Percent-styled cells are few: find each ` s="N"` by literal search (fast), then read the
-    # cell reference of the tag it sits in, instead of matching every cell of the sheet.
-    ref = re.compile(rb'\sr="([A-Z]+)(\d+)"')
-    for xf in percent_xf:
-        needle = b' s="%d"' % xf
+def _scan_piece(xml: bytes, needles: list[bytes], found: XlsxScan) -> None:
+    # Percent-styled cells are few: find each ` s="N"` by literal search (fast), then read the cell reference
+    # of the tag it sits in, instead of matching every cell of the sheet.
+    for needle in needles:
         pos = xml.find(needle)
         while pos != -1:
             start = xml.rfind(b"<", 0, pos)
             tag = xml[start:pos]
             if tag[1:2] == b"c" or tag[1:].split(b" ", 1)[0].endswith(b":c"):
-                m = ref.search(tag)
+                m = _CELL_REF.search(tag)
                 if m:
-                    by_col.setdefault(_letters_col(m.group(1)), set()).add(int(m.group(2)) - 1)
+                    found.percent.setdefault(_letters_col(m.group(1)), set()).add(int(m.group(2)) - 1)
             pos = xml.find(needle, pos + 1)
-    return by_col, 0 in percent_xf
+    for m in _FORMULA.finditer(xml):
+        if len(found.formulas) >= MAX_FORMULAS:
+            return
+        pos = m.start()
+        start = max(xml.rfind(b"<c ", 0, pos), xml.rfind(b":c ", 0, pos))
+        end = xml.find(b"c>", pos)  # the cell's end tag (a formula's text has its '>' escaped)
+        if start == -1 or end == -1 or _VALUE.search(xml, pos, end):
+            continue
+        ref = _CELL_REF.search(xml, start, xml.find(b">", start) + 1)
+        if ref is None:
+            continue
+        text = _FORMULA_TEXT.search(xml, m.end() - 1, end)
+        formula = text.group(1) if text and xml[m.end() - 1:m.end()] == b">" else b""
+        for entity, char in _XML_ENTITIES:
+            formula = formula.replace(entity, char)
+        found.formulas[(int(ref.group(2)) - 1, _letters_col(ref.group(1)))] = (
+            "=" + formula.decode("utf-8", "replace") if formula else "(formula)")
 
 
 def _xlsx_default_style_cells(path: Path, sheet_name: str, cols: set[int]) -> set[tuple[int, int]]:
     """Cells of ``cols`` without a style attribute, when style 0 is a percent style (rare)."""
-    _, xml = _xlsx_sheet_xml(path, sheet_name)
-    if xml is None or not cols:
+    with zipfile.ZipFile(path) as z:
+        part = _xlsx_sheet_part(z, sheet_name)
+        xml = z.read(part) if part and cols else None
+    if xml is None:
         return set()
     letters = {_col_letters(c): c for c in cols}
     pattern = re.compile(rb'<(?:\w+:)?c r="(' + b"|".join(k.encode() for k in letters) + rb')(\d+)"([^>]*)>')

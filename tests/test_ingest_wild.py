@@ -1,0 +1,107 @@
+"""Issue 17: answers never lost without a flag (formulas without a value), dates read per column as spec v2
+section 3 says (per producer), and the sheet scan that streams."""
+
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from analysis import workbooks
+from analysis.ingest import ingest
+from analysis.values import date_reading, parse_date
+from conftest import VATS, write_csv_file
+
+MECC = "Meccaniche"
+NEEDS = ["Manutenzione predittiva", "Cybersecurity industriale"]
+
+
+def _formula_workbook(path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Risposte"
+    ws.append(["Ragione sociale", "Partita IVA", "Gruppo merceologico", "Codice ATECO", *NEEDS,
+               "Numero di dipendenti"])
+    ws.append(["Alfa", VATS[0], MECC, "25", 4, "=2+3", "=SUM(A1:A2)"])
+    ws.append(["Beta", VATS[1], MECC, "25", 3, 2, 12])
+    ws.append(['="Gamma"', None, None, None, None, None, None])  # a row of formulas only, past the used range
+    wb.save(path)  # openpyxl keeps formulas and writes no value for them
+    return path
+
+
+def test_formula_cells_without_a_saved_value_are_flagged_never_silently_blank(tmp_path, cb):
+    (tmp_path / "raw").mkdir()
+    _formula_workbook(tmp_path / "raw" / "formule.xlsx")
+    result = ingest(tmp_path / "raw", cb)
+    flagged = result.cell_issues[result.cell_issues["reason"] == "formula_without_value"]
+    assert list(zip(flagged["source_row"], flagged["column"], flagged["value"], strict=True)) == [
+        (2, "Cybersecurity industriale", "=2+3"), (2, "Numero di dipendenti", "=SUM(A1:A2)"),
+        (4, "Ragione sociale", '="Gamma"')]
+    totals = result.summary["totals"]
+    assert totals["rows_read"] == 3 and totals["rejected_by_reason"]["missing_identity"] == 1
+    alfa = result.responses.set_index("ragione_sociale").loc["Alfa"]
+    assert str(alfa["bisogno_cybersecurity"]) == "<NA>" and str(alfa["dipendenti"]) == "<NA>"
+
+
+@pytest.mark.parametrize("chunk", [64, 1000, 1 << 22])
+def test_the_sheet_scan_streams_and_cuts_at_row_ends_whatever_the_piece_size(tmp_path, monkeypatch, chunk):
+    path = _formula_workbook(tmp_path / "f.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for r in range(2, 200):
+        ws.cell(r + 3, 3, 0.25).number_format = "0%"
+    wb.save(path)
+    monkeypatch.setattr(workbooks, "CHUNK", chunk)
+    found = workbooks._xlsx_scan(path, "Risposte")
+    assert set(found.formulas) == {(1, 5), (1, 6), (3, 0)}
+    assert found.percent == {2: set(range(4, 202))}
+
+
+def _survey_rows(dates):
+    rows = [["Timestamp", "Ragione sociale", "Partita IVA", "Gruppo merceologico", "Codice ATECO", *NEEDS]]
+    for i, d in enumerate(dates):
+        rows.append([d, f"Impresa {i}", VATS[i], MECC, "25", 4, 3])
+    return rows
+
+
+def test_microsoft_forms_us_dates_in_an_english_export_are_month_first_even_when_ambiguous(tmp_path, cb):
+    rows = _survey_rows(["9/1/2024 11:27", "10/2/2024 9:05", "12/11/2024 18:40"])
+    rows[0][0] = "Completion time"
+    write_csv_file(tmp_path / "raw" / "ms.csv", rows)
+    result = ingest(tmp_path / "raw", cb)
+    dates = sorted(result.responses["data_compilazione"].dt.strftime("%Y-%m-%d"))
+    assert dates == ["2024-09-01", "2024-10-02", "2024-12-11"]
+    [sheet] = result.summary["files"][0]["sheets"]
+    assert sheet["date_readings"] == {"Completion time": "mese/giorno (ambigua: file esportato da un modulo in inglese)"}
+
+
+def test_an_ambiguous_column_of_an_italian_file_is_day_first_and_says_so(tmp_path, cb):
+    rows = _survey_rows(["09/01/2024", "10/02/2024"])
+    rows[0][0] = "Data di compilazione"
+    write_csv_file(tmp_path / "raw" / "it.csv", rows, delimiter=";")
+    result = ingest(tmp_path / "raw", cb)
+    assert sorted(result.responses["data_compilazione"].dt.strftime("%Y-%m-%d")) == ["2024-01-09", "2024-02-10"]
+    assert "giorno/mese (ambigua" in result.summary["files"][0]["sheets"][0]["date_readings"]["Data di compilazione"]
+
+
+def test_a_column_that_fits_one_reading_takes_it_in_any_file(tmp_path, cb):
+    write_csv_file(tmp_path / "raw" / "a.csv", _survey_rows(["9/1/2024 11:27", "9/25/2024 10:00"]))
+    result = ingest(tmp_path / "raw", cb)
+    assert sorted(result.responses["data_compilazione"].dt.strftime("%m-%d")) == ["09-01", "09-25"]
+    assert result.cell_issues.empty
+
+
+def test_google_forms_csv_download_dates_read_on_every_row(tmp_path, cb):
+    write_csv_file(tmp_path / "raw" / "g.csv", _survey_rows(["2026/10/30 3:08:44 PM GMT+1", "2026/11/02 9:01:02 AM CET",
+                                                           "2026/11/03 12:30:00 AM GMT"]))
+    result = ingest(tmp_path / "raw", cb)
+    assert result.cell_issues.empty
+    assert sorted(result.responses["data_compilazione"].astype(str)) == [
+        "2026-10-30 15:08:44", "2026-11-02 09:01:02", "2026-11-03 00:30:00"]
+
+
+def test_date_reading_rules():
+    assert date_reading(["13/01/2024", "01/02/2024"]) == (False, "giorno/mese (l'unica lettura possibile)")
+    assert date_reading(["01/13/2024"])[0] is True
+    assert date_reading(["01/02/2024 3:00 PM"])[0] is True  # AM/PM: an English export
+    assert date_reading(["13/01/2024", "01/13/2024", "14/01/2024"])[0] is False  # the reading more cells fit
+    assert parse_date("2026/10/30 3:08:44 PM GMT+1").value.when.hour == 15
