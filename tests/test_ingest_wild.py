@@ -105,3 +105,60 @@ def test_date_reading_rules():
     assert date_reading(["01/02/2024 3:00 PM"])[0] is True  # AM/PM: an English export
     assert date_reading(["13/01/2024", "01/13/2024", "14/01/2024"])[0] is False  # the reading more cells fit
     assert parse_date("2026/10/30 3:08:44 PM GMT+1").value.when.hour == 15
+
+
+def _xls_with_filepass(path, verifier):
+    """An .xls whose workbook stream starts with an XOR-obfuscation FILEPASS record (as Excel 97-2003 writes
+    one when it encrypts a workbook)."""
+    import struct
+
+    import xlwt
+    from xlwt.CompoundDoc import XlsDoc
+
+    wb = xlwt.Workbook()
+    wb.add_sheet("Risposte").write(0, 0, "Ragione sociale")
+    stream = wb.get_biff_data()
+    _, length = struct.unpack_from("<HH", stream, 0)
+    record = struct.pack("<HHHHH", 0x2F, 6, 0, 0x1234, verifier)
+    XlsDoc().save(str(path), stream[:4 + length] + record + stream[4 + length:])
+    return path
+
+
+def test_xor_encrypted_xls_is_named_with_or_without_a_real_password(tmp_path, cb):
+    from analysis.workbooks import _xor_verifier
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _xls_with_filepass(raw / "predefinita.xls", _xor_verifier("VelvetSweatshop"))
+    _xls_with_filepass(raw / "segreta.xls", _xor_verifier("segreto"))
+    reasons = {f["file"]: f["reason"] for f in ingest(raw, cb).summary["files"]}
+    assert "senza una vera password" in reasons["predefinita.xls"] and "XOR" in reasons["predefinita.xls"]
+    assert reasons["segreta.xls"].startswith("protetto da password (cifratura XOR")
+
+
+def test_an_xlsm_with_an_excel_4_macro_sheet_reads_its_worksheets(tmp_path, cb):
+    import re
+    import zipfile
+
+    from conftest import write_xlsx
+
+    plain = write_xlsx(tmp_path / "plain.xlsx", {"Risposte": _survey_rows(["01/02/2024", "13/02/2024"])})
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(raw / "macro.xlsm", "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.microsoft.'
+                                    b'com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet9.xml"/>'
+                                    b"</Relationships>")
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb"(<sheet [^>]*/>)", rb'\1<sheet name="Macro1" sheetId="9" r:id="rId99"/>', data, count=1)
+            zout.writestr(item, data)
+        zout.writestr("xl/macrosheets/sheet9.xml", b'<?xml version="1.0"?><xm:macrosheet xmlns="http://schemas.'
+                      b'openxmlformats.org/spreadsheetml/2006/main" xmlns:xm="http://schemas.microsoft.com/office/'
+                      b'excel/2006/main"><sheetData/></xm:macrosheet>')
+    result = ingest(raw, cb)
+    [entry] = result.summary["files"]
+    assert entry["status"] == "read" and result.accepted == 2
+    assert {"sheet": "Macro1", "reason": "foglio macro di Excel 4 (non è un foglio di dati)"} in entry["sheets_not_matched"]

@@ -65,6 +65,7 @@ REASON_KINDS = (
     ("nessun foglio con un'intestazione", "nessun foglio riconosciuto come questionario"),
     ("due colonne per lo stesso campo", "due colonne per la stessa domanda"),
     ("protetto da password", "protetto da password"),
+    ("senza una vera password", "cifrato senza una vera password (da salvare di nuovo)"),
     ("formato Excel 2-4", "formato Excel obsoleto (da salvare come .xlsx)"),
     ("vuoto", "file vuoto"),
     ("area usata enorme", "foglio con un'area usata enorme (una cella lontana dai dati)"),

@@ -180,9 +180,11 @@ def _encrypted_ole(path: Path) -> bool:
                for enc in ("utf-16-le", "ascii"))
 
 
-def open_workbook(path: Path, limits=None) -> tuple[pc.CalamineWorkbook, str]:
-    """The workbook and what it is by content (see :func:`content_kind`). A workbook saved under another
-    extension (an .xls named .xlsx) is read by its content. ``limits`` are checked first (:func:`check_size`)."""
+def open_workbook(path: Path, limits=None) -> tuple[pc.CalamineWorkbook, str, list[str]]:
+    """The workbook, what it is by content (see :func:`content_kind`) and the sheets left out of it to read it
+    (Excel 4 macro sheets, see :func:`_without_macro_sheets`). A workbook saved under another extension (an .xls
+    named .xlsx) is read by its content. ``limits`` are checked first (:func:`check_size`); an encrypted .xls is
+    named as such (:func:`xls_encryption`)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -194,19 +196,104 @@ def open_workbook(path: Path, limits=None) -> tuple[pc.CalamineWorkbook, str]:
         raise FileProblem("formato Excel 2-4 (versioni precedenti al 1995) non più letto: apritelo in Excel o "
                           "LibreOffice e salvatelo come .xlsx")
     check_size(path, ".ods" if path.suffix.lower() == ".ods" else ".xlsx" if head.startswith(b"PK") else "", limits)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        encryption = xls_encryption(path)
+        if encryption:
+            raise FileProblem(encryption)
     try:  # read by its extension (the usual case: the content matches, no sniffing)
-        return pc.CalamineWorkbook.from_path(str(path)), path.suffix.lower()
+        return pc.CalamineWorkbook.from_path(str(path)), path.suffix.lower(), []
     except Exception as exc:  # python-calamine raises its own error types and a few plain ones
         kind = content_kind(path, head)
         if kind == ".xls" and path.suffix.lower() != ".xls" and _encrypted_ole(path):
             raise FileProblem("protetto da password (file cifrato): salvatelo senza password") from exc
+        if "unrecognized sheet" in str(exc).lower() and head.startswith(b"PK"):
+            data, macro = _without_macro_sheets(path)
+            if macro:
+                try:
+                    return pc.CalamineWorkbook.from_filelike(io.BytesIO(data)), kind, macro
+                except Exception as inner:
+                    raise _calamine_error(path, inner) from exc
         if kind != path.suffix.lower():
             try:  # named for another format: calamine reads a file object by its content
-                return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())), kind
+                return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())), kind, []
             except Exception as inner:
                 raise FileProblem(f"il contenuto è un file {_KIND_NAMES.get(kind, kind)} ma il nome finisce in "
                                   f"{path.suffix}: non leggibile nemmeno così ({str(inner).splitlines()[0]})") from exc
         raise _calamine_error(path, exc) from exc
+
+
+_MACRO_TYPES = ("/xlMacrosheet", "/xlIntlMacrosheet", "/dialogsheet")
+_SHEET_ELEMENT = re.compile(rb"<(?:\w+:)?sheet\s[^>]*?/>|<(?:\w+:)?sheet\s[^>]*?>.*?</(?:\w+:)?sheet>", re.S)
+
+
+def _without_macro_sheets(path: Path) -> tuple[bytes, list[str]]:
+    """The workbook, in memory, without its Excel 4 macro and dialog sheets (which python-calamine refuses, and
+    with them the whole workbook), and their names. The raw file is only read."""
+    with zipfile.ZipFile(path) as z:
+        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        drop = {r.get("Id") for r in rels if (r.get("Type") or "").endswith(_MACRO_TYPES)}
+        workbook = z.read("xl/workbook.xml")
+        names: list[str] = []
+
+        def keep(m: re.Match) -> bytes:
+            rid = re.search(rb'\sr:id="([^"]+)"|\s\w+:id="([^"]+)"', m.group(0))
+            if rid and (rid.group(1) or rid.group(2)).decode() in drop:
+                name = re.search(rb'\sname="([^"]*)"', m.group(0))
+                names.append(ET.fromstring(b"<x n=\"" + name.group(1) + b"\"/>").get("n") if name else "?")
+                return b""
+            return m.group(0)
+
+        filtered = _SHEET_ELEMENT.sub(keep, workbook)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy:
+            for info in z.infolist():
+                copy.writestr(info, filtered if info.filename == "xl/workbook.xml" else z.read(info.filename))
+    return out.getvalue(), names
+
+
+# XOR obfuscation password verifier (MS-OFFCRYPTO 2.3.7.1, CreatePasswordVerifier_Method1) of the password
+# Excel uses when a workbook is encrypted without one being asked ("VelvetSweatshop").
+def _xor_verifier(password: str) -> int:
+    verifier = 0
+    for byte in reversed(bytes([len(password)]) + password.encode("latin-1")):
+        verifier = (((verifier >> 14) & 1) | ((verifier << 1) & 0x7FFF)) ^ byte
+    return verifier ^ 0xCE4B
+
+
+_DEFAULT_PASSWORD_VERIFIER = _xor_verifier("VelvetSweatshop")
+
+
+def xls_encryption(path: Path) -> str | None:
+    """Why an .xls cannot be read when it is encrypted (its FILEPASS record, right after the first BOF of the
+    workbook stream), in words; None when it is not. python-calamine misreads XOR-obfuscated files as a
+    codepage problem, so this is checked before parsing."""
+    import struct
+
+    from xlrd import compdoc
+
+    try:
+        with path.open("rb") as fh, open(os.devnull, "w") as quiet:
+            doc = compdoc.CompDoc(fh.read(), logfile=quiet)
+            stream = doc.get_named_stream("Workbook") or doc.get_named_stream("Book")
+    except Exception:  # noqa: BLE001 - not a readable compound document: the parser says what is wrong
+        return None
+    pos = 0
+    for _ in range(8):  # BOF, then FILEPASS (a few records in at most)
+        if not stream or pos + 4 > len(stream):
+            return None
+        rtype, length = struct.unpack_from("<HH", stream, pos)
+        payload = stream[pos + 4:pos + 4 + length]
+        if rtype == 0x002F:
+            xor = length == 4 or (len(payload) >= 6 and payload[:2] == b"\x00\x00")
+            if xor:
+                verifier = struct.unpack_from("<H", payload, len(payload) - 2)[0]
+                if verifier == _DEFAULT_PASSWORD_VERIFIER:
+                    return ("cifrato con la protezione di Excel senza una vera password (cifratura XOR di Excel "
+                            "97-2003): apritelo in Excel, che non chiede la password, e salvatelo come .xlsx")
+                return "protetto da password (cifratura XOR di Excel 97-2003): salvatelo senza password come .xlsx"
+            return "protetto da password (cifratura RC4 di Excel 97-2003): salvatelo senza password come .xlsx"
+        pos += 4 + length
+    return None
 
 
 def _thousands(n: int) -> str:
@@ -279,9 +366,9 @@ def _part_label(z: zipfile.ZipFile, part: str) -> str:
 def workbook_sheets(path: Path, limits=None) -> tuple[list[tuple[str, object]], list[SkippedSheet]]:
     """Visible worksheets as (name, loader) and the sheets passed over with their reason; ``limits`` (see
     :func:`check_size`) are checked before the workbook is parsed."""
-    wb, kind = open_workbook(path, limits)
+    wb, kind, macro = open_workbook(path, limits)
     usable: list[tuple[str, object]] = []
-    skipped: list[SkippedSheet] = []
+    skipped = [SkippedSheet(name, "foglio macro di Excel 4 (non è un foglio di dati)") for name in macro]
     try:
         metadata = wb.sheets_metadata
     except Exception as exc:
