@@ -38,6 +38,7 @@ from analysis.corrections import Correction, read_corrections
 from analysis.identity import IdentityIndex, company_id, company_name_key
 from analysis.paths import DEFAULT_CORRECTIONS
 from analysis.reading import Block, FileReport, read_files
+from analysis.threads import background_priority
 from analysis.values import KEPT, MISSING, DateValue, ateco_division, cell_text, is_blank
 from analysis.workbooks import FileProblem, discover
 
@@ -127,6 +128,7 @@ def decide(blocks: list[Block], cb: Codebook, corrections: list[Correction]) -> 
     index = IdentityIndex()
     for b_i, b in enumerate(blocks):
         names = b.values.get("ragione_sociale")
+        keys = b.name_keys
         vats = b.values.get("partita_iva")
         dates = b.values.get("data_compilazione")
         needs = [b.values[k] for k in need_keys if k in b.values]
@@ -138,7 +140,7 @@ def decide(blocks: list[Block], cb: Codebook, corrections: list[Correction]) -> 
                 continue
             name = names[i] if names else None
             vat = vats[i] if vats else None
-            key = company_name_key(name, cb.legal_forms) if name else ""
+            key = keys[i] if keys is not None else company_name_key(name, cb.legal_forms) if name else ""
             token = index.add(vat, key) if (vat or key) else None
             rows.append(dict(block=b_i, i=i, vat=vat, name_key=key, token=token,
                              date=dates[i] if dates else None,
@@ -316,6 +318,7 @@ def _preload_schema(cb: Codebook) -> None:
     import threading
 
     def load() -> None:
+        background_priority()
         try:
             import pyarrow.parquet  # noqa: F401 - pandas imports it at the first parquet written
 

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,7 +72,9 @@ def _describe(exc: BaseException) -> str:
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
-    """A worker: takes ``(func, args, shared)`` tasks and sends back ``("ok", result)`` or ``("error", why)``."""
+    """A worker: takes ``(func, args, shared)`` tasks and sends back ``("ok", result)`` or ``("error", why)``; a
+    task that is a generator sends each value it yields as ``("part", value)`` first, its return value last
+    (so the caller can work on a first result while the worker goes on)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
@@ -90,7 +93,14 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             shared = new_shared
         gc.disable()  # reading makes millions of objects and no cycles: the cyclic collector only costs time
         try:
-            out = ("ok", func(shared, *args))
+            result = func(shared, *args)
+            if isinstance(result, types.GeneratorType):
+                try:
+                    while True:
+                        conn.send(("part", next(result)))
+                except StopIteration as stop:
+                    result = stop.value
+            out = ("ok", result)
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - a parser panic is not an Exception
@@ -138,6 +148,7 @@ class Batch:
         self.results: list = [None] * len(tasks)
         self.queue = deque(range(len(tasks)))
         self.attempts = [0] * len(tasks)
+        self.parts: list[list] = [[] for _ in tasks]  # what each task sent before its result
         self.finished = 0
 
     def done(self, index: int, result) -> None:
@@ -252,8 +263,9 @@ class ReaderPool:
                     else:
                         batch.done(i, Failure("il lettore non si avvia: " + _last_line(w.err_tail())))
 
-    def collect(self, batch: Batch, progress: Callable | None = None) -> list:
-        """The results of a submitted batch, in order, once every task has ended."""
+    def collect(self, batch: Batch, progress: Callable | None = None, on_part: Callable | None = None) -> list:
+        """The results of a submitted batch, in order, once every task has ended. What a task sends before its
+        result goes to ``batch.parts``, through ``on_part(index, value)`` when given (called as it comes)."""
         for _ in range(batch.finished):
             if progress is not None:
                 progress()
@@ -268,7 +280,11 @@ class ReaderPool:
                 for w in active:
                     index = w.task
                     if w.conn in ready:
-                        batch.done(index, self._collect(w, batch.limits))
+                        status, value = self._collect(w, batch.limits)
+                        if status == "part":
+                            batch.parts[index].append(on_part(index, value) if on_part else value)
+                            continue
+                        batch.done(index, value)
                     elif time.monotonic() >= w.deadline:
                         batch.done(index, Failure(
                             f"lettura interrotta dopo {batch.limits.seconds:g} secondi (parametro "
@@ -287,8 +303,9 @@ class ReaderPool:
             self._batch = None
         return batch.results
 
-    def _collect(self, w: _Worker, limits: Limits):
-        """The result of a worker that has something to say, or the reason it died."""
+    def _collect(self, w: _Worker, limits: Limits) -> tuple[str, object]:
+        """What a worker has to say: ``("part", value)``, or ``("done", result or Failure)`` with the reason it
+        died when it did."""
         try:
             status, value = w.conn.recv()
         except (EOFError, OSError):  # the worker died: its end of the connection closed
@@ -298,13 +315,23 @@ class ReaderPool:
                 code = None
             failure = Failure(death_reason(code, w.err_tail(), limits))
             self._replace(w)
-            return failure
+            return "done", failure
+        if status == "part":
+            return status, value
         w.task = None
-        return value if status == "ok" else Failure(value)
+        return "done", value if status == "ok" else Failure(value)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the workers (``wait``: until they have exited) and remove their scratch folder."""
         for w in self._workers:
-            w.stop()
+            if wait:
+                w.stop()
+            else:  # told to stop; an idle worker also stops when its connection closes
+                try:
+                    w.conn.send(None)
+                    w.conn.close()
+                except (OSError, ValueError):
+                    pass
         self._workers = []
         shutil.rmtree(self._folder, ignore_errors=True)
 
@@ -325,9 +352,14 @@ def pool(limits: Limits | None = None) -> ReaderPool:
 
 
 def _close() -> None:
+    shutdown(wait=True)
+
+
+def shutdown(wait: bool = False) -> None:
+    """Stop the process's reading pool, if any (the command line calls it before leaving with ``os._exit``)."""
     global _POOL
     if _POOL is not None:
-        _POOL.close()
+        _POOL.close(wait)
         _POOL = None
 
 

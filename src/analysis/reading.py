@@ -12,8 +12,6 @@ import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from analysis.codebook import Codebook, Field
 from analysis.headers import (
     MIN_MATCHED_FIELDS,
@@ -23,6 +21,7 @@ from analysis.headers import (
     find_header,
     survey_header_ok,
 )
+from analysis.identity import company_name_key
 from analysis.text import normalise
 from analysis.values import (
     DROPPED,
@@ -56,12 +55,25 @@ class Block:
     issues: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
     date_readings: dict[str, str] = field(default_factory=dict)  # date column header -> how its dates were read
+    name_keys: list[str] | None = None  # company_name_key of each row, when the reading worker computed them
 
     def get(self, key: str) -> list:
         """Parsed values of a field, all None when the sheet does not ask it."""
         if key not in self.values:
             self.values[key] = [None] * len(self.rows)
         return self.values[key]
+
+    def merge(self, parsed: ParsedFields) -> None:
+        """Add fields parsed apart (here or in a worker); date readings stay in column order."""
+        self.values.update(parsed.values)
+        self.columns.update(parsed.columns)
+        self.field_headers.update(parsed.field_headers)
+        self.issues += parsed.issues
+        if parsed.name_keys is not None:
+            self.name_keys = parsed.name_keys
+        order = {h: j for j, h in self.headers.items()}
+        readings = {**self.date_readings, **parsed.date_readings}
+        self.date_readings = dict(sorted(readings.items(), key=lambda kv: order.get(kv[0], -1)))
 
     def raw_cell(self, key: str, i: int):
         """The cell of a field in row ``i`` as written (None when the sheet does not ask it), taken from
@@ -106,6 +118,8 @@ def _fold_options(f: Field, option_cols: list[tuple[int, str, list]], cb: Codebo
     Each column is coded in C (a dict look-up per distinct cell, ``np.fromiter`` over the cells): 1 yes,
     0 no, -1 neither (flagged), -2 blank; the options chosen in a row become one bit each.
     """
+    import numpy as np  # here, not at the top: reading workers never fold and start faster without numpy
+
     n = len(option_cols[0][2]) if option_cols else 0
     codes = np.zeros(n, dtype=np.int64)
     answered = np.zeros(n, dtype=bool)
@@ -143,9 +157,28 @@ def _flag_formulas(sheet: Sheet, header: HeaderRow, start: int, rows: list[list]
             filled[i] = True
 
 
-def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
-               cb: Codebook) -> Block:
-    """Parse the rows of one sheet below its header."""
+# The field types a reading worker parses after it has sent a sheet's cells (see :func:`read_in_worker`), while
+# the calling process parses the others (importance, maturity, percentages, options): the two halves cost about
+# the same, so the cells are interpreted on two cores.
+WORKER_TYPES = frozenset({"vat", "text", "email", "date", "ateco", "sector", "choice", "number", "integer",
+                          "yes_no", "yes_no_maybe", "consent", "size_class"})
+
+
+@dataclass
+class ParsedFields:
+    """The parsed single-column fields of one sheet (part of a :class:`Block`)."""
+
+    values: dict[str, list] = field(default_factory=dict)
+    columns: dict[str, int] = field(default_factory=dict)
+    field_headers: dict[str, str] = field(default_factory=dict)
+    issues: list = field(default_factory=list)
+    date_readings: dict[str, str] = field(default_factory=dict)
+    name_keys: list[str] | None = None  # the company name of each row as identities compare it
+
+
+def _data_rows(sheet: Sheet, header: HeaderRow) -> tuple[int, list[list]]:
+    """Where the data rows start, and the rows from there to the last row with a matched cell (or a formula
+    without a value in a matched column), all of one width."""
     matched_cols = sorted(header.matches)
     start = header.row + 1
     last = _last_data_row(sheet.rows, matched_cols)
@@ -158,11 +191,60 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     width = max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's never are
         rows = [r + [None] * (width - len(r)) for r in rows]
+    return start, rows
+
+
+def _columns(rows: list[list]):
     columns = list(zip(*rows, strict=True)) if rows else []
 
     def column(j: int) -> list:
         return list(columns[j]) if j < len(columns) else [None] * len(rows)
 
+    return column
+
+
+def _parse_fields(sheet: Sheet, header: HeaderRow, start: int, column, cb: Codebook, types: frozenset,
+                  inside: bool) -> ParsedFields:
+    """The single-column fields whose type is in ``types`` (``inside``) or not in it, parsed."""
+    out = ParsedFields()
+    english = any(normalise(h) in ENGLISH_EXPORT_HEADERS for h in header.headers.values())
+    percent_cols = [j for j in _percent_columns(sheet, header, cb) if ("percent" in types) == inside]
+    masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
+    for j in sorted(header.matches):
+        m = header.matches[j]
+        f = cb.by_key[m.key]
+        if m.option is not None or (f.type in types) != inside:
+            continue
+        raw = column(j)
+        month_first = None
+        if f.type == "date":
+            month_first, words = date_reading(raw, english)
+            out.date_readings[header.headers[j]] = words
+        out.values[f.key], flagged = parse_column_values(raw, f, cb, masks.get(j), month_first)
+        out.columns[f.key] = j
+        out.field_headers[f.key] = header.headers[j]
+        out.issues += [(i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action) for i, p in flagged]
+    return out
+
+
+def parse_share(sheet: Sheet, header: HeaderRow, cb: Codebook) -> ParsedFields:
+    """What a reading worker parses of a sheet it has sent: the fields of :data:`WORKER_TYPES`, and the name key
+    of every row (a row-by-row step of deciding rows, done here while the caller parses its half)."""
+    start, rows = _data_rows(sheet, header)
+    share = _parse_fields(sheet, header, start, _columns(rows), cb, WORKER_TYPES, True)
+    names = share.values.get("ragione_sociale")
+    if names is not None:
+        share.name_keys = [company_name_key(n, cb.legal_forms) if n else "" for n in names]
+    return share
+
+
+def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, sheet_order: int,
+               cb: Codebook, leave: frozenset = frozenset()) -> Block:
+    """Parse the rows of one sheet below its header; the single-column fields whose type is in ``leave`` are
+    left for :meth:`Block.merge` (a worker parses them)."""
+    matched_cols = sorted(header.matches)
+    start, rows = _data_rows(sheet, header)
+    column = _columns(rows)
     block = Block(
         file=file, file_order=file_order, sheet=sheet.name, sheet_order=sheet_order,
         header_row=sheet.row0 + header.row + 1, rows=rows, headers=header.headers, field_headers={},
@@ -171,27 +253,13 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     )
     # A row is empty when every matched cell is blank (checked once, stopping at the first filled cell).
     filled = [any(j < len(r) and not is_blank(r[j]) for j in matched_cols) for r in rows]
-
+    block.merge(_parse_fields(sheet, header, start, column, cb, leave, False))
     options: dict[str, list[tuple[int, str, list]]] = {}
-    english = any(normalise(h) in ENGLISH_EXPORT_HEADERS for h in header.headers.values())
-    percent_cols = _percent_columns(sheet, header, cb)
-    masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
     for j in matched_cols:
         m = header.matches[j]
         if m.option is not None:
             options.setdefault(m.key, []).append((j, m.option, column(j)))
             block.field_headers.setdefault(m.key, header.headers[j])
-            continue
-        f = cb.by_key[m.key]
-        raw = column(j)
-        month_first = None
-        if f.type == "date":
-            month_first, words = date_reading(raw, english)
-            block.date_readings[header.headers[j]] = words
-        block.values[f.key], flagged = parse_column_values(raw, f, cb, masks.get(j), month_first)
-        block.columns[f.key] = j
-        block.field_headers[f.key] = header.headers[j]
-        block.issues += [(i, header.headers[j], f.key, cell_text(raw[i]), p.reason, p.action) for i, p in flagged]
     for key, cols in options.items():
         block.values[key] = _fold_options(cb.by_key[key], cols, cb, block.issues, header.headers)
     _flag_formulas(sheet, header, start, rows, block, filled)
@@ -297,9 +365,9 @@ def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCH
     return found, report
 
 
-def blocks_of(found: list[Table], rel: str, file_order: int, cb: Codebook) -> list[Block]:
-    """The sheets a worker extracted, parsed (:func:`read_block`)."""
-    return [read_block(sheet, header, rel, file_order, order, cb) for order, sheet, header in found]
+def blocks_of(found: list[Table], rel: str, file_order: int, cb: Codebook, leave: frozenset = frozenset()) -> list[Block]:
+    """The sheets a worker extracted, parsed (:func:`read_block`), but for the field types in ``leave``."""
+    return [read_block(sheet, header, rel, file_order, order, cb, leave) for order, sheet, header in found]
 
 
 def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
@@ -310,10 +378,14 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: i
     return blocks_of(found, rel, file_order, cb), report
 
 
-def read_in_worker(shared: tuple, path: Path, rel: str, order: int) -> tuple[list[Table], FileReport]:
-    """:func:`extract_file` as a worker task: ``shared`` holds what every file of a call has in common."""
+def read_in_worker(shared: tuple, path: Path, rel: str, order: int):
+    """A worker's task: :func:`extract_file` (``shared`` holds what every file of a call has in common), sent
+    as soon as it is done; then the fields of :data:`WORKER_TYPES` of each sheet, parsed while the caller parses
+    the others."""
     cb, limits, min_fields, what, accept = shared
-    return extract_file(path, rel, cb, min_fields, what, accept, limits)
+    found, report = extract_file(path, rel, cb, min_fields, what, accept, limits)
+    yield found, report
+    return [parse_share(sheet, header, cb) for _, sheet, header in found]
 
 
 _PREFETCHED: dict[tuple, object] = {}  # reading started ahead (see :func:`prefetch`), by what it reads
@@ -353,12 +425,22 @@ def read_files(files: list[tuple[Path, str]], cb: Codebook, limits=None, min_fie
         shared = (cb, limits, min_fields, what, accept)
         batch = readers.submit(reader, shared, [(Path(path), rel, order) for order, (path, rel) in enumerate(files)],
                                limits)
-    results = readers.collect(batch, progress)
+
+    def interpret(index: int, part: tuple) -> tuple[list[Block], FileReport]:
+        found, report = part  # the cells, parsed here while the worker parses its share
+        return blocks_of(found, files[index][1], index, cb, WORKER_TYPES), report
+
+    results = readers.collect(batch, progress, interpret)
     out = []
     for order, ((_, rel), result) in enumerate(zip(files, results, strict=True)):
         if isinstance(result, Failure):
             out.append(([], FileReport(rel, "left_out", result.reason)))
-        else:
+        elif batch.parts[order]:
+            blocks, report = batch.parts[order][0]
+            for block, share in zip(blocks, result, strict=True):
+                block.merge(share)
+            out.append((blocks, report))
+        else:  # a task that sent its cells only at the end (a test's reader)
             found, report = result
             out.append((blocks_of(found, rel, order, cb), report))
     return out

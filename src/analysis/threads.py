@@ -37,3 +37,15 @@ def kernel_environment() -> dict[str, str]:
     env = {name: "1" for name in _POOL_VARIABLES}
     env["OMP_WAIT_POLICY"] = "PASSIVE"
     return env
+
+
+def background_priority() -> None:
+    """Lower the calling thread's scheduling priority (Linux: nice is per thread): for work with time to spare
+    that runs beside the critical path (the sheet scan beside the parser, the schema warm-up beside the
+    workers), so that on two cores the parser keeps a whole core. A no-op where not supported."""
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass

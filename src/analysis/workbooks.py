@@ -28,6 +28,7 @@ from xml.etree import ElementTree as ET
 import python_calamine as pc
 
 from analysis.errors import os_reason
+from analysis.threads import background_priority
 
 SURVEY_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".csv"}
 
@@ -438,6 +439,8 @@ class _XlsxScan:
             self._thread.start()
 
     def _scan(self) -> None:
+        if self._thread is not None:
+            background_priority()
         try:
             self._result.append(_xlsx_scan(self.path, self.sheet_name))
         except Exception as exc:  # reported where the cells are asked for
@@ -571,6 +574,8 @@ def _scan_piece(xml: bytes, needles: list[bytes], found: XlsxScan) -> None:
                 if m:
                     found.percent.setdefault(_letters_col(m.group(1)), set()).add(int(m.group(2)) - 1)
             pos = xml.find(needle, pos + 1)
+    if b"<f" not in xml and b":f" not in xml:  # no formula element at all (the usual case): a fast byte search
+        return
     for m in _FORMULA.finditer(xml):
         if len(found.formulas) >= MAX_FORMULAS:
             return
