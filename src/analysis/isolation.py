@@ -182,10 +182,14 @@ class _Worker:
         self.task, self.deadline = index, time.monotonic() + seconds
 
     def err_tail(self) -> str:
+        """What the worker wrote on stderr: its start (where a Rust abort names the allocation, before any
+        backtrace) and its end."""
         try:
             with open(self.err_path, "rb") as fh:
-                fh.seek(max(0, os.path.getsize(self.err_path) - 4096))
-                return fh.read().decode("utf-8", "replace")
+                head = fh.read(65536)
+                size = os.path.getsize(self.err_path)
+                fh.seek(max(len(head), size - 4096))
+                return (head + b"\n" + fh.read()).decode("utf-8", "replace")
         except OSError:
             return ""
 

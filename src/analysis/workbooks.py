@@ -301,6 +301,10 @@ def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:.1f}".replace(".", ",")
+
+
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?"')
 
 
@@ -322,9 +326,10 @@ def check_size(path: Path, kind: str, limits) -> None:
         for info in parts:
             if info.file_size > limits.sheet_mb * 2**20:
                 raise FileProblem(
-                    f"{_part_label(z, info.filename)} occupa {info.file_size / 2**20:,.0f} MB una volta decompresso (il "
-                    f"file ne occupa {path.stat().st_size / 2**20:,.1f}; limite {limits.sheet_mb} MB, parametro "
-                    "lettura.foglio_mb_massimo): dividete il file o alzate il limite".replace(",", "."))
+                    f"{_part_label(z, info.filename)} occupa {_thousands(round(info.file_size / 2**20))} MB una volta "
+                    f"decompresso (il file ne occupa {_megabytes(path.stat().st_size)}; limite "
+                    f"{_thousands(limits.sheet_mb)} MB, parametro lettura.foglio_mb_massimo): dividete il file o "
+                    "alzate il limite")
         for info in parts:
             if not info.filename.startswith("xl/worksheets/"):
                 continue
