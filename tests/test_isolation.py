@@ -100,3 +100,33 @@ def test_a_sheet_that_inflates_beyond_the_limit_is_refused_before_parsing(tmp_pa
     [entry] = result.summary["files"]
     assert entry["status"] == "left_out"
     assert "'Gonfio'" in entry["reason"] and "lettura.foglio_mb_massimo" in entry["reason"]
+
+
+def test_a_real_parser_abort_leaves_the_command_standing(tmp_path):
+    """One stray cell at XFD1048576 in a sheet that does not declare its used range: python-calamine asks for
+    512 GiB and aborts the process that parses it. The command goes on and the survey beside it is read."""
+    import json
+    import re
+    import subprocess
+    import sys
+    import zipfile
+
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE_SURVEY_DIR, raw)
+    wb = openpyxl.Workbook(write_only=True)
+    wb.create_sheet("Dati").append(["a", "b"])
+    wb.save(tmp_path / "base.xlsx")
+    with zipfile.ZipFile(tmp_path / "base.xlsx") as zin, zipfile.ZipFile(raw / "lontana.xlsx", "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<dimension [^>]*/>", b"", data).replace(
+                    b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+            zout.writestr(item, data)
+    proc = subprocess.run([sys.executable, "-m", "analysis", "ingest", "--raw", str(raw), "--processed",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    summary = json.loads((tmp_path / "out" / "ingest_summary.json").read_text())
+    entry = {f["file"]: f for f in summary["files"]}["lontana.xlsx"]
+    assert entry["status"] == "left_out" and "\n" not in entry["reason"]
+    assert summary["totals"]["accepted"] == 300
