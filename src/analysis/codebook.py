@@ -66,7 +66,8 @@ class Field:
     maturity: str = ""  # for needs: the related maturity dimension
     dimension: str = ""  # for maturity fields
     description: str = ""
-    synonyms: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()  # needs: terms that alone say a startup works on the need (startup matching)
+    related: tuple[str, ...] = ()  # needs: words that support such a match but say nothing alone
 
     @property
     def short(self) -> str:
@@ -334,6 +335,7 @@ def _field_from(raw: dict, group: str) -> Field:
         dimension=str(raw.get("dimension", "")),
         description=str(raw.get("description", "")),
         synonyms=tuple(str(s) for s in raw.get("synonyms", []) or []),
+        related=tuple(str(s) for s in raw.get("related", []) or []),
     )
 
 

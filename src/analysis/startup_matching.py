@@ -1,0 +1,278 @@
+"""What a startup says about a need, in Italian or English (issue 16): evidence, a calibrated score, words.
+
+The need's vocabulary is the codebook's, never the companies' answers: its Italian and English labels, short
+name and ``synonyms`` (terms that on their own say a startup works on the need: "cobot", "manutenzione
+predittiva", "machine vision") and ``related`` words (that support a match but say nothing alone: "robot",
+"sicurezza", "AI").
+
+A term is found in a text when every content word of the term appears, by its stem in Italian or in English
+(Snowball), within a short window and in any order: "celle robotizzate collaborative" and "collaborative
+robotic cells" both hold "cella robotizzata"; "robots that collaborate" holds "collaborative robot". A
+startup's evidence for a need is what its tags and its description hold; the score is the probability that
+the startup answers the need, from a logistic model of that evidence fitted on the calibration part of the
+evaluation set (:mod:`analysis.startup_eval`), so that a score means the same for every need and every list.
+
+Explanations quote the startup's own words, as written.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from importlib import resources
+
+from analysis.codebook import Codebook, Field
+
+WINDOW = 3  # extra words a term's words may be spread over ("robot che collaborano" for "robot collaborativo")
+CAP = 3  # distinct terms counted at most, per kind of evidence
+FEATURES = ("tag_term", "tag_related", "text_terms", "text_related")
+CALIBRATION = "startup_calibration.json"
+
+
+# --------------------------------------------------------------------------
+# Words and stems
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+
+
+@functools.lru_cache(maxsize=2)
+def _stemmers():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("italian"), snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from analysis.startups import stop_words
+
+    return frozenset(stop_words())
+
+
+def _plain(word: str) -> str:
+    word = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in word if not unicodedata.combining(ch)).replace("’", "'")
+
+
+@functools.lru_cache(maxsize=200_000)
+def stems(word: str) -> frozenset[str]:
+    """The Italian and English stems of a word (lower case, accents dropped; an elided article such as
+    ``l'automazione`` counts as its noun)."""
+    plain = _plain(word)
+    if "'" in plain:
+        plain = plain.split("'")[-1]
+    it, en = _stemmers()
+    return frozenset({it.stemWord(plain), en.stemWord(plain)})
+
+
+@dataclass(frozen=True)
+class Word:
+    stems: frozenset[str]
+    start: int  # character offsets in the original text
+    end: int
+
+
+def words(text: str) -> list[Word]:
+    """The content words of a text with their stems and where they are (stop words dropped)."""
+    stop = _stop_words()
+    out = []
+    for m in _WORD.finditer(text or ""):
+        plain = _plain(m.group())
+        if plain in stop or plain.split("'")[-1] in stop or plain.isdigit():
+            continue
+        out.append(Word(stems(m.group()), m.start(), m.end()))
+    return out
+
+
+# --------------------------------------------------------------------------
+# The vocabulary of a need
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as the codebook writes it
+    parts: tuple[frozenset[str], ...]  # the stems of each content word
+    strong: bool  # a term of the need (label, synonym), not a related word
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    key: str
+    label: str  # the Italian label, for explanations
+    terms: tuple[Term, ...]
+
+
+def _term(text: str, strong: bool) -> Term | None:
+    parts = tuple(w.stems for w in words(text))
+    return Term(text, parts, strong) if parts else None
+
+
+def _label_phrases(f: Field) -> list[str]:
+    """A need's labels cut into the phrases they join ("Robotica collaborativa e automazione flessibile" says
+    two things), without the parenthesised examples (which the synonyms hold)."""
+    out = []
+    for label in (f.it, f.en, f.short):
+        label = re.sub(r"\([^)]*\)", " ", label)
+        out += [p.strip() for p in re.split(r",| e | ed | and |/", label) if p.strip()]
+    return out
+
+
+def lexicon(f: Field) -> Lexicon:
+    """The need's terms (labels cut into phrases, synonyms) and related words (``related``, and each content
+    word of its description and labels, which say something only together)."""
+    strong = [t for t in (_term(s, True) for s in dict.fromkeys([*_label_phrases(f), *f.synonyms])) if t]
+    seen = {t.parts for t in strong}
+    single = [w.group() for text in (f.description, f.it, f.en) for w in _WORD.finditer(text)]
+    related = []
+    for text in dict.fromkeys([*f.related, *single]):
+        t = _term(text, False)
+        if t and t.parts not in seen:
+            related.append(t)
+            seen.add(t.parts)
+    return Lexicon(f.key, f.it, tuple(strong + related))
+
+
+def lexicons(cb: Codebook) -> tuple[Lexicon, ...]:
+    """The vocabulary of every need, in the codebook's order."""
+    return tuple(lexicon(f) for f in cb.needs)
+
+
+# --------------------------------------------------------------------------
+# Finding terms
+
+@dataclass(frozen=True)
+class Hit:
+    term: Term
+    start: int  # character span of the words found, in the original text
+    end: int
+
+
+def find(term: Term, text_words: list[Word], index: dict[str, list[int]]) -> Hit | None:
+    """The first place where every word of ``term`` appears within ``len(term) + WINDOW`` words."""
+    span = len(term.parts) + WINDOW
+    first = sorted({p for s in term.parts[0] for p in index.get(s, ())})
+    for p in first:
+        lo, hi = max(0, p - span + 1), min(len(text_words), p + span)
+        used = {p}
+        for part in term.parts[1:]:
+            q = next((q for q in range(lo, hi) if q not in used and part & text_words[q].stems), None)
+            if q is None:
+                break
+            used.add(q)
+        else:
+            if max(used) - min(used) < span:
+                return Hit(term, text_words[min(used)].start, text_words[max(used)].end)
+    return None
+
+
+def _index(text_words: list[Word]) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for i, w in enumerate(text_words):
+        for s in w.stems:
+            index.setdefault(s, []).append(i)
+    return index
+
+
+@dataclass
+class Evidence:
+    """What a startup's tags and description hold of one need."""
+
+    need: str
+    tag_hits: list[tuple[str, Hit]] = field(default_factory=list)  # (the tag as written, what it holds)
+    text_hits: list[Hit] = field(default_factory=list)
+
+    def features(self) -> dict[str, float]:
+        def distinct(hits, strong):
+            return min(CAP, len({h.term.parts for h in hits if h.term.strong == strong}))
+
+        tags = [h for _, h in self.tag_hits]
+        return {"tag_term": float(any(h.term.strong for h in tags)),
+                "tag_related": float(any(not h.term.strong for h in tags)),
+                "text_terms": float(distinct(self.text_hits, True)),
+                "text_related": float(distinct(self.text_hits, False))}
+
+
+def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
+    ev = Evidence(lex.key)
+    for tag in tags:
+        tw = words(tag)
+        idx = _index(tw)
+        for term in lex.terms:
+            hit = find(term, tw, idx)
+            if hit:
+                ev.tag_hits.append((tag, hit))
+                break
+    dw = words(description)
+    idx = _index(dw)
+    taken: list[tuple[int, int]] = []
+    for term in lex.terms:  # strong terms first: a related word inside a strong term's span adds nothing
+        hit = find(term, dw, idx)
+        if hit and not any(a <= hit.start and hit.end <= b for a, b in taken):
+            ev.text_hits.append(hit)
+            taken.append((hit.start, hit.end))
+    return ev
+
+
+# --------------------------------------------------------------------------
+# The calibrated score
+
+@dataclass(frozen=True)
+class Calibration:
+    intercept: float
+    weights: dict[str, float]
+    fitted_on: str = ""
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.intercept + sum(self.weights[k] * features[k] for k in FEATURES)
+        return 1 / (1 + math.exp(-z))
+
+    def as_dict(self) -> dict:
+        return {"intercept": self.intercept, "weights": self.weights, "fitted_on": self.fitted_on}
+
+
+@functools.lru_cache(maxsize=1)
+def calibration() -> Calibration:
+    """The model shipped with the project (``resources/startup_calibration.json``, written by
+    :func:`analysis.startup_eval.calibrate`)."""
+    raw = json.loads(resources.files("analysis").joinpath(f"resources/{CALIBRATION}").read_text("utf-8"))
+    return Calibration(float(raw["intercept"]), {k: float(raw["weights"][k]) for k in FEATURES},
+                       str(raw.get("fitted_on", "")))
+
+
+def score(ev: Evidence, model: Calibration | None = None) -> float:
+    """0-100: the probability, in percent, that the startup answers the need, given its evidence."""
+    if not ev.tag_hits and not ev.text_hits:
+        return 0.0
+    return 100 * (model or calibration()).probability(ev.features())
+
+
+# --------------------------------------------------------------------------
+# Explanations in words
+
+def _quote(text: str, hit: Hit, limit: int = 80) -> str:
+    """The words of the description around a hit, as written, cut at word boundaries."""
+    quoted = text[hit.start:hit.end]
+    if len(quoted) > limit:
+        quoted = quoted[:limit].rsplit(" ", 1)[0] + "…"
+    return " ".join(quoted.split())
+
+
+def explain(ev: Evidence, description: str, lex: Lexicon, trl) -> str:
+    """Why a startup is on a need's list, in Italian, quoting what the startup wrote."""
+    strong_text = [h for h in ev.text_hits if h.term.strong]
+    strong_tags = [t for t, h in ev.tag_hits if h.term.strong]
+    said = []
+    if strong_text:
+        quotes = list(dict.fromkeys(_quote(description, h) for h in strong_text[:2]))
+        said.append("la descrizione parla di " + " e di ".join(f"«{q}»" for q in quotes))
+    if strong_tags:
+        said.append("dichiara la tecnologia " + ", ".join(f"«{' '.join(t.split())}»" for t in strong_tags[:2]))
+    if not said:
+        quotes = [_quote(description, h) for h in ev.text_hits[:2]] + [t for t, _ in ev.tag_hits[:1]]
+        said.append("cita " + ", ".join(f"«{q}»" for q in dict.fromkeys(quotes)))
+    level = f" (TRL {int(trl)})" if trl is not None and not (isinstance(trl, float) and math.isnan(trl)) else ""
+    text = "; ".join(said)
+    return f"{text[0].upper()}{text[1:]}: corrisponde a {lex.label}{level}"
