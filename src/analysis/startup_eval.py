@@ -325,7 +325,7 @@ def frame(examples: list[Example]) -> pd.DataFrame:
 
 def check_test_phrases(cb: Codebook) -> list[str]:
     """The test descriptions that contain one of the codebook's synonym phrases (there must be none)."""
-    phrases = {normalise(s) for f in cb.needs for s in f.synonyms if len(normalise(s)) > 3}
+    phrases = {normalise(s) for f in cb.needs for s in f.synonyms if normalise(s)}
     bad = []
     for text in [p for parts in PHRASES.values() for p in sum(parts[TEST].values(), [])] + NEAR_MISSES[TEST] + \
             UNRELATED[TEST]:
