@@ -10,7 +10,7 @@ that get an empty shortlist.
 Goals (issue 16), on the test part: precision >= 0.9, recall >= 0.8, English untagged within 0.05 of Italian
 tagged, every need without an answering startup empty.
 
-Usage: python benchmarks/bench_scouting.py [--thresholds 30 50 70]
+Usage: python benchmarks/bench_scouting.py [--thresholds 30 40 50 70]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from analysis.startup_matching import calibration
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[30.0, 50.0, 70.0])
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[30.0, 40.0, 50.0, 70.0])
     args = parser.parse_args()
     cb = load_codebook()
     examples = build(cb)

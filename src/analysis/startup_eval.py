@@ -339,13 +339,13 @@ def check_test_phrases(cb: Codebook) -> list[str]:
 
 def pairs(examples: list[Example], cb: Codebook) -> pd.DataFrame:
     """Every (startup, need) of a list of examples with its evidence features and whether it answers."""
-    from analysis.startup_matching import FEATURES, evidence, lexicons
+    from analysis.startup_matching import FEATURES, assess, lexicons
 
     rows = []
-    for lex in lexicons(cb):
-        for e in examples:
-            ev = evidence(lex, list(e.tags), e.description)
-            rows.append({"startup": e.name, "need": lex.key, "answers": lex.key in e.needs, "language": e.language,
+    lexicons_ = lexicons(cb)
+    for e in examples:
+        for key, ev in assess(lexicons_, list(e.tags), e.description).items():
+            rows.append({"startup": e.name, "need": key, "answers": key in e.needs, "language": e.language,
                          "tagged": e.tagged, "kind": e.kind, "any": bool(ev.tag_hits or ev.text_hits),
                          **ev.features()})
     return pd.DataFrame(rows, columns=["startup", "need", "answers", "language", "tagged", "kind", "any",

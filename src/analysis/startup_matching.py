@@ -29,14 +29,14 @@ from analysis.codebook import Codebook, Field
 
 WINDOW = 3  # extra words a term's words may be spread over ("robot che collaborano" for "robot collaborativo")
 CAP = 3  # distinct terms counted at most, per kind of evidence
-FEATURES = ("tag_term", "tag_related", "text_terms", "text_related")
+FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best")
 CALIBRATION = "startup_calibration.json"
 
 
 # --------------------------------------------------------------------------
 # Words and stems
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?(?:-[^\W_]+)*", re.UNICODE)
 
 
 @functools.lru_cache(maxsize=2)
@@ -77,14 +77,26 @@ class Word:
 
 
 def words(text: str) -> list[Word]:
-    """The content words of a text with their stems and where they are (stop words dropped)."""
+    """The content words of a text with their stems and where they are. Stop words are dropped, but not an
+    acronym written in capitals ("AI" is not the Italian "ai"). A hyphenated compound is one word
+    ("e-learning" is not "learning") and also its parts ("machine-vision" holds "machine vision")."""
     stop = _stop_words()
     out = []
     for m in _WORD.finditer(text or ""):
-        plain = _plain(m.group())
-        if plain in stop or plain.split("'")[-1] in stop or plain.isdigit():
-            continue
-        out.append(Word(stems(m.group()), m.start(), m.end()))
+        token = m.group()
+        pieces = [(token, m.start(), m.end())]
+        if "-" in token:
+            pieces = [(token.replace("-", ""), m.start(), m.end())]
+            offset = m.start()
+            for part in token.split("-"):
+                pieces.append((part, offset, offset + len(part)))
+                offset += len(part) + 1
+        for piece, start, end in pieces:
+            plain = _plain(piece)
+            acronym = piece.isupper() and len(piece) >= 2
+            if not acronym and (plain in stop or plain.split("'")[-1] in stop) or plain.isdigit():
+                continue
+            out.append(Word(stems(piece), start, end))
     return out
 
 
@@ -96,6 +108,7 @@ class Term:
     text: str  # as the codebook writes it
     parts: tuple[frozenset[str], ...]  # the stems of each content word
     strong: bool  # a term of the need (label, synonym), not a related word
+    weight: float = 1.0  # a related word shared by n needs counts 1/n ("forni" says less than "vibrazioni")
 
 
 @dataclass(frozen=True)
@@ -106,15 +119,19 @@ class Lexicon:
 
 
 def _term(text: str, strong: bool) -> Term | None:
-    parts = tuple(w.stems for w in words(text))
+    found = words(text)
+    if "-" in text:  # a hyphenated term is its compound word, not its parts one by one
+        found = [w for w in found if not any(v is not w and v.start <= w.start and w.end < v.end for v in found)]
+    parts = tuple(w.stems for w in found)
     return Term(text, parts, strong) if parts else None
 
 
 def _label_phrases(f: Field) -> list[str]:
     """A need's labels cut into the phrases they join ("Robotica collaborativa e automazione flessibile" says
-    two things), without the parenthesised examples (which the synonyms hold)."""
+    two things), without the parenthesised examples (which the synonyms hold). The short name is left out: it
+    abbreviates for figures ("Logistica e supply chain") and would make a generic phrase a term."""
     out = []
-    for label in (f.it, f.en, f.short):
+    for label in (f.it, f.en):
         label = re.sub(r"\([^)]*\)", " ", label)
         out += [p.strip() for p in re.split(r",| e | ed | and |/", label) if p.strip()]
     return out
@@ -123,7 +140,9 @@ def _label_phrases(f: Field) -> list[str]:
 def lexicon(f: Field) -> Lexicon:
     """The need's terms (labels cut into phrases, synonyms) and related words (``related``, and each content
     word of its description and labels, which say something only together)."""
-    strong = [t for t in (_term(s, True) for s in dict.fromkeys([*_label_phrases(f), *f.synonyms])) if t]
+    # A label phrase of one word ("Simulazione", "Logistica") is a related word unless the synonyms list it.
+    labels = [p for p in _label_phrases(f) if len(words(p)) > 1]
+    strong = [t for t in (_term(s, True) for s in dict.fromkeys([*labels, *f.synonyms])) if t]
     seen = {t.parts for t in strong}
     single = [w.group() for text in (f.description, f.it, f.en) for w in _WORD.finditer(text)]
     related = []
@@ -136,8 +155,15 @@ def lexicon(f: Field) -> Lexicon:
 
 
 def lexicons(cb: Codebook) -> tuple[Lexicon, ...]:
-    """The vocabulary of every need, in the codebook's order."""
-    return tuple(lexicon(f) for f in cb.needs)
+    """The vocabulary of every need, in the codebook's order; each related word weighs 1 over the number of
+    needs whose vocabulary holds it."""
+    plain = [lexicon(f) for f in cb.needs]
+    holders: dict[tuple, int] = {}
+    for lex in plain:
+        for parts in {t.parts for t in lex.terms}:
+            holders[parts] = holders.get(parts, 0) + 1
+    return tuple(Lexicon(lex.key, lex.label, tuple(
+        t if t.strong else Term(t.text, t.parts, False, 1 / holders[t.parts]) for t in lex.terms)) for lex in plain)
 
 
 # --------------------------------------------------------------------------
@@ -183,16 +209,23 @@ class Evidence:
     need: str
     tag_hits: list[tuple[str, Hit]] = field(default_factory=list)  # (the tag as written, what it holds)
     text_hits: list[Hit] = field(default_factory=list)
+    best: bool = False  # no other need has more evidence in this startup (see :func:`assess`)
 
-    def features(self) -> dict[str, float]:
-        def distinct(hits, strong):
-            return min(CAP, len({h.term.parts for h in hits if h.term.strong == strong}))
+    def strength(self) -> float:
+        f = self._counts()
+        return 2 * f["tag_term"] + 2 * f["text_terms"] + f["text_related"]
 
+    def _counts(self) -> dict[str, float]:
+        strong = {h.term.parts for h in self.text_hits if h.term.strong}
+        related = {h.term.parts: h.term.weight for h in self.text_hits if not h.term.strong}
         tags = [h for _, h in self.tag_hits]
         return {"tag_term": float(any(h.term.strong for h in tags)),
                 "tag_related": float(any(not h.term.strong for h in tags)),
-                "text_terms": float(distinct(self.text_hits, True)),
-                "text_related": float(distinct(self.text_hits, False))}
+                "text_terms": float(min(CAP, len(strong))),
+                "text_related": float(min(CAP, sum(related.values())))}
+
+    def features(self) -> dict[str, float]:
+        return {**self._counts(), "best": float(self.best)}
 
 
 def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
@@ -214,6 +247,16 @@ def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
             ev.text_hits.append(hit)
             taken.append((hit.start, hit.end))
     return ev
+
+
+def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str) -> dict[str, Evidence]:
+    """A startup's evidence for every need; the need(s) with the most evidence are marked ``best`` (a startup
+    that speaks of vibrations and spindles answers maintenance, not the furnace it mentions in passing)."""
+    found = {lex.key: evidence(lex, tags, description) for lex in lexicons_}
+    top = max((ev.strength() for ev in found.values()), default=0.0)
+    for ev in found.values():
+        ev.best = top > 0 and ev.strength() == top
+    return found
 
 
 # --------------------------------------------------------------------------
