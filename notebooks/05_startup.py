@@ -45,17 +45,20 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # ## Il metodo
 #
 # PoliHub segnala startup deep-tech, italiane ed estere, la cui tecnologia risponde alle priorità della filiera.
-# Per ogni startup e ogni bisogno calcoliamo un **punteggio di pertinenza** da 0 a 100 che combina:
+# Per ogni startup e ogni bisogno guardiamo **che cosa dice la startup** di quel bisogno, in italiano o in inglese:
 #
-# - le **tecnologie dichiarate** dalla startup confrontate con i nomi del bisogno (etichette italiane e inglesi e
-#   sinonimi del codebook);
-# - la **somiglianza del testo** (TF-IDF) tra la descrizione della startup e il testo del bisogno: la sua
-#   descrizione, i sinonimi e le sfide tecnologiche scritte dalle imprese che lo giudicano prioritario; la
-#   descrizione più vicina vale 1;
-# - la **maturità tecnologica** (TRL): entrano nelle liste solo le startup con TRL almeno pari alla soglia scelta.
+# - le **tecnologie dichiarate** e la **descrizione** della startup confrontate con il vocabolario del bisogno nel
+#   codebook (i suoi nomi, i termini che da soli lo indicano, come "cobot" o "manutenzione predittiva", e le
+#   parole che lo sostengono senza bastare da sole, come "robot" o "sicurezza"), per radice delle parole e in
+#   qualunque ordine: "celle robotizzate collaborative" e "collaborative robotic cells" dicono la stessa cosa;
+# - la **pertinenza** (0-100) è la probabilità stimata che la startup risponda davvero al bisogno, tarata su un
+#   elenco di prova di startup già classificate: vale lo stesso per ogni bisogno e ogni elenco. Entrano nelle liste
+#   solo le startup con pertinenza almeno pari alla soglia scelta; **un bisogno a cui nessuna startup risponde
+#   resta senza lista**, e lo diciamo;
+# - la **maturità tecnologica** (TRL, da 1 idea a 9 prodotto sul mercato): entrano nelle liste solo le startup con
+#   TRL almeno pari alla soglia scelta; le altre sono elencate a parte.
 #
-# Ogni abbinamento riporta i tag e i termini che lo hanno determinato. Le spiegazioni citano solo etichette dei
-# bisogni e descrizioni delle startup, mai la sfida scritta da un'impresa che non ha dato il consenso a essere citata.
+# Ogni abbinamento è spiegato con le parole della startup. Le risposte delle imprese non entrano nel confronto.
 
 # %%
 has_list = data.has("startup_matches")
@@ -98,14 +101,15 @@ if has_list:
 if has_list:
     top_needs = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(startup_priorita_con_lista, "rank")["need"]
     for rank, need in enumerate(top_needs, start=1):
-        display(table(startups.shortlist_table(matches, need, priorities.ALL_SCOPE, startup_per_lista),
-                      f"Priorità {rank}: {cb.by_key[need].it}"))
+        title = f"Priorità {rank}: {cb.by_key[need].it}"
+        listed = startups.shortlist_table(matches, need, priorities.ALL_SCOPE, startup_per_lista)
+        display(table(listed, title) if len(listed) else Markdown(f"**{title}**: {startups.no_match_sentence(found)}"))
 
 # %% [markdown]
 # ## Startup per segmento
 #
-# Le stesse liste per le prime priorità di ogni segmento: qui il testo del bisogno usa le sfide delle imprese di
-# quel segmento.
+# Le liste delle prime priorità di ogni segmento (una startup risponde a un bisogno allo stesso modo per ogni
+# segmento).
 
 # %%
 if has_list:
@@ -115,8 +119,10 @@ if has_list:
     for scope in [seg_names[k] for k in sorted(seg_names, key=int) if not gate.small(segments.get(seg_names[k], 0))]:
         needs = prio[prio["scope"] == scope].nsmallest(startup_priorita_per_segmento, "rank")["need"]
         for need in needs:
-            display(table(startups.shortlist_table(matches, need, scope, 3),
-                          f"{scope}: {cb.by_key[need].short}"))
+            title = f"{scope}: {cb.by_key[need].short}"
+            listed = startups.shortlist_table(matches, need, scope, 3)
+            display(table(listed, title) if len(listed) else Markdown(f"**{title}**: "
+                                                                      f"{startups.no_match_sentence(found)}"))
 
 # %% [markdown]
 # ## Proposte di sperimentazione con i Champion

@@ -182,9 +182,9 @@ PARAMETERS: tuple[Param, ...] = (
     Param("champion.alternative_per_segmento", 2, "int", "alternative elencate per segmento", 0, 20),
     Param("startup.soglia_trl", 5, "int", "le startup sotto questo livello di maturità tecnologica (TRL) sono "
           "elencate a parte", 1, 9),
-    Param("startup.peso_tag", 0.5, "float", "peso delle tecnologie dichiarate nel punteggio di pertinenza", 0, 100),
-    Param("startup.peso_testo", 0.5, "float", "peso della somiglianza del testo nel punteggio di pertinenza", 0,
-          100),
+    Param("startup.soglia_pertinenza", 40.0, "float", "pertinenza minima (0-100, la probabilità stimata che la "
+          "startup risponda al bisogno) per entrare in una lista; un bisogno che nessuna startup raggiunge non ha "
+          "lista", 0, 100),
     Param("startup.per_lista", 5, "int", "startup per ogni lista di priorità", 1, 50),
     Param("startup.priorita_con_lista", 5, "int", "priorità di tutte le imprese che ricevono una lista di "
           "startup", 1, 30),
@@ -271,8 +271,6 @@ def _check_together(v: dict[str, Any]) -> None:
         weights = [v[n] for n in v if n.startswith(step + ".peso_")]
         if sum(weights) <= 0:
             raise ConfigError(f"parametri {step}.peso_*: almeno un peso deve essere maggiore di 0")
-    if v["startup.peso_tag"] + v["startup.peso_testo"] <= 0:
-        raise ConfigError("parametri startup.peso_tag e startup.peso_testo: almeno uno deve essere maggiore di 0")
 
 
 def _flatten(mapping: Mapping, prefix: str = "") -> dict[str, Any]:

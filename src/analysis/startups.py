@@ -8,23 +8,16 @@ Reading
     (``missing_name``; ``duplicate``: the same startup again, the later row
     holds). It is never read as a survey.
 
-Matching, per startup, need and scope (all companies, or one segment)
-    (a) **tags**: the startup's technology tags against the need's terms (its
-        key, labels, short name and codebook synonyms): 1 for a tag equal to a
-        term, else the best word overlap (Jaccard) of at least 0.5;
-    (b) **text**: TF-IDF cosine similarity between the startup's description
-        (and tags) and the need's text: labels, description, synonyms and the
-        ``sfida_principale`` of the companies in the scope that rate the need
-        4-5. Italian and English stop words ship with the project. The
-        similarity is divided by the best one for that need and scope, so the
-        closest description scores 1;
-    (c) **TRL**: only startups at or above the threshold (default 5) enter the
-        lists; the others are listed apart.
-    ``score = 100 x (w_tag x tags + w_text x text) / (w_tag + w_text)``. Each
-    match lists the tags and the terms that made it; the terms come from the
-    startup's own text and from public text (need labels, descriptions,
-    synonyms, and challenges of companies that consented to be named), never
-    from the challenge of a company without consent.
+Matching (:mod:`analysis.startup_matching`)
+    What a startup says about a need, in Italian or English: its tags and its
+    description against the need's vocabulary in the codebook (labels,
+    ``synonyms``, ``related`` words), by word stems in any order. The score
+    (0-100) is the calibrated probability that the startup answers the need;
+    a need no startup reaches at ``startup.soglia_pertinenza`` gets no list.
+    Only startups at or above the TRL threshold (default 5) enter the lists;
+    the others are listed apart. Explanations quote the startup's own words;
+    the companies' answers are never used, so nothing a company wrote can
+    reach a startup list.
 """
 
 from __future__ import annotations
@@ -37,13 +30,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import scoring
-from analysis.codebook import Codebook, Field
+from analysis.codebook import Codebook
 from analysis.ingest import REJECTED_COLUMNS, original_cells
 from analysis.text import normalise
 
-DEFAULT_WEIGHTS = {"tag": 0.5, "testo": 0.5}
 ALL_SCOPE = "tutte"
+DEFAULT_MIN_SCORE = 40.0  # parameter startup.soglia_pertinenza
 
 
 @dataclass
@@ -133,131 +125,53 @@ def stop_words() -> tuple[str, ...]:
     return tuple(sorted(w for w in words if w))
 
 
-def need_terms(f: Field) -> set[str]:
-    """How a need may be named in tags: key (without ``bisogno_``), labels, short name, synonyms."""
-    names = [f.key.removeprefix("bisogno_").replace("_", " "), f.it, f.en, f.short, *f.synonyms]
-    return {normalise(n) for n in names if normalise(n)}
-
-
-def tag_overlap(tags: list[str], terms: set[str]) -> tuple[float, list[str]]:
-    """(score 0-1, the tags that matched): 1 for a tag equal to a term, else the best word Jaccard >= 0.5."""
-    best, matched = 0.0, []
-    term_words = [set(t.split()) for t in terms]
-    for tag in tags:
-        n = normalise(tag)
-        if not n:
-            continue
-        if n in terms:
-            score = 1.0
-        else:
-            words = set(n.split())
-            score = max((len(words & w) / len(words | w) for w in term_words), default=0.0)
-            score = score if score >= 0.5 else 0.0
-        if score > 0:
-            matched.append(tag)
-            best = max(best, score)
-    return best, matched
-
-
-def _need_text(f: Field) -> str:
-    return " ".join([f.it, f.en, f.description, *f.synonyms])
-
-
 @dataclass
 class Matches:
-    table: pd.DataFrame  # startup, need, scope, score, rank, trl, explanation (+ tag, text components)
+    table: pd.DataFrame  # startup, need, scope, score, rank, trl, explanation (+ evidence columns)
     below_trl: pd.DataFrame  # startups under the TRL threshold (or without a TRL)
     threshold: int
+    min_score: float = 40.0  # the relevance a startup needs to enter a list (startup.soglia_pertinenza)
 
 
-def match(startups: pd.DataFrame, cb: Codebook, responses: pd.DataFrame, segments: pd.Series | None,
-          trl_threshold: int = 5, weights: dict | None = None, per_list: int = 10, high: int = 4,
-          min_score: float = 20.0) -> Matches:
-    """Score every startup against every need, for all companies and for each segment.
+def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_score: float = DEFAULT_MIN_SCORE,
+          per_list: int = 10) -> Matches:
+    """Score every startup against every need on what it says about the need (:mod:`analysis.startup_matching`:
+    its tags and description, Italian or English, against the need's vocabulary in the codebook), and keep,
+    per need, the best ``per_list`` startups at or above the TRL threshold whose relevance is at least
+    ``min_score`` (0-100, the calibrated probability in percent that the startup answers the need), ranked 1
+    (best) down. A need no startup reaches has no list. The lists do not depend on who rated the need (the
+    companies' answers add nothing to a startup's words), so there is one list per need, for every scope.
+    Startups under the TRL threshold are returned apart, each with the need it fits best."""
+    from analysis.startup_matching import assess, explain, lexicons, score
 
-    ``segments`` holds segment names indexed like ``responses`` (None: all companies only). Keeps, per need
-    and scope, the best ``per_list`` startups at or above the TRL threshold that score at least
-    ``min_score`` (weaker matches are noise, not suggestions), ranked 1 (best) down. Startups under the
-    threshold are returned apart, each with the need it fits best.
-    """
-    w = scoring.check_weights({**DEFAULT_WEIGHTS, **(weights or {})}, tuple(DEFAULT_WEIGHTS), "matching")
-    ok = (startups["trl"].astype("Float64") >= trl_threshold).fillna(False).to_numpy()
-    eligible = startups.reset_index(drop=True)  # every startup is scored; only the eligible enter the lists
-    scopes = [(ALL_SCOPE, np.ones(len(responses), bool))]
-    if segments is not None:
-        scopes += [(s, (segments == s).to_numpy()) for s in pd.unique(segments)]
-    consent = responses["consenso_nominativo"].fillna(False).astype(bool).to_numpy()
-    challenge = responses["sfida_principale"].fillna("").astype(str).to_numpy() \
-        if "sfida_principale" in responses else np.full(len(responses), "")
-    docs, public, keys = [], [], []
-    for f in cb.needs:
-        rates = responses[f.key].astype("Float64").fillna(0).to_numpy(float) >= high if f.key in responses \
-            else np.zeros(len(responses), bool)
-        for scope, mask in scopes:
-            who = mask & rates
-            docs.append(" ".join([_need_text(f), *challenge[who]]))
-            public.append(" ".join([_need_text(f), *challenge[who & consent]]))
-            keys.append((f, scope))
-    texts = [f"{d} {' '.join(t)}" for d, t in zip(eligible["descrizione"].fillna(""), eligible["tecnologie"],
-                                                   strict=True)]
-    from sklearn.feature_extraction.text import TfidfVectorizer  # imported here: reports need not load it
-
-    vec = TfidfVectorizer(strip_accents="unicode", lowercase=True, stop_words=list(stop_words()),
-                          ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[^\W\d_][\w]+\b")
-    vec.fit(texts + docs)
-    s_mat = vec.transform(texts)
-    sim = (s_mat @ vec.transform(docs).T).toarray()  # rows: startups, cols: (need, scope); tf-idf rows are unit
-    pub = vec.transform(public)
-    vocab = np.asarray(vec.get_feature_names_out())
-    tags = [(f, need_terms(f)) for f in cb.needs]
-    tag_scores = {(i, f.key): tag_overlap(t, terms) for i, t in enumerate(eligible["tecnologie"]) for f, terms in tags}
-    rows = []
-    for j, (f, scope) in enumerate(keys):
-        col = sim[:, j]
-        top = col.max() if len(col) else 0.0
-        text_norm = col / top if top > 0 else np.zeros_like(col)
-        for i in range(len(eligible)):
-            tag, matched = tag_scores[(i, f.key)]
-            score = 100 * (w["tag"] * tag + w["testo"] * text_norm[i]) / sum(w.values())
-            if score < min_score or score <= 0:
+    lex = {x.key: x for x in lexicons(cb)}
+    eligible = startups.reset_index(drop=True)
+    ok = (eligible["trl"].astype("Float64") >= trl_threshold).fillna(False).to_numpy()
+    rows, best = [], {}
+    for i, (name, tags, text, trl) in enumerate(zip(eligible["nome_startup"], eligible["tecnologie"],
+                                                    eligible["descrizione"].fillna(""), eligible["trl"], strict=True)):
+        for key, ev in assess(tuple(lex.values()), list(tags) if isinstance(tags, (list, tuple)) else [], text).items():
+            s = score(ev)
+            if s <= 0:
                 continue
-            rows.append({"startup": eligible.at[i, "nome_startup"], "need": f.key, "scope": scope,
-                         "score": round(float(score), 6), "trl": eligible.at[i, "trl"],
-                         "tag": round(float(tag), 6), "testo": round(float(text_norm[i]), 6),
-                         "_i": i, "_j": j, "_tags": matched, "_ok": bool(ok[i])})
-    table = pd.DataFrame(rows, columns=["startup", "need", "scope", "score", "trl", "tag", "testo", "_i", "_j",
-                                        "_tags", "_ok"])
-    overall = table[table["scope"] == ALL_SCOPE].sort_values(["score", "need"], ascending=[False, True])
-    best = overall.drop_duplicates("_i").set_index("_i")
-    below = eligible[~ok].assign(best_need=lambda b: b.index.map(best["need"]).astype(object),
-                                 best_score=lambda b: b.index.map(best["score"]).astype(float))
-    below = below.reset_index(drop=True)
-    table = table[table["_ok"]].astype({"trl": "Int64"})
-    table = table.sort_values(["need", "scope", "score", "startup"], ascending=[True, True, False, True],
-                              kind="stable")
-    table = table.groupby(["need", "scope"], sort=False).head(per_list).copy()
-    table["rank"] = table.groupby(["need", "scope"], sort=False).cumcount() + 1
-    table["explanation"] = [_explain(s_mat[i], pub[j], vocab, t) for i, j, t in
-                            zip(table["_i"], table["_j"], table["_tags"], strict=True)]
+            if s > best.get(i, (None, -1.0))[1]:
+                best[i] = (key, s)
+            if ok[i] and s >= min_score:
+                f = ev.features()
+                rows.append({"startup": name, "need": key, "scope": ALL_SCOPE, "score": round(s, 4), "trl": trl,
+                             "explanation": explain(ev, text, lex[key], trl), "tag": int(f["tag_term"]),
+                             "termini": int(f["text_terms"]), "correlate": round(f["text_related"], 4)})
+    cols = ["startup", "need", "scope", "score", "rank", "trl", "explanation", "tag", "termini", "correlate"]
+    table = pd.DataFrame(rows, columns=[c for c in cols if c != "rank"]).astype({"trl": "Int64"})
     order = {k: n for n, k in enumerate(cb.need_keys)}
-    scope_order = {s: n for n, (s, _) in enumerate(scopes)}
-    table = table.sort_values(["scope", "need", "rank"], key=lambda c: c.map(scope_order) if c.name == "scope"
-                              else c.map(order) if c.name == "need" else c, kind="stable")
-    cols = ["startup", "need", "scope", "score", "rank", "trl", "explanation", "tag", "testo"]
-    return Matches(table[cols].reset_index(drop=True), below, trl_threshold)
-
-
-def _explain(startup_vec, public_vec, vocab: np.ndarray, tags: list[str], n_terms: int = 5) -> str:
-    """The matched tags and the terms shared by the startup's text and the public text of the need."""
-    shared = startup_vec.multiply(public_vec).tocoo()
-    order = np.argsort(-shared.data, kind="stable")[:n_terms]
-    terms = [str(vocab[shared.col[k]]) for k in order]
-    parts = []
-    if tags:
-        parts.append("tag: " + ", ".join(tags))
-    if terms:
-        parts.append("termini: " + ", ".join(terms))
-    return "; ".join(parts) if parts else "somiglianza generale del testo"
+    table = table.sort_values(["need", "score", "startup"], ascending=[True, False, True], kind="stable",
+                              key=lambda c: c.map(order) if c.name == "need" else c)
+    table = table.groupby("need", sort=False).head(per_list).copy()
+    table["rank"] = table.groupby("need", sort=False).cumcount() + 1
+    below = eligible[~ok].reset_index(drop=True)
+    below["best_need"] = pd.Series([best.get(i, (None, np.nan))[0] for i in np.flatnonzero(~ok)], dtype=object)
+    below["best_score"] = [best.get(i, (None, np.nan))[1] for i in np.flatnonzero(~ok)]
+    return Matches(table[cols].reset_index(drop=True), below, trl_threshold, min_score)
 
 
 # --------------------------------------------------------------------------
@@ -265,7 +179,7 @@ def _explain(startup_vec, public_vec, vocab: np.ndarray, tags: list[str], n_term
 
 def shortlist(matches: Matches, need: str, scope: str = ALL_SCOPE, top: int = 5) -> pd.DataFrame:
     t = matches.table
-    return t[(t["need"] == need) & (t["scope"] == scope)].head(top)
+    return t[(t["need"] == need) & (t["scope"].isin([scope, ALL_SCOPE]))].drop_duplicates("startup").head(top)
 
 
 def pilot_proposals(champions: pd.DataFrame, responses: pd.DataFrame, matches: Matches, priorities: pd.DataFrame,
@@ -309,6 +223,14 @@ def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
     r = rejected
     return pd.DataFrame({"File": r["source_file"], "Foglio": r["source_sheet"], "Riga": r["source_row"],
                          "Motivo": r["message"]})
+
+
+def no_match_sentence(summary: dict) -> str:
+    """What the report says of a need no startup on the list answers."""
+    from analysis.reporting import fmt_num
+
+    return (f"nessuna startup dell'elenco risponde a questo bisogno (pertinenza almeno "
+            f"{fmt_num(summary.get('min_score', DEFAULT_MIN_SCORE), 0)} su 100): qui lo scouting deve ancora cercare.")
 
 
 def shortlist_table(matches: Matches, need: str, scope: str = ALL_SCOPE, top: int = 5) -> pd.DataFrame:

@@ -336,12 +336,11 @@ def startups_step(slist: startups.StartupList, responses: pd.DataFrame, cb: Code
                   seg: segmentation.Segmentation, prio: pd.DataFrame, champs: pd.DataFrame,
                   cfg: Config) -> StartupResult:
     p = cfg.step("startup")
-    matches = startups.match(slist.startups, cb, responses, seg.named(), p["soglia_trl"],
-                             {"tag": p["peso_tag"], "testo": p["peso_testo"]})
+    matches = startups.match(slist.startups, cb, p["soglia_trl"], p["soglia_pertinenza"])
     pilots = startups.pilot_proposals(champs, responses, matches, prio, p["proposte_per_champion"])
     below = matches.below_trl
     below = below[[c for c in ("nome_startup", "paese", "trl", "best_need", "best_score") if c in below]]
-    summary = {**slist.summary(), "trl_threshold": p["soglia_trl"],
+    summary = {**slist.summary(), "trl_threshold": p["soglia_trl"], "min_score": p["soglia_pertinenza"],
                "eligible": int(slist.startups["trl"].ge(p["soglia_trl"]).fillna(False).sum()),
                "rejected": slist.rejected.to_dict("records"), "cell_issues": slist.cell_issues.to_dict("records")}
     return StartupResult(matches.table, below.reset_index(drop=True), pilots, summary)
