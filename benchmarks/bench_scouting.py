@@ -19,7 +19,8 @@ import argparse
 import time
 
 from analysis.codebook import load_codebook
-from analysis.startup_eval import CAL, TEST, build, evaluate
+from analysis.config import BY_NAME
+from analysis.startup_eval import CAL, TEST, build, evaluate, suggested_threshold
 from analysis.startup_matching import calibration
 
 
@@ -35,6 +36,8 @@ def main() -> None:
               f"{sum(e.kind == 'near_miss' for e in chosen)} near-misses, {sum(e.kind == 'unrelated' for e in chosen)} "
               "unrelated)")
     print(f"model: {calibration().fitted_on}")
+    print(f"threshold suggested by the calibration part (pairs right 98% of the time): {suggested_threshold(cb):.0f}; "
+          f"default of startup.soglia_pertinenza: {BY_NAME['startup.soglia_pertinenza'].default:.0f}")
     for part in (CAL, TEST):
         for threshold in args.thresholds:
             t = time.perf_counter()

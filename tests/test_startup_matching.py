@@ -48,3 +48,10 @@ def test_the_evaluation_set_has_its_parts_and_the_test_avoids_the_codebook_phras
     assert check_test_phrases(cb) == []
     names = [e.name for e in examples]
     assert len(set(names)) == len(names)
+
+
+def test_the_default_threshold_is_the_one_the_calibration_part_suggests(cb):
+    from analysis.config import BY_NAME
+    from analysis.startup_eval import suggested_threshold
+
+    assert BY_NAME["startup.soglia_pertinenza"].default == suggested_threshold(cb)

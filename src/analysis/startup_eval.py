@@ -406,3 +406,21 @@ def evaluate(cb: Codebook, part: str = TEST, threshold: float = 50.0, top: int =
         recall_by_group=groups,
         empty_when_unanswered=len(empty) / len(unanswered) if unanswered else 1.0,
         shortlisted=len(listed), detail=listed)
+
+
+def suggested_threshold(cb: Codebook, target: float = 0.98, seed: int = 16) -> float:
+    """The lowest round relevance (10, 20, ... 90) at which the calibration part's startup-need pairs are right
+    at least ``target`` of the time: the default of ``startup.soglia_pertinenza`` (a scout who finds one wrong
+    match stops reading)."""
+    from analysis.startup_matching import FEATURES, calibration
+
+    data = pairs([e for e in build(cb, seed) if e.part == CAL], cb)
+    model = calibration()
+    score = [100 * model.probability(dict(zip(FEATURES, row, strict=True))) if has else 0.0
+             for has, row in zip(data["any"], data[list(FEATURES)].to_numpy(float), strict=True)]
+    data["score"] = score
+    for t in range(10, 100, 10):
+        chosen = data[data["score"] >= t]
+        if len(chosen) and chosen["answers"].mean() >= target:
+            return float(t)
+    return 90.0
