@@ -137,6 +137,26 @@ if has_list:
     shown = gate.names(responses, data.key(), mark=True)
     display(table(startups.pilots_table(pilots, shown, cb), "Proposte di sperimentazione"))
 
+# %% [markdown]
+# ## Verdetti degli scout
+#
+# Gli scout di PoliHub verificano a mano ogni startup proposta. Il loro verdetto su una coppia startup-bisogno
+# (file `data/verdetti_startup.csv` o `--verdicts`) vale per questa e per le prossime rilevazioni: una coppia
+# rifiutata non torna nelle liste, una accettata è segnata come verificata.
+
+# %%
+if has_list:
+    verdicts = found.get("verdicts", [])
+    vfile = found.get("verdicts_file") or {}
+    if vfile.get("error"):
+        display(Markdown(f"Il file dei verdetti non si legge: {vfile['error']}. Le liste sono senza verdetti."))
+    elif not verdicts:
+        display(Markdown("Nessun verdetto degli scout per questa rilevazione."))
+    else:
+        shown_verdicts = pd.DataFrame(verdicts)
+        cols = ["startup", "bisogno", "verdetto", "esito"] + (["nota"] if gate.analyst else [])
+        display(table(shown_verdicts[cols].rename(columns=str.capitalize), "Verdetti degli scout e che cosa è successo"))
+
 # %%
 if has_list and len(matches.below_trl):
     display(table(startups.below_trl_table(matches, cb), f"Startup sotto la soglia di TRL {found['trl_threshold']} "

@@ -98,3 +98,26 @@ def test_generator_is_deterministic(tmp_path):
     write_startups(tmp_path / "a.xlsx", seed=3)
     write_startups(tmp_path / "b.xlsx", seed=3)
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_scout_verdicts_remove_mark_and_report_every_row(cb, bundled, tmp_path):
+    m = startups.match(bundled.startups, cb)
+    first = m.table.iloc[0]
+    ready = bundled.startups[bundled.startups["trl"].ge(5).fillna(False)]
+    other = ready[~ready["nome_startup"].isin(startups.shortlist(m, "bisogno_cybersecurity")["startup"])].iloc[0]
+    pd.DataFrame({"Startup": [first["startup"], other["nome_startup"], "Nessuna", first["startup"], first["startup"]],
+                  "Bisogno": [cb.by_key[first["need"]].it, "Cybersecurity", "cybersecurity", "boh", "robotica"],
+                  "Verdetto": ["Rifiutata", "accettata", "accettata", "accettata", "forse"],
+                  "Nota": ["non fa questo", "", "", "", ""]}).to_csv(tmp_path / "v.csv", index=False)
+    verdicts = startups.read_verdicts(tmp_path / "v.csv", cb)
+    after, report = startups.apply_verdicts(m, verdicts, bundled.startups, cb)
+    assert first["startup"] not in set(startups.shortlist(after, first["need"], top=50)["startup"])
+    cyber = startups.shortlist(after, "bisogno_cybersecurity", top=50)
+    assert cyber.iloc[0]["startup"] == other["nome_startup"] and cyber.iloc[0]["verdetto"] == startups.ACCEPTED
+    assert list(cyber["rank"]) == list(range(1, len(cyber) + 1))
+    outcomes = [r["esito"] for r in report]
+    assert len(report) == 5 and outcomes[0] == "applicato: tolta dalla lista"
+    assert outcomes[2].startswith("non applicato: startup non presente")
+    assert outcomes[3].startswith("non applicato: bisogno sconosciuto") and outcomes[4].startswith(
+        "non applicato: verdetto non riconosciuto")
+    assert "verificata dallo scout" in set(startups.shortlist_table(after, "bisogno_cybersecurity")["Verifica"])

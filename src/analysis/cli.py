@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--members", type=Path, help="member register (for response rates and weights)")
     run.add_argument("--startups", type=Path, help="startup spreadsheet or folder (default data/startups/)")
     run.add_argument("--compare-to", type=Path, help="a previous run's output folder, for the wave comparison")
+    run.add_argument("--verdicts", type=Path, help="the scouts' verdicts on startup-need pairs (startup, bisogno, "
+                                                   "verdetto, nota; default data/verdetti_startup.csv or .xlsx)")
 
     ing = sub.add_parser("ingest", help="read and check the surveys only (docs/contratto-dati.md, section 4)",
                          description="Read every survey file under --raw and write the outputs of reading "
@@ -181,7 +183,7 @@ def _cmd_run(args) -> int:
 
     return run_pipeline(RunOptions(raw=args.raw, out=args.out, wave=args.wave, codebook=args.codebook,
                                    corrections=args.corrections, members=args.members, startups=args.startups,
-                                   compare_to=args.compare_to, config=config))
+                                   compare_to=args.compare_to, verdicts=args.verdicts, config=config))
 
 
 COMMANDS = {"run": _cmd_run, "ingest": _cmd_ingest, "sample": _cmd_sample, "template": _cmd_template,

@@ -36,7 +36,7 @@ FIELD_TYPES = {
     "maturity", "importance", "size_class",
 }
 # The tables read besides the survey, each with its fields (spec sections 5 and 7, member register, weights).
-TABLE_KINDS = ("startup", "register", "weights", "corrections")
+TABLE_KINDS = ("startup", "register", "weights", "corrections", "verdicts")
 _KEYED_SECTIONS = {"fields": "key", "maturity": "key", "needs": "key", "sectors": "label",
                    **{f"{kind}_fields": "key" for kind in TABLE_KINDS}}
 

@@ -56,6 +56,7 @@ class RunOptions:
     wave: str | None = None
     codebook: Path | None = None
     corrections: Path | None = None
+    verdicts: Path | None = None  # the scouts' verdicts on startups (default data/verdetti_startup.csv/.xlsx)
     members: Path | None = None
     startups: Path | None = None
     compare_to: Path | None = None
@@ -87,7 +88,7 @@ def plan_run(opts: RunOptions) -> RunPlan:
     check_wave(wave)
     reports = (Path(opts.out) / "reports" if opts.out else paths.REPORTS) / wave
     check_name_fits(reports.parent, wave, "--wave")
-    for what, p in (("--codebook", opts.codebook), ("--corrections", opts.corrections),
+    for what, p in (("--codebook", opts.codebook), ("--corrections", opts.corrections), ("--verdicts", opts.verdicts),
                     ("--members", opts.members), ("--startups", opts.startups),
                     ("parametro pesi.file_pesi", opts.config["pesi.file_pesi"] or None)):
         if p is not None and not Path(p).exists():
@@ -337,6 +338,22 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     return timings
 
 
+def _read_verdicts(slist, given: Path | None, cb) -> None:
+    """The scouts' verdicts (``--verdicts`` or ``data/verdetti_startup.csv``/``.xlsx``), onto the startup list; a
+    file that cannot be read is reported with the startups, never a failed run."""
+    from analysis.startups import read_verdicts
+    from analysis.workbooks import FileProblem
+
+    path = Path(given) if given else next((p for p in paths.DEFAULT_VERDICTS if p.is_file()), None)
+    if path is None:
+        return
+    slist.verdicts_file = {"file": path.name}
+    try:
+        slist.verdicts = read_verdicts(path, cb)
+    except (FileProblem, OSError) as exc:
+        slist.verdicts_file["error"] = one_line(exc)
+
+
 def read_other_tables(plan: RunPlan, cb):
     """The startup list, the member register and the weights table a run uses (None when not given)."""
     from analysis import weights
@@ -345,6 +362,8 @@ def read_other_tables(plan: RunPlan, cb):
 
     opts, cfg = plan.options, plan.options.config
     slist = read_startups(plan.startups, cb) if plan.startups is not None else None
+    if slist is not None:
+        _read_verdicts(slist, opts.verdicts, cb)
     register = table = None
     try:
         if opts.members:

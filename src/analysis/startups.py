@@ -47,6 +47,8 @@ class StartupList:
     cell_issues: pd.DataFrame  # source_file, source_sheet, source_row, column, field, value, reason, action
     balance: list[dict] = field(default_factory=list)  # per file and sheet: read, accepted, rejected, empty
     left_out: list[dict] = field(default_factory=list)  # files not read, with the reason
+    verdicts: list[Verdict] = field(default_factory=list)  # the scouts' verdicts (see read_verdicts)
+    verdicts_file: dict = field(default_factory=dict)  # {"file": ..., "error": ...} when a verdicts file is used
 
     def summary(self) -> dict:
         return {"balance": self.balance, "left_out": self.left_out,
@@ -175,6 +177,127 @@ def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_scor
 
 
 # --------------------------------------------------------------------------
+# Scouts' verdicts
+
+ACCEPTED, REJECTED = "accettata", "rifiutata"
+_VERDICT_WORDS = {ACCEPTED: {"accettata", "accettato", "accettare", "accepted", "accept", "si", "yes", "ok", "confermata",
+                             "confermato", "valida", "pertinente"},
+                  REJECTED: {"rifiutata", "rifiutato", "rifiutare", "rejected", "reject", "no", "scartata", "scartato",
+                             "non pertinente", "errata", "sbagliata"}}
+
+
+@dataclass
+class Verdict:
+    """One row of the verdicts file: a scout's decision on a startup for a need."""
+
+    line: int  # the row in the file
+    startup: str  # as written
+    need_text: str  # as written
+    verdict_text: str
+    note: str
+    need: str | None = None  # the need key it names
+    verdict: str | None = None  # ACCEPTED or REJECTED
+    problem: str | None = None  # why it cannot be applied
+
+
+def _need_named(text: str, cb: Codebook) -> str | None:
+    n = normalise(text)
+    for f in cb.needs:
+        if n in {normalise(f.key), normalise(f.key.removeprefix("bisogno_")), normalise(f.it), normalise(f.en),
+                 normalise(f.short)}:
+            return f.key
+    return None
+
+
+def read_verdicts(path: str | Path, cb: Codebook) -> list[Verdict]:
+    """The verdicts file (startup, need, verdict, note), read with the one table reader; a file that cannot be
+    read raises :class:`analysis.workbooks.FileProblem`."""
+    from analysis.tables import read_table
+    from analysis.values import cell_text
+    from analysis.workbooks import FileProblem
+
+    table = read_table(path, cb, "verdicts")
+    problem = table.only_file_problem()
+    if problem:
+        raise FileProblem(f"{problem} (servono le colonne 'startup', 'bisogno' e 'verdetto')")
+    out = []
+    for block, i in table.rows():
+        if block.empty[i]:
+            continue
+        v = Verdict(block.source_rows[i], cell_text(block.get("startup")[i]), cell_text(block.get("bisogno")[i]),
+                    cell_text(block.get("verdetto")[i]), cell_text(block.get("nota")[i]))
+        v.need = _need_named(v.need_text, cb)
+        word = normalise(v.verdict_text)
+        v.verdict = next((k for k, words in _VERDICT_WORDS.items() if word in words), None)
+        if not v.startup:
+            v.problem = "startup mancante"
+        elif v.need is None:
+            v.problem = f"bisogno sconosciuto: {v.need_text!r}"
+        elif v.verdict is None:
+            v.problem = f"verdetto non riconosciuto: {v.verdict_text!r} (accettata o rifiutata)"
+        out.append(v)
+    return out
+
+
+def apply_verdicts(matches: Matches, verdicts: list[Verdict], startups: pd.DataFrame, cb: Codebook,
+                   per_list: int = 10) -> tuple[Matches, list[dict]]:
+    """The lists with the scouts' verdicts applied, and what happened to every verdict. A rejected pair leaves
+    the lists (it does not come back in a later wave while the file holds it); an accepted pair is marked, and
+    enters the list even below the relevance threshold when the startup meets the TRL threshold."""
+    from analysis.startup_matching import assess, explain, lexicons, score
+
+    table = matches.table.copy()
+    table["verdetto"] = ""
+    by_name = {normalise(n): n for n in startups["nome_startup"]}
+    rows = startups.set_index("nome_startup")
+    report = []
+    lex = {x.key: x for x in lexicons(cb)}
+    for v in verdicts:
+        entry = {"riga": v.line, "startup": v.startup, "bisogno": cb.by_key[v.need].short if v.need else v.need_text,
+                 "verdetto": v.verdict or v.verdict_text, "nota": v.note}
+        name = by_name.get(normalise(v.startup))
+        if v.problem:
+            report.append({**entry, "esito": f"non applicato: {v.problem}"})
+            continue
+        if name is None:
+            report.append({**entry, "esito": "non applicato: startup non presente nell'elenco"})
+            continue
+        here = (table["startup"] == name) & (table["need"] == v.need)
+        if v.verdict == REJECTED:
+            table = table[~here]
+            report.append({**entry, "esito": "applicato: tolta dalla lista" if here.any()
+                           else "applicato: non era in lista e non vi entrerà"})
+            continue
+        if here.any():
+            table.loc[here, "verdetto"] = ACCEPTED
+            report.append({**entry, "esito": "applicato: segnata come verificata"})
+            continue
+        r = rows.loc[name]
+        trl = r["trl"]
+        if pd.isna(trl) or trl < matches.threshold:
+            report.append({**entry, "esito": f"non applicato: TRL sotto la soglia di {matches.threshold}"})
+            continue
+        tags = list(r["tecnologie"]) if isinstance(r["tecnologie"], (list, tuple)) else []
+        ev = assess(tuple(lex.values()), tags, r["descrizione"] or "")[v.need]
+        table = pd.concat([table, pd.DataFrame([{
+            "startup": name, "need": v.need, "scope": ALL_SCOPE, "score": round(score(ev), 4), "trl": trl,
+            "explanation": (explain(ev, r["descrizione"] or "", lex[v.need], trl) if ev.tag_hits or ev.text_hits
+                            else f"Indicata dallo scout per {lex[v.need].label}"),
+            "tag": int(ev.features()["tag_term"]), "termini": int(ev.features()["text_terms"]),
+            "correlate": round(ev.features()["text_related"], 4), "verdetto": ACCEPTED}])], ignore_index=True)
+        report.append({**entry, "esito": "applicato: aggiunta alla lista (sotto la soglia di pertinenza)"})
+    # Accepted pairs first, then by relevance; ranks recomputed.
+    order = {k: n for n, k in enumerate(cb.need_keys)}
+    table = table.assign(_acc=(table["verdetto"] != ACCEPTED).astype(int)).sort_values(
+        ["need", "_acc", "score", "startup"], ascending=[True, True, False, True], kind="stable",
+        key=lambda c: c.map(order) if c.name == "need" else c).drop(columns="_acc")
+    table = table.groupby("need", sort=False).head(per_list).copy()
+    table["rank"] = table.groupby("need", sort=False).cumcount() + 1
+    table = table.astype({"trl": "Int64"}).reset_index(drop=True)
+    return Matches(table, matches.below_trl, matches.threshold, matches.min_score), report
+
+
+# --------------------------------------------------------------------------
 # Shortlists and pilots
 
 def shortlist(matches: Matches, need: str, scope: str = ALL_SCOPE, top: int = 5) -> pd.DataFrame:
@@ -238,9 +361,12 @@ def shortlist_table(matches: Matches, need: str, scope: str = ALL_SCOPE, top: in
     from analysis.reporting import fmt_num
 
     t = shortlist(matches, need, scope, top)
-    return pd.DataFrame({"Posizione": t["rank"].to_numpy(), "Startup": t["startup"].to_numpy(),
-                         "TRL": t["trl"].to_numpy(), "Pertinenza": [fmt_num(v, 0) for v in t["score"]],
-                         "Perché": t["explanation"].to_numpy()})
+    out = pd.DataFrame({"Posizione": t["rank"].to_numpy(), "Startup": t["startup"].to_numpy(),
+                        "TRL": t["trl"].to_numpy(), "Pertinenza": [fmt_num(v, 0) for v in t["score"]],
+                        "Perché": t["explanation"].to_numpy()})
+    if "verdetto" in t and (t["verdetto"].fillna("") == ACCEPTED).any():
+        out["Verifica"] = ["verificata dallo scout" if v == ACCEPTED else "" for v in t["verdetto"].fillna("")]
+    return out
 
 
 def pilots_table(pilots: pd.DataFrame, names: pd.Series, cb: Codebook) -> pd.DataFrame:

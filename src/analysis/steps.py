@@ -337,12 +337,14 @@ def startups_step(slist: startups.StartupList, responses: pd.DataFrame, cb: Code
                   cfg: Config) -> StartupResult:
     p = cfg.step("startup")
     matches = startups.match(slist.startups, cb, p["soglia_trl"], p["soglia_pertinenza"])
+    matches, verdicts = startups.apply_verdicts(matches, slist.verdicts, slist.startups, cb)
     pilots = startups.pilot_proposals(champs, responses, matches, prio, p["proposte_per_champion"])
     below = matches.below_trl
     below = below[[c for c in ("nome_startup", "paese", "trl", "best_need", "best_score") if c in below]]
     summary = {**slist.summary(), "trl_threshold": p["soglia_trl"], "min_score": p["soglia_pertinenza"],
                "eligible": int(slist.startups["trl"].ge(p["soglia_trl"]).fillna(False).sum()),
-               "rejected": slist.rejected.to_dict("records"), "cell_issues": slist.cell_issues.to_dict("records")}
+               "rejected": slist.rejected.to_dict("records"), "cell_issues": slist.cell_issues.to_dict("records"),
+               "verdicts": verdicts, "verdicts_file": slist.verdicts_file}
     return StartupResult(matches.table, below.reset_index(drop=True), pilots, summary)
 
 
