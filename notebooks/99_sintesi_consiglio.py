@@ -94,7 +94,8 @@ if data.has("startup_matches"):
         best = matches[(matches["need"] == need) & (matches["scope"] == priorities.ALL_SCOPE)].nsmallest(2, "rank")
         lines.append(f"- {cb.by_key[need].short}: " + (", ".join(f"{markdown_text(s)} (TRL {t})" for s, t in
                                                                  zip(best["startup"], best["trl"], strict=True))
-                                                       or "nessuna startup pertinente sopra la soglia di TRL"))
+                                                       or "nessuna startup dell'elenco risponde a questo bisogno: qui lo "
+                                                          "scouting deve ancora cercare"))
     proposals = data.read("startup_pilots")
     pilots = int(proposals["startup"].notna().sum())
     display(Markdown("### Startup per le prime priorità\n\n" + "\n".join(lines)))
