@@ -130,3 +130,31 @@ def test_a_real_parser_abort_leaves_the_command_standing(tmp_path):
     entry = {f["file"]: f for f in summary["files"]}["lontana.xlsx"]
     assert entry["status"] == "left_out" and "\n" not in entry["reason"]
     assert summary["totals"]["accepted"] == 300
+
+
+def test_a_worker_dies_with_the_process_that_started_it(tmp_path):
+    """A command killed while a worker parses leaves no worker parsing on alone (Linux: parent-death signal)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, time\nsys.path.insert(0, 'tests')\nfrom analysis.isolation import pool\n"
+            "from hostile_readers import task\np = pool()\np.submit(task, None, [('stall',)])\n"
+            "print(p._workers[0].process.pid, flush=True)\ntime.sleep(60)\n")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=root)
+    worker = int(proc.stdout.readline())
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    state = ""
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{worker}/status").read_text().split("State:")[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            state = "gone"
+        if state in ("gone", "Z"):
+            break
+        time.sleep(0.1)
+    assert state in ("gone", "Z"), state

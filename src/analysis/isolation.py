@@ -71,11 +71,27 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {text[:160]}" if text else name
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the process that started it dies (a killed command leaves no
+    worker parsing on alone, which its closed connection would only stop once the parse ended)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() == 1:  # the parent died before the request took effect
+            os._exit(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _serve(conn: Connection, memory_mb: int) -> None:
     """A worker: takes ``(func, args, shared)`` tasks and sends back ``("ok", result)`` or ``("error", why)``; a
     task that is a generator sends each value it yields as ``("part", value)`` first, its return value last
     (so the caller can work on a first result while the worker goes on)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
     sys.path[:] = conn.recv()  # the parent's import path: a task's function is found where the parent found it
