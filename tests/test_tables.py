@@ -12,7 +12,7 @@ from conftest import VATS, write_csv_file, write_xlsx
 
 
 def test_every_kind_is_defined_in_the_codebook_with_its_header_rule(cb):
-    assert set(cb.tables) == {"startup", "register", "weights", "corrections"}
+    assert set(cb.tables) == {"startup", "register", "weights", "corrections", "verdicts"}
     register = cb.table("register")
     assert register.header_ok({"gruppo_merceologico", "dipendenti"})
     assert not register.header_ok({"partita_iva", "ragione_sociale"})  # no sector, no size: not a register

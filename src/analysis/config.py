@@ -127,8 +127,8 @@ PARAMETERS: tuple[Param, ...] = (
           "escluso con il motivo", 1, 86_400),
     Param("lettura.foglio_mb_massimo", 500, "int", "dimensione massima (MB) di un foglio una volta decompresso "
           "(xlsx, xlsm, ods), controllata prima di leggerlo", 1, 1_000_000),
-    Param("lettura.celle_massime", 20_000_000, "int", "area usata massima di un foglio (righe per colonne), "
-          "controllata prima di leggerlo", 1000, 10**12),
+    Param("lettura.celle_massime", 3_000_000, "int", "celle massime di un foglio (righe per colonne, circa 50.000 "
+          "risposte di 60 colonne), controllate prima di leggerlo e prima di convertirne le celle", 1000, 10**12),
     Param("bisogni.alfa", 0.05, "float", "tasso di falsa scoperta per le differenze tra i gruppi merceologici",
           0.001, 0.5),
     Param("bisogni.test_settori", "mannwhitney", "choice", "test del confronto tra gruppi merceologici: "

@@ -430,7 +430,7 @@ def _summary(found, reports, blocks, accepted, rejected, cell_issues, correction
         per_sheet[(b.file, b.sheet)] = {
             "sheet": b.sheet, "header_row": b.header_row, "rows_read": len(b.rows), "accepted": 0,
             "rejected": dict.fromkeys(REJECTION_REASONS, 0), "empty": sum(b.empty), "flagged_cells": 0,
-            "unmatched_columns": b.unmatched, "date_readings": b.date_readings,
+            "unmatched_columns": b.unmatched, "date_readings": b.date_readings, "notes": b.notes,
             "matched_fields": sorted(b.field_headers, key=list(cb.by_key).index),
         }
     for r in accepted:

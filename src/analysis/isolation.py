@@ -46,7 +46,7 @@ class Limits:
     memory_mb: int = 2048  # memory of the worker reading it
     seconds: float = 60.0  # time to read it
     sheet_mb: int = 500  # uncompressed size of one sheet (xlsx, xlsm, ods), checked before parsing
-    cells: int = 20_000_000  # used range of one sheet (rows x columns), checked before parsing
+    cells: int = 3_000_000  # cells of one sheet (rows x columns), checked before and after parsing
 
     @classmethod
     def from_params(cls, params) -> Limits:
@@ -302,7 +302,13 @@ class ReaderPool:
                     if w.conn in ready:
                         status, value = self._collect(w, batch.limits)
                         if status == "part":
+                            started = time.monotonic()
                             batch.parts[index].append(on_part(index, value) if on_part else value)
+                            # While this process worked on one file's cells, the other workers may have waited to
+                            # send theirs: that wait is not their parser's time.
+                            for other in active:
+                                if other is not w and other.task is not None:
+                                    other.deadline += time.monotonic() - started
                             continue
                         batch.done(index, value)
                     elif time.monotonic() >= w.deadline:

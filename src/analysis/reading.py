@@ -9,8 +9,10 @@ no pandas, nothing that starts threads at import.
 from __future__ import annotations
 
 import itertools
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 from analysis.codebook import Codebook, Field
 from analysis.headers import (
@@ -31,7 +33,14 @@ from analysis.values import (
     parse_column_values,
     yes_no_answer,
 )
-from analysis.workbooks import FileProblem, Sheet, SkippedSheet, csv_candidates, workbook_sheets
+from analysis.workbooks import (
+    FileProblem,
+    Sheet,
+    SkippedSheet,
+    csv_candidates,
+    parser_message,
+    workbook_sheets,
+)
 
 # --------------------------------------------------------------------------
 # One sheet
@@ -56,6 +65,7 @@ class Block:
     unmatched: list[str] = field(default_factory=list)
     date_readings: dict[str, str] = field(default_factory=dict)  # date column header -> how its dates were read
     name_keys: list[str] | None = None  # company_name_key of each row, when the reading worker computed them
+    notes: list[str] = field(default_factory=list)  # what the analyst should know about the sheet (summary)
 
     def get(self, key: str) -> list:
         """Parsed values of a field, all None when the sheet does not ask it."""
@@ -160,6 +170,7 @@ def _flag_formulas(sheet: Sheet, header: HeaderRow, start: int, rows: list[list]
 # The field types a reading worker parses after it has sent a sheet's cells (see :func:`read_in_worker`), while
 # the calling process parses the others (importance, maturity, percentages, options): the two halves cost about
 # the same, so the cells are interpreted on two cores.
+FORMULA_GAP = 1000  # formulas without a value this many rows past the sheet's cells still count as rows
 WORKER_TYPES = frozenset({"vat", "text", "email", "date", "ateco", "sector", "choice", "number", "integer",
                           "yes_no", "yes_no_maybe", "consent", "size_class"})
 
@@ -176,21 +187,42 @@ class ParsedFields:
     name_keys: list[str] | None = None  # the company name of each row as identities compare it
 
 
+def _cell_ref(row: int, col: int) -> str:
+    letters, col = "", col + 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def _formula_rows(sheet: Sheet, header: HeaderRow) -> tuple[list[int], list[tuple[int, int]]]:
+    """Rows (relative to the sheet) holding a formula without a value in a matched column, within
+    :data:`FORMULA_GAP` rows of the sheet's cells; and the cells beyond (one stray formula at row 1,048,576 must
+    not make a million rows)."""
+    reach = len(sheet.rows) + FORMULA_GAP
+    near, far = [], []
+    for r, c in sorted(sheet.formulas):
+        if c - sheet.col0 in header.matches and r - sheet.row0 > header.row:
+            (near if r - sheet.row0 < reach else far).append((r, c))
+    return sorted({r - sheet.row0 for r, _ in near}), far
+
+
 def _data_rows(sheet: Sheet, header: HeaderRow) -> tuple[int, list[list]]:
     """Where the data rows start, and the rows from there to the last row with a matched cell (or a formula
-    without a value in a matched column), all of one width."""
+    without a value in a matched column), cut or padded to the header's width (cells beyond the last header
+    belong to no column: a CSV row of four million empty fields must not widen every row)."""
     matched_cols = sorted(header.matches)
     start = header.row + 1
     last = _last_data_row(sheet.rows, matched_cols)
-    formula_rows = [r - sheet.row0 for r, c in sheet.formulas if c - sheet.col0 in header.matches]
+    formula_rows, _ = _formula_rows(sheet, header)
     if formula_rows:  # a row whose only answers are formulas without a value is still a row read
         width = max((len(r) for r in sheet.rows), default=0)
         sheet.rows += [[None] * width for _ in range(len(sheet.rows), max(formula_rows) + 1)]
         last = max(last, *formula_rows)
     rows = sheet.rows[start:last + 1] if last >= start else []
-    width = max((len(r) for r in rows), default=0)
-    if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's never are
-        rows = [r + [None] * (width - len(r)) for r in rows]
+    width = max(header.headers) + 1 if header.headers else max((len(r) for r in rows), default=0)
+    if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's are as wide as the sheet
+        rows = [r[:width] + [None] * (width - len(r)) for r in rows]
     return start, rows
 
 
@@ -263,6 +295,14 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     for key, cols in options.items():
         block.values[key] = _fold_options(cb.by_key[key], cols, cb, block.issues, header.headers)
     _flag_formulas(sheet, header, start, rows, block, filled)
+    if sheet.scan_problem:
+        block.notes.append("formati percentuali e formule senza valore non verificati: una parte del file non si legge "
+                           f"({sheet.scan_problem}); i numeri sono presi come scritti")
+    _, far = _formula_rows(sheet, header)
+    if far:
+        r, c = far[0]
+        block.notes.append(f"{len(far)} formule senza valore salvato lontane dai dati, non lette come righe (la "
+                           f"prima nella cella {_cell_ref(r, c)})")
     block.empty = [not f for f in filled]
     return block
 
@@ -317,6 +357,13 @@ def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCH
     try:
         if path.suffix.lower() == ".csv":
             sheet, header = _best_csv(path, cb, min_fields, accept, not_counted, near)
+            if header is not None:  # cells beyond the last header belong to no column (a row of a million commas)
+                width = max(header.headers) + 1
+                sheet.rows = [r[:width] if len(r) > width else r for r in sheet.rows]
+                if limits is not None and len(sheet.rows) * width > limits.cells:
+                    raise FileProblem(f"il file ha {len(sheet.rows):,} righe per {width} colonne (limite "
+                                      f"{limits.cells:,} celle, parametro lettura.celle_massime): dividetelo o alzate "
+                                      "il limite".replace(",", "."))
             tables = [("", lambda sheet=sheet: sheet, header)]
             skipped: list[SkippedSheet] = []
         else:
@@ -360,8 +407,11 @@ def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCH
     except MemoryError:
         report.status, report.reason = "left_out", ("memoria insufficiente per leggerlo (parametro lettura.memoria_mb):"
                                                     " file troppo grande; dividetelo o alzate il limite")
-    except (OSError, RecursionError) as exc:
-        report.status, report.reason = "left_out", f"non leggibile ({type(exc).__name__}: {exc})"
+    except (OSError, RecursionError, ValueError, ET.ParseError, zipfile.BadZipFile, KeyError) as exc:
+        # A side part of the file (styles, relationships) that the parser read but Python's readers refuse.
+        report.status, report.reason = "left_out", f"non leggibile ({type(exc).__name__}: {parser_message(exc)})"
+    if report.reason:  # one line, whatever a header or a sheet name held
+        report.reason = " ".join(report.reason.split())
     return found, report
 
 

@@ -107,6 +107,7 @@ class Sheet:
     _percent: object = field(default=None, repr=False)  # callable(cols) -> set[(abs_row, abs_col)]
     _percent_found: frozenset | None = field(default=None, repr=False)  # resolved (see resolve)
     formulas: dict = field(default_factory=dict, repr=False)  # (abs row, abs col) -> formula with no saved value
+    scan_problem: str | None = None  # why percent formats and formulas could not be checked (see resolve)
 
     def percent_cells(self, columns: set[int]) -> set[tuple[int, int]]:
         """Absolute (row, column) of the cells in ``columns`` (absolute) with a percent format."""
@@ -119,9 +120,13 @@ class Sheet:
     def resolve(self, percent_columns: set[int]) -> Sheet:
         """The sheet with its percent cells in ``percent_columns`` looked up now, and no tie to the file left:
         it can cross to another process."""
-        self._percent_found = frozenset(self.percent_cells(percent_columns))
-        if hasattr(self._percent, "formulas"):
-            self.formulas = self._percent.formulas()
+        try:
+            self._percent_found = frozenset(self.percent_cells(percent_columns))
+            if hasattr(self._percent, "formulas"):
+                self.formulas = self._percent.formulas()
+        except Exception as exc:  # noqa: BLE001 - a side part (styles) the parser read but Python's XML refuses
+            self._percent_found, self.formulas = frozenset(), {}
+            self.scan_problem = parser_message(exc)
         self._percent = None
         return self
 
@@ -135,10 +140,22 @@ class SkippedSheet:
 # --------------------------------------------------------------------------
 # Workbooks
 
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')
+PARSER_TEXT = 120  # characters of a parser's message kept in a reason
+
+
+def parser_message(exc: BaseException) -> str:
+    """A parser's message fit for a one-line reason: its first line, quoted contents left out (a parser may quote
+    the cell it choked on, names and e-mails included), at most :data:`PARSER_TEXT` characters."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = _QUOTED.sub("«…»", text)
+    return text if len(text) <= PARSER_TEXT else text[:PARSER_TEXT].rsplit(" ", 1)[0] + " …"
+
+
 def _calamine_error(path: Path, exc: Exception) -> FileProblem:
     if isinstance(exc, pc.PasswordError):
         return FileProblem("protetto da password: salvatelo senza password per poterlo leggere")
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = parser_message(exc)
     if isinstance(exc, (pc.ZipError, pc.XmlError)) or "zip" in text.lower():
         return FileProblem(f"non è un foglio di calcolo valido o è danneggiato ({text})")
     if "password" in text.lower() or "encrypt" in text.lower():
@@ -219,7 +236,7 @@ def open_workbook(path: Path, limits=None) -> tuple[pc.CalamineWorkbook, str, li
                 return pc.CalamineWorkbook.from_filelike(io.BytesIO(path.read_bytes())), kind, []
             except Exception as inner:
                 raise FileProblem(f"il contenuto è un file {_KIND_NAMES.get(kind, kind)} ma il nome finisce in "
-                                  f"{path.suffix}: non leggibile nemmeno così ({str(inner).splitlines()[0]})") from exc
+                                  f"{path.suffix}: non leggibile nemmeno così ({parser_message(inner)})") from exc
         raise _calamine_error(path, exc) from exc
 
 
@@ -321,8 +338,8 @@ def check_size(path: Path, kind: str, limits) -> None:
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # the parser says what is wrong with it
     with z:
-        parts = [i for i in z.infolist() if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
-                 or i.filename in ("xl/sharedStrings.xml", "content.xml")]
+        # Every XML part, wherever it sits (a workbook may keep its sheets outside xl/worksheets/).
+        parts = [i for i in z.infolist() if i.filename.lower().endswith(".xml")]
         for info in parts:
             if info.file_size > limits.sheet_mb * 2**20:
                 raise FileProblem(
@@ -331,14 +348,12 @@ def check_size(path: Path, kind: str, limits) -> None:
                     f"{_thousands(limits.sheet_mb)} MB, parametro lettura.foglio_mb_massimo): dividete il file o "
                     "alzate il limite")
         for info in parts:
-            if not info.filename.startswith("xl/worksheets/"):
-                continue
             try:
                 with z.open(info) as fh:
                     head = fh.read(65536)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
                 return
-            m = _DIMENSION.search(head)
+            m = _DIMENSION.search(head) if b"worksheet" in head[:4096] else None
             if not m or not m.group(3):
                 continue
             rows = int(m.group(4)) - int(m.group(2)) + 1
@@ -385,11 +400,11 @@ def workbook_sheets(path: Path, limits=None) -> tuple[list[tuple[str, object]], 
         elif meta.typ != pc.SheetTypeEnum.WorkSheet:
             skipped.append(SkippedSheet(meta.name, "non è un foglio di dati (grafico o macro)"))
         else:
-            usable.append((meta.name, _loader(wb, path, meta.name, kind)))
+            usable.append((meta.name, _loader(wb, path, meta.name, kind, limits)))
     return usable, skipped
 
 
-def _loader(wb: pc.CalamineWorkbook, path: Path, name: str, kind: str | None = None):
+def _loader(wb: pc.CalamineWorkbook, path: Path, name: str, kind: str | None = None, limits=None):
     loaded: list = []  # calamine parses a sheet on get_sheet_by_name: do it once
     percent = _percent_reader(path, name, kind)
 
@@ -400,7 +415,15 @@ def _loader(wb: pc.CalamineWorkbook, path: Path, name: str, kind: str | None = N
                     percent.prefetch()  # scan the cell styles while calamine parses (it releases the GIL)
                 loaded.append(wb.get_sheet_by_name(name))
             sh = loaded[0]
+            if not nrows and limits is not None and sh.height * sh.width > limits.cells:
+                # Checked before the cells become Python objects, which cost far more than the parser's own.
+                raise FileProblem(
+                    f"il foglio '{name}' ha {_thousands(sh.height)} righe per {_thousands(sh.width)} colonne "
+                    f"({_thousands(sh.height * sh.width)} celle; limite {_thousands(limits.cells)}, parametro "
+                    "lettura.celle_massime): dividete il file o alzate il limite")
             rows = sh.to_python(nrows=nrows) if nrows else sh.to_python()
+        except FileProblem:
+            raise
         except Exception as exc:
             raise _calamine_error(path, exc) from exc
         row0, col0 = sh.start if sh.start else (0, 0)
@@ -531,6 +554,7 @@ class XlsxScan:
 
 
 CHUNK = 1 << 22  # the sheet XML is read this many bytes at a time: memory stays flat however large the sheet
+MAX_CARRY = 1 << 26  # bytes kept waiting for a row end before cutting at a cell end
 _CELL_REF = re.compile(rb'\sr="([A-Z]+)(\d+)"')
 _FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>[^<]")
@@ -556,9 +580,11 @@ def _xlsx_scan(path: Path, sheet_name: str) -> XlsxScan:
                 chunk = fh.read(CHUNK)
                 buf = carry + chunk
                 cut = buf.rfind(b"row>") + 4 if chunk else len(buf)
-                if cut < 4:  # no row end yet (one huge row): keep reading
+                if cut < 4 and len(buf) < MAX_CARRY:  # no row end yet (one huge row): keep reading
                     carry = buf
                     continue
+                if cut < 4:  # no row end in sight: cut at a cell end (or anywhere), so the piece kept never grows
+                    cut = buf.rfind(b"c>") + 2 if b"c>" in buf else len(buf)
                 _scan_piece(buf[:cut], needles, found)
                 carry = buf[cut:]
                 if not chunk:
