@@ -3,6 +3,8 @@ section 3 says (per producer), and the sheet scan that streams."""
 
 from __future__ import annotations
 
+import re
+
 import openpyxl
 import pytest
 
@@ -162,3 +164,113 @@ def test_an_xlsm_with_an_excel_4_macro_sheet_reads_its_worksheets(tmp_path, cb):
     [entry] = result.summary["files"]
     assert entry["status"] == "read" and result.accepted == 2
     assert {"sheet": "Macro1", "reason": "foglio macro di Excel 4 (non è un foglio di dati)"} in entry["sheets_not_matched"]
+
+
+def _rewrite_sheet(src, dst, change):
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            zout.writestr(item.filename, change(item.filename, data))
+    return dst
+
+
+def test_excel_errors_header_formulas_and_odd_cell_spellings_are_never_silent(tmp_path, cb):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Risposte"
+    ws.append(["Ragione sociale", "Partita IVA", "Gruppo merceologico", "Codice ATECO", *NEEDS, '=CONCAT("Dip","enti")'])
+    ws.append(["Alfa", VATS[0], MECC, "25", 4, "#N/A", 12])
+    ws.append(["Beta", VATS[1], MECC, "25", 3, "=1/0", 12])
+    wb.save(tmp_path / "base.xlsx")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    # A writer that breaks the cell tag over two lines (valid XML).
+    _rewrite_sheet(tmp_path / "base.xlsx", raw / "e.xlsx",
+                   lambda n, d: d.replace(b'<c r="F3"', b'<c\n r="F3"') if n.endswith("sheet1.xml") else d)
+    result = ingest(raw, cb)
+    flagged = result.cell_issues.set_index("source_row")
+    assert flagged.loc[2, "reason"] == "excel_error" and flagged.loc[2, "value"] == "#N/A"
+    assert flagged.loc[3, "reason"] == "formula_without_value" and flagged.loc[3, "value"] == "=1/0"
+    [sheet] = result.summary["files"][0]["sheets"]
+    assert any("G1" in note and "formula" in note for note in sheet["notes"])
+
+
+def test_a_stray_formula_far_below_and_a_huge_csv_row_cost_nothing(tmp_path, cb):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Risposte"
+    ws.append(["Ragione sociale", "Partita IVA", "Gruppo merceologico", "Codice ATECO", *NEEDS])
+    ws.append(["Alfa", VATS[5], MECC, "25", 4, 5])
+    ws["E1048576"] = "=1+1"  # a formula without a value, a million rows down, in a matched column
+    wb.save(tmp_path / "lontana.xlsx")
+    # Without the declared used range (which the guard would refuse), as some writers save it.
+    _rewrite_sheet(tmp_path / "lontana.xlsx", raw / "lontana.xlsx",
+                   lambda n, d: re.sub(rb"<dimension [^>]*/>", b"", d) if n.endswith("sheet1.xml") else d)
+    rows = _survey_rows(["01/02/2024"])
+    rows[1] += [""] * 1_000_000  # one row of a million empty fields
+    write_csv_file(raw / "larga.csv", rows)
+    result = ingest(raw, cb)
+    files = {f["file"]: f for f in result.summary["files"]}
+    assert files["lontana.xlsx"]["sheets"][0]["rows_read"] == 1
+    assert any("E1048576" in n for n in files["lontana.xlsx"]["sheets"][0]["notes"])
+    assert files["larga.csv"]["status"] == "read" and result.accepted == 2
+
+
+def test_a_sheet_beyond_the_cell_limit_is_left_out_before_its_cells_are_converted(tmp_path, cb):
+    from analysis.isolation import Limits
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    write_csv_file(raw / "grande.csv", _survey_rows(["01/02/2024"] * 3))
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in _survey_rows(["01/02/2024"] * 3):
+        ws.append(row)
+    wb.save(raw / "grande.xlsx")
+    result = ingest(raw, cb, limits=Limits(cells=10))
+    reasons = {f["file"]: f.get("reason", "") for f in result.summary["files"]}
+    assert all("lettura.celle_massime" in r for r in reasons.values()), reasons
+
+
+def test_reasons_are_one_line_and_never_quote_the_cell_a_parser_choked_on(tmp_path, cb):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    wb = openpyxl.Workbook()
+    wb.active.append(["Ragione sociale", "x"])
+    wb.active.append(["Alfa", True])
+    wb.save(tmp_path / "b.xlsx")
+    _rewrite_sheet(tmp_path / "b.xlsx", raw / "bool.xlsx",
+                   lambda n, d: re.sub(rb'(<c r="B2" t="b"><v>)1(</v>)', rb"\1Mario Rossi mario.rossi@example.it\2", d)
+                   if n.endswith("sheet1.xml") else d)
+    result = ingest(raw, cb)
+    reason = result.summary["files"][0].get("reason") or ""
+    assert "\n" not in reason and "mario" not in reason.lower()
+
+
+def test_two_digit_years_read_as_python_does():
+    assert parse_date("1/2/99").value.when.year == 1999
+    assert parse_date("1/2/26").value.when.year == 2026
+
+
+def test_strict_open_xml_percent_cells_are_scaled(tmp_path, cb):
+    from analysis.workbooks import _xlsx_percent_styles
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"] = 0.35
+    ws["A1"].number_format = "0%"
+    wb.save(tmp_path / "t.xlsx")
+    strict = _rewrite_sheet(tmp_path / "t.xlsx", tmp_path / "s.xlsx", lambda n, d: d.replace(
+        b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main")
+        .replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+                 b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+    import zipfile
+
+    with zipfile.ZipFile(strict) as z:
+        assert _xlsx_percent_styles(z)  # the percent style is found whatever the namespace
+    found = workbooks._xlsx_scan(strict, "Sheet")
+    assert found.percent == {0: {0}}

@@ -190,7 +190,15 @@ COMMANDS = {"run": _cmd_run, "ingest": _cmd_ingest, "sample": _cmd_sample, "temp
             "startups-sample": _cmd_startups_sample}
 
 
+def _terminated(signum, frame):
+    raise KeyboardInterrupt  # a SIGTERM (``timeout``, a scheduler) ends the run as Ctrl-C does: nothing half-done stays
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    if argv is None:  # the command line itself, not a caller in Python
+        signal.signal(signal.SIGTERM, _terminated)
     args = build_parser().parse_args(argv)
     from analysis.codebook import CodebookError
 

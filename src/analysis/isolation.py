@@ -120,6 +120,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - a parser panic is not an Exception
+            exc.__traceback__ = None  # frees what the failed task held (after a MemoryError, all the memory)
             out = ("error", _describe(exc))
         try:
             conn.send(out)
@@ -154,6 +155,31 @@ def death_reason(exitcode: int | None, err_text: str, limits: Limits) -> str:
             return "il lettore è stato fermato dal sistema (memoria esaurita): file troppo grande o danneggiato"
         return f"il lettore si è interrotto ({name}): file danneggiato; apritelo e salvatelo di nuovo come .xlsx"
     return f"il lettore si è chiuso inaspettatamente (codice {exitcode}): file danneggiato"
+
+
+_FOLDER_PREFIX = "analysis-lettori-"
+
+
+def _remove_stale_folders() -> None:
+    """Scratch folders of pools whose process is gone (killed before it could clean up): each is named after
+    the process that made it."""
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        if not name.startswith(_FOLDER_PREFIX):
+            continue
+        pid = name[len(_FOLDER_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        except OSError:
+            pass
 
 
 class Batch:
@@ -233,7 +259,8 @@ class ReaderPool:
     def __init__(self, limits: Limits = Limits(), size: int | None = None) -> None:
         self.limits = limits
         self.size = size or max(1, min(4, len(os.sched_getaffinity(0))))
-        self._folder = tempfile.mkdtemp(prefix="analysis-lettori-")
+        _remove_stale_folders()
+        self._folder = tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-")
         self._workers: list[_Worker] = []
         self._started = 0
         self._batch: Batch | None = None

@@ -155,21 +155,26 @@ def _fold_options(f: Field, option_cols: list[tuple[int, str, list]], cb: Codebo
 
 def _flag_formulas(sheet: Sheet, header: HeaderRow, start: int, rows: list[list], block: Block,
                    filled: list[bool]) -> None:
-    """Formula cells saved without their value (as openpyxl and some exporters write them) read as blank: each
-    one in a matched column is flagged with its formula, and its row counts as filled, so no answer goes
-    missing silently."""
+    """Cells that read as blank but are not: formulas saved without their value (as openpyxl and some exporters
+    write them) and cells holding an Excel error (``#N/A``). Each one in a matched column is flagged with what
+    it holds, and its row counts as filled, so no answer goes missing silently. A header cell that is such a
+    formula names no column: the summary says so."""
     base_row, n = sheet.row0 + start, len(rows)
-    for (r, c), formula in sorted(sheet.formulas.items()):
+    cells = [(rc, text, "formula_without_value") for rc, text in sheet.formulas.items()]
+    cells += [(rc, text, "excel_error") for rc, text in sheet.errors.items()]
+    for (r, c), text, reason in sorted(cells):
         i, j = r - base_row, c - sheet.col0
         if 0 <= i < n and j in header.matches and is_blank(rows[i][j] if j < len(rows[i]) else None):
-            block.issues.append((i, header.headers[j], header.matches[j].key, formula, "formula_without_value",
-                                 DROPPED))
+            block.issues.append((i, header.headers[j], header.matches[j].key, text, reason, DROPPED))
             filled[i] = True
+        elif r == sheet.row0 + header.row and j not in header.headers and reason == "formula_without_value":
+            block.notes.append(f"la cella {_cell_ref(r, c)} dell'intestazione è una formula senza valore salvato "
+                               f"({text}): la sua colonna non ha nome e non è letta")
 
 
-# The field types a reading worker parses after it has sent a sheet's cells (see :func:`read_in_worker`), while
-# the calling process parses the others (importance, maturity, percentages, options): the two halves cost about
-# the same, so the cells are interpreted on two cores.
+# --------------------------------------------------------------------------
+# One sheet, parsed on two cores
+
 FORMULA_GAP = 1000  # formulas without a value this many rows past the sheet's cells still count as rows
 WORKER_TYPES = frozenset({"vat", "text", "email", "date", "ateco", "sector", "choice", "number", "integer",
                           "yes_no", "yes_no_maybe", "consent", "size_class"})

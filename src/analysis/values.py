@@ -44,6 +44,7 @@ REASONS: dict[str, str] = {
     "unreadable_characters": "caratteri non leggibili nella codifica del file, tolti (il resto è tenuto)",
     "formula_without_value": "formula salvata senza il suo valore (letta vuota): apritelo in Excel o LibreOffice e "
                              "salvatelo, così il valore viene calcolato",
+    "excel_error": "la cella contiene un errore di Excel (come #N/A o #DIV/0!): letta vuota",
 }
 DROPPED, KEPT = "dropped", "kept"
 
@@ -437,7 +438,7 @@ def parse_date(v: Any, f: Field | None = None, cb: Codebook | None = None, month
     m = _DMY.match(text)
     if m:
         a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        y = y + 2000 if y < 100 else y
+        y = y + (2000 if y < 69 else 1900) if y < 100 else y  # two digits: as Python's %y (69-99 are 1900s)
         h, mi, s = (int(m.group(i) or 0) for i in (4, 5, 6))
         h = _twelve_hour(h, m.group(7))
         d, mo = (b, a) if month_first else (a, b)

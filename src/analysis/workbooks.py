@@ -107,6 +107,7 @@ class Sheet:
     _percent: object = field(default=None, repr=False)  # callable(cols) -> set[(abs_row, abs_col)]
     _percent_found: frozenset | None = field(default=None, repr=False)  # resolved (see resolve)
     formulas: dict = field(default_factory=dict, repr=False)  # (abs row, abs col) -> formula with no saved value
+    errors: dict = field(default_factory=dict, repr=False)  # (abs row, abs col) -> Excel error the cell holds
     scan_problem: str | None = None  # why percent formats and formulas could not be checked (see resolve)
 
     def percent_cells(self, columns: set[int]) -> set[tuple[int, int]]:
@@ -124,6 +125,7 @@ class Sheet:
             self._percent_found = frozenset(self.percent_cells(percent_columns))
             if hasattr(self._percent, "formulas"):
                 self.formulas = self._percent.formulas()
+                self.errors = self._percent.errors()
         except Exception as exc:  # noqa: BLE001 - a side part (styles) the parser read but Python's XML refuses
             self._percent_found, self.formulas = frozenset(), {}
             self.scan_problem = parser_message(exc)
@@ -142,6 +144,8 @@ class SkippedSheet:
 
 _QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'|`[^`]*`')
 PARSER_TEXT = 120  # characters of a parser's message kept in a reason
+_CELL_CONTENT = re.compile(r"(\bvalue)\s*:.*$", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def parser_message(exc: BaseException) -> str:
@@ -149,6 +153,8 @@ def parser_message(exc: BaseException) -> str:
     the cell it choked on, names and e-mails included), at most :data:`PARSER_TEXT` characters."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = _QUOTED.sub("«…»", text)
+    text = _CELL_CONTENT.sub(r"\1", text)  # "Unrecognized boolean cell value: <the cell as written>"
+    text = _EMAIL.sub("«…»", text)
     return text if len(text) <= PARSER_TEXT else text[:PARSER_TEXT].rsplit(" ", 1)[0] + " …"
 
 
@@ -373,12 +379,9 @@ def _part_label(z: zipfile.ZipFile, part: str) -> str:
     if part == "content.xml":
         return "il contenuto del file"
     try:
-        wb = ET.fromstring(z.read("xl/workbook.xml"))
-        rels = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
-        for sh in wb.iter(f"{_NS_MAIN}sheet"):
-            target = rels.get(sh.get(f"{_NS_REL}id"), "")
-            if (target.lstrip("/") if target.startswith("/") else f"xl/{target}") == part:
-                return f"il foglio '{sh.get('name')}'"
+        for name, target in _xlsx_targets(z).items():
+            if target == part:
+                return f"il foglio '{name}'"
     except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError):
         pass
     return f"la parte {part}"
@@ -494,6 +497,9 @@ class _XlsxScan:
     def formulas(self) -> dict[tuple[int, int], str]:
         return self.found().formulas
 
+    def errors(self) -> dict[tuple[int, int], str]:
+        return self.found().errors
+
 
 def _percent_reader(path: Path, sheet_name: str, kind: str | None = None):
     suffix = kind or path.suffix.lower()
@@ -506,24 +512,33 @@ def _percent_reader(path: Path, sheet_name: str, kind: str | None = None):
     return None
 
 
-_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+def _local(name: str) -> str:
+    """An XML name without its namespace: Transitional and Strict Open XML name the same elements apart."""
+    return name.rsplit("}", 1)[-1]
+
+
+def _elements(root: ET.Element, name: str):
+    return (el for el in root.iter() if _local(el.tag) == name)
+
+
+def _relationship_id(el: ET.Element) -> str | None:
+    return next((v for k, v in el.attrib.items() if k.startswith("{") and _local(k) == "id"), None)
+
+
+def _xlsx_targets(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its part in the zip, from the workbook and its relationships."""
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = {r.get("Id"): r.get("Target", "") for r in ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))}
+    out = {}
+    for sh in _elements(wb, "sheet"):
+        target = rels.get(_relationship_id(sh), "")
+        if target:
+            out[sh.get("name")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return out
 
 
 def _xlsx_sheet_part(z: zipfile.ZipFile, sheet_name: str) -> str | None:
-    wb = ET.fromstring(z.read("xl/workbook.xml"))
-    rid = None
-    for sh in wb.iter(f"{_NS_MAIN}sheet"):
-        if sh.get("name") == sheet_name:
-            rid = sh.get(f"{_NS_REL}id")
-    if rid is None:
-        return None
-    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-    for rel in rels:
-        if rel.get("Id") == rid:
-            target = rel.get("Target", "")
-            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    return None
+    return _xlsx_targets(z).get(sheet_name)
 
 
 def _xlsx_percent_styles(z: zipfile.ZipFile) -> set[int]:
@@ -531,12 +546,12 @@ def _xlsx_percent_styles(z: zipfile.ZipFile) -> set[int]:
         styles = ET.fromstring(z.read("xl/styles.xml"))
     except KeyError:
         return set()
-    custom = {int(n.get("numFmtId")): n.get("formatCode", "") for n in styles.iter(f"{_NS_MAIN}numFmt")}
+    custom = {int(n.get("numFmtId")): n.get("formatCode", "") for n in _elements(styles, "numFmt")}
     percent_ids = {9, 10} | {i for i, code in custom.items() if _is_percent_code(code)}
-    xfs = styles.find(f"{_NS_MAIN}cellXfs")
+    xfs = next(_elements(styles, "cellXfs"), None)
     if xfs is None:
         return set()
-    return {i for i, xf in enumerate(xfs) if int(xf.get("numFmtId", 0)) in percent_ids}
+    return {i for i, xf in enumerate(x for x in xfs if _local(x.tag) == "xf") if int(xf.get("numFmtId", 0)) in percent_ids}
 
 
 def _letters_col(letters: bytes) -> int:
@@ -551,6 +566,7 @@ class XlsxScan:
     percent: dict[int, set[int]]  # absolute column -> absolute rows of the percent-styled cells
     style0_percent: bool  # style 0 is a percent style (cells without a style attribute count too)
     formulas: dict[tuple[int, int], str]  # (absolute row, column) -> formula, of formula cells with no saved value
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # cells holding an Excel error (#N/A, ...)
 
 
 CHUNK = 1 << 22  # the sheet XML is read this many bytes at a time: memory stays flat however large the sheet
@@ -566,7 +582,7 @@ MAX_FORMULAS = 100_000  # formula cells without a value listed per sheet (each b
 def _xlsx_scan(path: Path, sheet_name: str) -> XlsxScan:
     """Percent-styled cells and formula cells without a saved value, in one streaming pass over the sheet
     XML (never held whole: a sheet can unpack to gigabytes). Cut at row ends, so no cell spans two pieces."""
-    found = XlsxScan({}, False, {})
+    found = XlsxScan({}, False, {}, {})
     with zipfile.ZipFile(path) as z:
         percent_xf = _xlsx_percent_styles(z)
         found.style0_percent = 0 in percent_xf
@@ -592,6 +608,26 @@ def _xlsx_scan(path: Path, sheet_name: str) -> XlsxScan:
     return found
 
 
+_CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>]")
+_ERROR_VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]*)<")
+
+
+def _positions(xml: bytes, needle: bytes):
+    pos = xml.find(needle)
+    while pos != -1:
+        yield pos
+        pos = xml.find(needle, pos + 1)
+
+
+def _cell_start(xml: bytes, pos: int) -> int:
+    """Where the cell element holding ``pos`` starts (any whitespace after its name, any namespace prefix)."""
+    window = max(0, pos - 4096)
+    last = -1
+    for m in _CELL_START.finditer(xml, window, pos):
+        last = m.start()
+    return last
+
+
 def _scan_piece(xml: bytes, needles: list[bytes], found: XlsxScan) -> None:
     # Percent-styled cells are few: find each ` s="N"` by literal search (fast), then read the cell reference
     # of the tag it sits in, instead of matching every cell of the sheet.
@@ -600,18 +636,27 @@ def _scan_piece(xml: bytes, needles: list[bytes], found: XlsxScan) -> None:
         while pos != -1:
             start = xml.rfind(b"<", 0, pos)
             tag = xml[start:pos]
-            if tag[1:2] == b"c" or tag[1:].split(b" ", 1)[0].endswith(b":c"):
+            if _CELL_START.match(tag):
                 m = _CELL_REF.search(tag)
                 if m:
                     found.percent.setdefault(_letters_col(m.group(1)), set()).add(int(m.group(2)) - 1)
             pos = xml.find(needle, pos + 1)
+    if b't="e"' in xml:  # cells holding an Excel error, which python-calamine reads as blank
+        for pos in _positions(xml, b't="e"'):
+            start = _cell_start(xml, pos)
+            ref = _CELL_REF.search(xml, start, xml.find(b">", start) + 1) if start != -1 else None
+            end = xml.find(b"c>", pos)
+            value = _ERROR_VALUE.search(xml, pos, end) if end != -1 else None
+            if ref and len(found.errors) < MAX_FORMULAS:
+                found.errors[(int(ref.group(2)) - 1, _letters_col(ref.group(1)))] = (
+                    value.group(1).decode("utf-8", "replace") if value else "#errore")
     if b"<f" not in xml and b":f" not in xml:  # no formula element at all (the usual case): a fast byte search
         return
     for m in _FORMULA.finditer(xml):
         if len(found.formulas) >= MAX_FORMULAS:
             return
         pos = m.start()
-        start = max(xml.rfind(b"<c ", 0, pos), xml.rfind(b":c ", 0, pos))
+        start = _cell_start(xml, pos)
         end = xml.find(b"c>", pos)  # the cell's end tag (a formula's text has its '>' escaped)
         if start == -1 or end == -1 or _VALUE.search(xml, pos, end):
             continue
