@@ -636,7 +636,8 @@ def _scan_piece(xml: bytes, needles: list[bytes], found: XlsxScan) -> None:
         while pos != -1:
             start = xml.rfind(b"<", 0, pos)
             tag = xml[start:pos]
-            if _CELL_START.match(tag):
+            name = tag[1:].split(None, 1)[0]  # the element's name, whatever whitespace follows it
+            if name == b"c" or name.endswith(b":c"):
                 m = _CELL_REF.search(tag)
                 if m:
                     found.percent.setdefault(_letters_col(m.group(1)), set()).add(int(m.group(2)) - 1)
