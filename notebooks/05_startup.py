@@ -94,7 +94,7 @@ if has_list:
 if has_list:
     setup_plots(report_formato_figure)
     ordered = prio[prio["scope"] == priorities.ALL_SCOPE].sort_values("rank")["need"].tolist()
-    fig = figures.startup_coverage(matches.table, cb, ordered, priorities.ALL_SCOPE)
+    fig = figures.startup_coverage(matches.table, cb, ordered, priorities.ALL_SCOPE, found.get("min_score", 40))
     plt.show()
 
 # %%
@@ -140,9 +140,9 @@ if has_list:
 # %% [markdown]
 # ## Verdetti degli scout
 #
-# Gli scout di PoliHub verificano a mano ogni startup proposta. Il loro verdetto su una coppia startup-bisogno
-# (file `data/verdetti_startup.csv` o `--verdicts`) vale per questa e per le prossime rilevazioni: una coppia
-# rifiutata non torna nelle liste, una accettata è segnata come verificata.
+# Gli scout di PoliHub verificano a mano ogni startup proposta. Il loro verdetto su una coppia startup-bisogno,
+# raccolto dagli analisti, vale per questa e per le prossime rilevazioni: una coppia rifiutata non torna nelle
+# liste, una accettata è segnata come verificata.
 
 # %%
 if has_list:

@@ -476,22 +476,22 @@ def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
 # --------------------------------------------------------------------------
 # Startups (notebook 05)
 
-def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope: str, strong: float = 50.0):
-    """For each need (in the order given), how many startups match it strongly (score >= ``strong``) and how
-    many weakly: where scouting has answers and where it still has to look."""
+def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope: str, threshold: float = 40.0):
+    """For each need (in the order given), how many startups on the list answer it (relevance at or above
+    ``threshold``): where scouting has answers and where it still has to look."""
     t = table[table["scope"] == scope]
-    strong_n = [int(((t["need"] == k) & (t["score"] >= strong)).sum()) for k in needs]
-    weak_n = [int(((t["need"] == k) & (t["score"] < strong)).sum()) for k in needs]
+    counts = [int((t["need"] == k).sum()) for k in needs]
     labels = [cb.by_key[k].short for k in needs]
     fig, ax = plt.subplots(figsize=(10, 0.42 * len(needs) + 1.5))
-    ax.barh(labels, strong_n, color="#1F4E79", label=f"pertinenza almeno {fmt_num(strong, 0)}")
-    ax.barh(labels, weak_n, left=strong_n, color="#9DC3E6", label="pertinenza più bassa")
-    for y, (s, w) in enumerate(zip(strong_n, weak_n, strict=True)):
-        ax.text(s + w + 0.1, y, str(s) if not w else f"{s} + {w}", va="center", fontsize=8)
+    ax.barh(labels, counts, color="#1F4E79")
+    for y, n in enumerate(counts):
+        ax.text(n + 0.05, y, str(n) if n else "nessuna: da cercare", va="center", fontsize=8,
+                color="#404040" if n else "#C00000")
     ax.invert_yaxis()
-    ax.set_xlabel("Startup pertinenti (sopra la soglia di TRL)")
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.set_xlim(0, max(counts + [1]) * 1.35)
+    ax.set_xlabel(f"Startup che rispondono al bisogno (pertinenza almeno {fmt_num(threshold, 0)}, TRL sopra la soglia)")
     ax.set_title("Quante startup rispondono a ogni priorità (in ordine di priorità)")
-    ax.legend(loc="lower right")
     return fig
 
 

@@ -334,7 +334,7 @@ def pilot_proposals(champions: pd.DataFrame, responses: pd.DataFrame, matches: M
                          "need": k, "startup": None if best.empty else best["startup"].iloc[0],
                          "score": np.nan if best.empty else float(best["score"].iloc[0]),
                          "explanation": None if best.empty else best["explanation"].iloc[0],
-                         "note": note if not best.empty else "nessuna startup sopra la soglia di TRL"})
+                         "note": note if not best.empty else "nessuna startup dell'elenco risponde a questo bisogno"})
     return pd.DataFrame(rows, columns=["company_id", "segment", "disponibilita_startup", "need", "startup", "score",
                                        "explanation", "note"])
 
