@@ -176,7 +176,7 @@ def _flag_formulas(sheet: Sheet, header: HeaderRow, start: int, rows: list[list]
 # One sheet, parsed on two cores
 
 FORMULA_GAP = 1000  # formulas without a value this many rows past the sheet's cells still count as rows
-WORKER_TYPES = frozenset({"vat", "text", "email", "date", "ateco", "sector", "choice", "number", "integer",
+WORKER_TYPES = frozenset({"vat", "text", "ateco", "sector", "choice", "number", "integer",
                           "yes_no", "yes_no_maybe", "consent", "size_class"})
 
 
