@@ -37,7 +37,7 @@ from analysis.codebook import Codebook, Field, load_codebook
 from analysis.corrections import Correction, read_corrections
 from analysis.identity import IdentityIndex, company_id, company_name_key
 from analysis.paths import DEFAULT_CORRECTIONS
-from analysis.reading import Block, FileReport, read_files
+from analysis.reading import Block, FileReport, read_files, read_in_worker
 from analysis.threads import background_priority
 from analysis.values import KEPT, MISSING, DateValue, ateco_division, cell_text, is_blank
 from analysis.workbooks import FileProblem, discover
@@ -374,7 +374,7 @@ def _ingest(raw: Path, codebook: Codebook | None, corrections_path: Path | None,
         bar = tqdm(total=len(files), desc="Lettura file", unit="file", file=sys.stderr)
     try:
         read = read_files([(path, path.relative_to(raw).as_posix()) for path in files], cb, limits,
-                          progress=bar.update if bar is not None else None, **({"reader": reader} if reader else {}))
+                          progress=bar.update if bar is not None else None, reader=reader or read_in_worker)
     finally:
         if bar is not None:
             bar.close()

@@ -62,13 +62,17 @@ class Failure:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    name = type(exc).__name__
-    if name == "PanicException":
-        return f"errore interno del lettore di fogli di calcolo{': ' + text[:160] if text else ''}"
+    from analysis.workbooks import (
+        parser_message,  # one rule for a parser's words in a reason (no cell contents)
+    )
+
     if isinstance(exc, MemoryError):
         return "memoria insufficiente per leggerlo"
-    return f"{name}: {text[:160]}" if text else name
+    name = type(exc).__name__
+    text = parser_message(exc) if str(exc).strip() else ""
+    if name == "PanicException":
+        return f"errore interno del lettore di fogli di calcolo{': ' + text if text else ''}"
+    return f"{name}: {text}" if text else name
 
 
 def _die_with_parent() -> None:

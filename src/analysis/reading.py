@@ -1,9 +1,10 @@
-"""Reading one file into parsed blocks (spec sections 1-4): what a reading worker runs.
+"""Reading files into parsed blocks (spec sections 1-4).
 
-:func:`read_file` finds the header of every visible sheet of a file (or of its one CSV table), parses every
-cell of the rows below it and returns one :class:`Block` per sheet read with a :class:`FileReport`; it never
-raises for a bad file. It runs in a worker process (:mod:`analysis.isolation`), so this module stays lean:
-no pandas, nothing that starts threads at import.
+:func:`read_files` reads each file in a worker process (:mod:`analysis.isolation`): the worker runs
+:func:`extract_file` (the file parsers: the header and the cells of every matching sheet, a
+:class:`FileReport`; never raises for a bad file), sends the cells, then parses part of the fields
+(:func:`parse_share`) while the caller parses the others (:func:`read_block`) into one :class:`Block` per
+sheet. Workers import this module, so it stays lean: no pandas, nothing that starts threads at import.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from analysis.workbooks import (
     FileProblem,
     Sheet,
     SkippedSheet,
+    cell_ref,
+    check_cells,
     csv_candidates,
     parser_message,
     workbook_sheets,
@@ -105,7 +108,7 @@ def _numeric_columns(cols: list[int], raw: dict[int, list]) -> list[int]:
     return [j for j in cols if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw[j])]
 
 
-def _percent_columns(sheet: Sheet, header: HeaderRow, cb: Codebook) -> list[int]:
+def _percent_columns(header: HeaderRow, cb: Codebook) -> list[int]:
     """The columns of percent fields (relative to the sheet)."""
     return [j for j in sorted(header.matches)
             if header.matches[j].option is None and cb.by_key[header.matches[j].key].type == "percent"]
@@ -168,7 +171,7 @@ def _flag_formulas(sheet: Sheet, header: HeaderRow, start: int, rows: list[list]
             block.issues.append((i, header.headers[j], header.matches[j].key, text, reason, DROPPED))
             filled[i] = True
         elif r == sheet.row0 + header.row and j not in header.headers and reason == "formula_without_value":
-            block.notes.append(f"la cella {_cell_ref(r, c)} dell'intestazione è una formula senza valore salvato "
+            block.notes.append(f"la cella {cell_ref(r, c)} dell'intestazione è una formula senza valore salvato "
                                f"({text}): la sua colonna non ha nome e non è letta")
 
 
@@ -192,14 +195,6 @@ class ParsedFields:
     name_keys: list[str] | None = None  # the company name of each row as identities compare it
 
 
-def _cell_ref(row: int, col: int) -> str:
-    letters, col = "", col + 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
-
-
 def _formula_rows(sheet: Sheet, header: HeaderRow) -> tuple[list[int], list[tuple[int, int]]]:
     """Rows (relative to the sheet) holding a formula without a value in a matched column, within
     :data:`FORMULA_GAP` rows of the sheet's cells; and the cells beyond (one stray formula at row 1,048,576 must
@@ -212,14 +207,15 @@ def _formula_rows(sheet: Sheet, header: HeaderRow) -> tuple[list[int], list[tupl
     return sorted({r - sheet.row0 for r, _ in near}), far
 
 
-def _data_rows(sheet: Sheet, header: HeaderRow) -> tuple[int, list[list]]:
-    """Where the data rows start, and the rows from there to the last row with a matched cell (or a formula
+def _data_rows(sheet: Sheet, header: HeaderRow) -> tuple[int, list[list], list[tuple[int, int]]]:
+    """Where the data rows start, the rows from there to the last row with a matched cell (or a formula
     without a value in a matched column), cut or padded to the header's width (cells beyond the last header
-    belong to no column: a CSV row of four million empty fields must not widen every row)."""
+    belong to no column: a CSV row of four million empty fields must not widen every row), and the formula
+    cells too far below to count as rows (see :func:`_formula_rows`)."""
     matched_cols = sorted(header.matches)
     start = header.row + 1
     last = _last_data_row(sheet.rows, matched_cols)
-    formula_rows, _ = _formula_rows(sheet, header)
+    formula_rows, far = _formula_rows(sheet, header)
     if formula_rows:  # a row whose only answers are formulas without a value is still a row read
         width = max((len(r) for r in sheet.rows), default=0)
         sheet.rows += [[None] * width for _ in range(len(sheet.rows), max(formula_rows) + 1)]
@@ -228,7 +224,7 @@ def _data_rows(sheet: Sheet, header: HeaderRow) -> tuple[int, list[list]]:
     width = max(header.headers) + 1 if header.headers else max((len(r) for r in rows), default=0)
     if any(len(r) != width for r in rows):  # CSV rows may be ragged; calamine's are as wide as the sheet
         rows = [r[:width] + [None] * (width - len(r)) for r in rows]
-    return start, rows
+    return start, rows, far
 
 
 def _columns(rows: list[list]):
@@ -245,7 +241,7 @@ def _parse_fields(sheet: Sheet, header: HeaderRow, start: int, column, cb: Codeb
     """The single-column fields whose type is in ``types`` (``inside``) or not in it, parsed."""
     out = ParsedFields()
     english = any(normalise(h) in ENGLISH_EXPORT_HEADERS for h in header.headers.values())
-    percent_cols = [j for j in _percent_columns(sheet, header, cb) if ("percent" in types) == inside]
+    percent_cols = [j for j in _percent_columns(header, cb) if ("percent" in types) == inside]
     masks = _percent_masks(sheet, start, percent_cols, {j: column(j) for j in percent_cols})
     for j in sorted(header.matches):
         m = header.matches[j]
@@ -267,7 +263,7 @@ def _parse_fields(sheet: Sheet, header: HeaderRow, start: int, column, cb: Codeb
 def parse_share(sheet: Sheet, header: HeaderRow, cb: Codebook) -> ParsedFields:
     """What a reading worker parses of a sheet it has sent: the fields of :data:`WORKER_TYPES`, and the name key
     of every row (a row-by-row step of deciding rows, done here while the caller parses its half)."""
-    start, rows = _data_rows(sheet, header)
+    start, rows, _ = _data_rows(sheet, header)
     share = _parse_fields(sheet, header, start, _columns(rows), cb, WORKER_TYPES, True)
     names = share.values.get("ragione_sociale")
     if names is not None:
@@ -280,7 +276,7 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     """Parse the rows of one sheet below its header; the single-column fields whose type is in ``leave`` are
     left for :meth:`Block.merge` (a worker parses them)."""
     matched_cols = sorted(header.matches)
-    start, rows = _data_rows(sheet, header)
+    start, rows, far = _data_rows(sheet, header)
     column = _columns(rows)
     block = Block(
         file=file, file_order=file_order, sheet=sheet.name, sheet_order=sheet_order,
@@ -303,11 +299,10 @@ def read_block(sheet: Sheet, header: HeaderRow, file: str, file_order: int, shee
     if sheet.scan_problem:
         block.notes.append("formati percentuali e formule senza valore non verificati: una parte del file non si legge "
                            f"({sheet.scan_problem}); i numeri sono presi come scritti")
-    _, far = _formula_rows(sheet, header)
     if far:
         r, c = far[0]
         block.notes.append(f"{len(far)} formule senza valore salvato lontane dai dati, non lette come righe (la "
-                           f"prima nella cella {_cell_ref(r, c)})")
+                           f"prima nella cella {cell_ref(r, c)})")
     block.empty = [not f for f in filled]
     return block
 
@@ -336,11 +331,11 @@ def _best_csv(path: Path, cb: Codebook, min_fields: int, accept=None, not_counte
     return best
 
 
-Table = tuple[int, Sheet, HeaderRow]
+Table = tuple[int, Sheet, HeaderRow]  # sheet order in the file, the sheet's cells, its header
 # Headers only English-language form exports write (Google Forms, Microsoft Forms): an ambiguous date column
 # of such a file is read month first (spec section 3).
 ENGLISH_EXPORT_HEADERS = frozenset({"timestamp", "completion time", "start time", "last modified time",
-                                    "email address"})  # sheet order in the file, the sheet's cells, its header
+                                    "email address"})
 
 
 def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCHED_FIELDS,
@@ -365,10 +360,7 @@ def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCH
             if header is not None:  # cells beyond the last header belong to no column (a row of a million commas)
                 width = max(header.headers) + 1
                 sheet.rows = [r[:width] if len(r) > width else r for r in sheet.rows]
-                if limits is not None and len(sheet.rows) * width > limits.cells:
-                    raise FileProblem(f"il file ha {len(sheet.rows):,} righe per {width} colonne (limite "
-                                      f"{limits.cells:,} celle, parametro lettura.celle_massime): dividetelo o alzate "
-                                      "il limite".replace(",", "."))
+                check_cells("il file", len(sheet.rows), width, limits)
             tables = [("", lambda sheet=sheet: sheet, header)]
             skipped: list[SkippedSheet] = []
         else:
@@ -394,9 +386,9 @@ def extract_file(path: Path, rel: str, cb: Codebook, min_fields: int = MIN_MATCH
                 report.sheets_not_matched.append({"sheet": label, "reason": f"due colonne per lo stesso campo: {pairs}"})
                 continue
             sheet = load()
-            percent = _numeric_columns(_percent_columns(sheet, header, cb),
-                                       {j: [r[j] if j < len(r) else None for r in sheet.rows[header.row + 1:]]
-                                        for j in _percent_columns(sheet, header, cb)})
+            cols = _percent_columns(header, cb)
+            percent = _numeric_columns(cols, {j: [r[j] if j < len(r) else None for r in sheet.rows[header.row + 1:]]
+                                              for j in cols})
             found.append((order, sheet.resolve({sheet.col0 + j for j in percent}), header))
         if not found:
             report.status = "left_out"

@@ -369,6 +369,18 @@ def calibrate(cb: Codebook, seed: int = 16):
                        f"qualche evidenza, {int(data['answers'].sum())} pertinenti")
 
 
+def scored_pairs(cb: Codebook, part: str, seed: int = 16, model=None) -> pd.DataFrame:
+    """:func:`pairs` of one part with the relevance (0-100) ``model`` gives them (the shipped one by default;
+    a pair without any evidence scores 0, as in :func:`analysis.startup_matching.score`)."""
+    from analysis.startup_matching import FEATURES, calibration
+
+    data = pairs([e for e in build(cb, seed) if e.part == part], cb)
+    model = model or calibration()
+    data["score"] = [100 * model.probability(dict(zip(FEATURES, row, strict=True))) if has else 0.0
+                     for has, row in zip(data["any"], data[list(FEATURES)].to_numpy(float), strict=True)]
+    return data
+
+
 @dataclass
 class Evaluation:
     precision: float  # of the shortlists as returned (up to 5, at or above the threshold)
@@ -382,15 +394,7 @@ class Evaluation:
 def evaluate(cb: Codebook, part: str = TEST, threshold: float = 50.0, top: int = 5, seed: int = 16,
              model=None) -> Evaluation:
     """The matching's shortlists on one part of the set, and how right they are."""
-    from analysis.startup_matching import FEATURES
-
-    examples = [e for e in build(cb, seed) if e.part == part]
-    data = pairs(examples, cb)
-    from analysis.startup_matching import calibration
-
-    model = model or calibration()
-    data["score"] = [100 * model.probability(dict(zip(FEATURES, row, strict=True))) if has else 0.0
-                     for has, row in zip(data["any"], data[list(FEATURES)].to_numpy(float), strict=True)]
+    data = scored_pairs(cb, part, seed, model)
     listed = (data[data["score"] >= threshold].sort_values(["need", "score", "startup"], ascending=[True, False, True])
               .groupby("need").head(top))
     answering = data[data["answers"]]
@@ -412,13 +416,7 @@ def suggested_threshold(cb: Codebook, target: float = 0.98, seed: int = 16) -> f
     """The lowest round relevance (10, 20, ... 90) at which the calibration part's startup-need pairs are right
     at least ``target`` of the time: the default of ``startup.soglia_pertinenza`` (a scout who finds one wrong
     match stops reading)."""
-    from analysis.startup_matching import FEATURES, calibration
-
-    data = pairs([e for e in build(cb, seed) if e.part == CAL], cb)
-    model = calibration()
-    score = [100 * model.probability(dict(zip(FEATURES, row, strict=True))) if has else 0.0
-             for has, row in zip(data["any"], data[list(FEATURES)].to_numpy(float), strict=True)]
-    data["score"] = score
+    data = scored_pairs(cb, CAL, seed)
     for t in range(10, 100, 10):
         chosen = data[data["score"] >= t]
         if len(chosen) and chosen["answers"].mean() >= target:

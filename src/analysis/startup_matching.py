@@ -48,9 +48,16 @@ def _stemmers():
 
 @functools.lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    from analysis.startups import stop_words
+    """Italian and English stop words shipped with the project, normalised like the text."""
+    from analysis.text import normalise
 
-    return frozenset(stop_words())
+    out: set[str] = set()
+    for name in ("stopwords_it.txt", "stopwords_en.txt"):
+        text = resources.files("analysis").joinpath(f"resources/{name}").read_text("utf-8")
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                out.update(normalise(w) for w in line.split())
+    return frozenset(w for w in out if w)
 
 
 def _plain(word: str) -> str:

@@ -22,9 +22,7 @@ Matching (:mod:`analysis.startup_matching`)
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -115,24 +113,44 @@ def read_startups(path: str | Path, cb: Codebook) -> StartupList:
 # --------------------------------------------------------------------------
 # Matching
 
-@functools.lru_cache(maxsize=1)
-def stop_words() -> tuple[str, ...]:
-    """Italian and English stop words shipped with the project, normalised like the text."""
-    words: set[str] = set()
-    for name in ("stopwords_it.txt", "stopwords_en.txt"):
-        text = resources.files("analysis").joinpath(f"resources/{name}").read_text("utf-8")
-        for line in text.splitlines():
-            if not line.startswith("#"):
-                words.update(normalise(w) for w in line.split())
-    return tuple(sorted(w for w in words if w))
-
-
 @dataclass
 class Matches:
     table: pd.DataFrame  # startup, need, scope, score, rank, trl, explanation (+ evidence columns)
     below_trl: pd.DataFrame  # startups under the TRL threshold (or without a TRL)
     threshold: int
-    min_score: float = 40.0  # the relevance a startup needs to enter a list (startup.soglia_pertinenza)
+    min_score: float = DEFAULT_MIN_SCORE  # the relevance a startup needs to enter a list
+
+
+MATCH_COLUMNS = ["startup", "need", "scope", "score", "rank", "trl", "explanation", "tag", "termini", "correlate"]
+
+
+def _tags(value) -> list[str]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _listed(name: str, ev, text: str, trl, lex) -> dict:
+    """One row of a need's list: a startup, its relevance, the explanation and the evidence behind it."""
+    from analysis.startup_matching import explain, score
+
+    f = ev.features()
+    explanation = (explain(ev, text, lex, trl) if ev.tag_hits or ev.text_hits
+                   else f"Indicata dallo scout per {lex.label}")
+    return {"startup": name, "need": lex.key, "scope": ALL_SCOPE, "score": round(score(ev), 4), "trl": trl,
+            "explanation": explanation, "tag": int(f["tag_term"]), "termini": int(f["text_terms"]),
+            "correlate": round(f["text_related"], 4)}
+
+
+def _ranked(table: pd.DataFrame, cb: Codebook, per_list: int) -> pd.DataFrame:
+    """Each need's list in the codebook's order, best first (pairs a scout accepted before the others), cut to
+    ``per_list`` and ranked from 1."""
+    order = {k: n for n, k in enumerate(cb.need_keys)}
+    accepted_last = table["verdetto"].ne(ACCEPTED).astype(int) if "verdetto" in table else 0
+    table = table.assign(_acc=accepted_last).sort_values(
+        ["need", "_acc", "score", "startup"], ascending=[True, True, False, True], kind="stable",
+        key=lambda c: c.map(order) if c.name == "need" else c).drop(columns="_acc")
+    table = table.groupby("need", sort=False).head(per_list).copy()
+    table["rank"] = table.groupby("need", sort=False).cumcount() + 1
+    return table
 
 
 def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_score: float = DEFAULT_MIN_SCORE,
@@ -144,7 +162,7 @@ def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_scor
     (best) down. A need no startup reaches has no list. The lists do not depend on who rated the need (the
     companies' answers add nothing to a startup's words), so there is one list per need, for every scope.
     Startups under the TRL threshold are returned apart, each with the need it fits best."""
-    from analysis.startup_matching import assess, explain, lexicons, score
+    from analysis.startup_matching import assess, lexicons, score
 
     lex = {x.key: x for x in lexicons(cb)}
     eligible = startups.reset_index(drop=True)
@@ -152,28 +170,20 @@ def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_scor
     rows, best = [], {}
     for i, (name, tags, text, trl) in enumerate(zip(eligible["nome_startup"], eligible["tecnologie"],
                                                     eligible["descrizione"].fillna(""), eligible["trl"], strict=True)):
-        for key, ev in assess(tuple(lex.values()), list(tags) if isinstance(tags, (list, tuple)) else [], text).items():
+        for key, ev in assess(tuple(lex.values()), _tags(tags), text).items():
             s = score(ev)
             if s <= 0:
                 continue
             if s > best.get(i, (None, -1.0))[1]:
                 best[i] = (key, s)
             if ok[i] and s >= min_score:
-                f = ev.features()
-                rows.append({"startup": name, "need": key, "scope": ALL_SCOPE, "score": round(s, 4), "trl": trl,
-                             "explanation": explain(ev, text, lex[key], trl), "tag": int(f["tag_term"]),
-                             "termini": int(f["text_terms"]), "correlate": round(f["text_related"], 4)})
-    cols = ["startup", "need", "scope", "score", "rank", "trl", "explanation", "tag", "termini", "correlate"]
-    table = pd.DataFrame(rows, columns=[c for c in cols if c != "rank"]).astype({"trl": "Int64"})
-    order = {k: n for n, k in enumerate(cb.need_keys)}
-    table = table.sort_values(["need", "score", "startup"], ascending=[True, False, True], kind="stable",
-                              key=lambda c: c.map(order) if c.name == "need" else c)
-    table = table.groupby("need", sort=False).head(per_list).copy()
-    table["rank"] = table.groupby("need", sort=False).cumcount() + 1
+                rows.append(_listed(name, ev, text, trl, lex[key]))
+    table = pd.DataFrame(rows, columns=[c for c in MATCH_COLUMNS if c != "rank"]).astype({"trl": "Int64"})
+    table = _ranked(table, cb, per_list)
     below = eligible[~ok].reset_index(drop=True)
     below["best_need"] = pd.Series([best.get(i, (None, np.nan))[0] for i in np.flatnonzero(~ok)], dtype=object)
     below["best_score"] = [best.get(i, (None, np.nan))[1] for i in np.flatnonzero(~ok)]
-    return Matches(table[cols].reset_index(drop=True), below, trl_threshold, min_score)
+    return Matches(table[MATCH_COLUMNS].reset_index(drop=True), below, trl_threshold, min_score)
 
 
 # --------------------------------------------------------------------------
@@ -244,7 +254,7 @@ def apply_verdicts(matches: Matches, verdicts: list[Verdict], startups: pd.DataF
     """The lists with the scouts' verdicts applied, and what happened to every verdict. A rejected pair leaves
     the lists (it does not come back in a later wave while the file holds it); an accepted pair is marked, and
     enters the list even below the relevance threshold when the startup meets the TRL threshold."""
-    from analysis.startup_matching import assess, explain, lexicons, score
+    from analysis.startup_matching import assess, lexicons
 
     table = matches.table.copy()
     table["verdetto"] = ""
@@ -277,23 +287,12 @@ def apply_verdicts(matches: Matches, verdicts: list[Verdict], startups: pd.DataF
         if pd.isna(trl) or trl < matches.threshold:
             report.append({**entry, "esito": f"non applicato: TRL sotto la soglia di {matches.threshold}"})
             continue
-        tags = list(r["tecnologie"]) if isinstance(r["tecnologie"], (list, tuple)) else []
-        ev = assess(tuple(lex.values()), tags, r["descrizione"] or "")[v.need]
-        table = pd.concat([table, pd.DataFrame([{
-            "startup": name, "need": v.need, "scope": ALL_SCOPE, "score": round(score(ev), 4), "trl": trl,
-            "explanation": (explain(ev, r["descrizione"] or "", lex[v.need], trl) if ev.tag_hits or ev.text_hits
-                            else f"Indicata dallo scout per {lex[v.need].label}"),
-            "tag": int(ev.features()["tag_term"]), "termini": int(ev.features()["text_terms"]),
-            "correlate": round(ev.features()["text_related"], 4), "verdetto": ACCEPTED}])], ignore_index=True)
+        text = r["descrizione"] or ""
+        ev = assess(tuple(lex.values()), _tags(r["tecnologie"]), text)[v.need]
+        table = pd.concat([table, pd.DataFrame([{**_listed(name, ev, text, trl, lex[v.need]), "verdetto": ACCEPTED}])],
+                          ignore_index=True)
         report.append({**entry, "esito": "applicato: aggiunta alla lista (sotto la soglia di pertinenza)"})
-    # Accepted pairs first, then by relevance; ranks recomputed.
-    order = {k: n for n, k in enumerate(cb.need_keys)}
-    table = table.assign(_acc=(table["verdetto"] != ACCEPTED).astype(int)).sort_values(
-        ["need", "_acc", "score", "startup"], ascending=[True, True, False, True], kind="stable",
-        key=lambda c: c.map(order) if c.name == "need" else c).drop(columns="_acc")
-    table = table.groupby("need", sort=False).head(per_list).copy()
-    table["rank"] = table.groupby("need", sort=False).cumcount() + 1
-    table = table.astype({"trl": "Int64"}).reset_index(drop=True)
+    table = _ranked(table, cb, per_list).astype({"trl": "Int64"}).reset_index(drop=True)
     return Matches(table, matches.below_trl, matches.threshold, matches.min_score), report
 
 

@@ -324,6 +324,14 @@ def _thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def check_cells(what: str, rows: int, cols: int, limits) -> None:
+    """Refuse a table of more than ``limits.cells`` cells (``lettura.celle_massime``) with what to do."""
+    if limits is not None and rows * cols > limits.cells:
+        raise FileProblem(f"{what} ha {_thousands(rows)} righe per {_thousands(cols)} colonne ({_thousands(rows * cols)}"
+                          f" celle; limite {_thousands(limits.cells)}, parametro lettura.celle_massime): dividete il "
+                          "file o alzate il limite")
+
+
 def _megabytes(size: int) -> str:
     return f"{size / 2**20:.1f}".replace(".", ",")
 
@@ -418,12 +426,8 @@ def _loader(wb: pc.CalamineWorkbook, path: Path, name: str, kind: str | None = N
                     percent.prefetch()  # scan the cell styles while calamine parses (it releases the GIL)
                 loaded.append(wb.get_sheet_by_name(name))
             sh = loaded[0]
-            if not nrows and limits is not None and sh.height * sh.width > limits.cells:
-                # Checked before the cells become Python objects, which cost far more than the parser's own.
-                raise FileProblem(
-                    f"il foglio '{name}' ha {_thousands(sh.height)} righe per {_thousands(sh.width)} colonne "
-                    f"({_thousands(sh.height * sh.width)} celle; limite {_thousands(limits.cells)}, parametro "
-                    "lettura.celle_massime): dividete il file o alzate il limite")
+            if not nrows:  # checked before the cells become Python objects, which cost far more than the parser's
+                check_cells(f"il foglio '{name}'", sh.height, sh.width, limits)
             rows = sh.to_python(nrows=nrows) if nrows else sh.to_python()
         except FileProblem:
             raise
@@ -438,6 +442,11 @@ def _loader(wb: pc.CalamineWorkbook, path: Path, name: str, kind: str | None = N
 
 # --------------------------------------------------------------------------
 # Percent number formats
+
+def cell_ref(row: int, col: int) -> str:
+    """``A1``-style reference of a 0-based (row, column)."""
+    return f"{_col_letters(col)}{row + 1}"
+
 
 def _col_letters(col: int) -> str:
     s = ""
