@@ -54,11 +54,17 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # - la **pertinenza** (0-100) è la probabilità stimata che la startup risponda davvero al bisogno, tarata su un
 #   elenco di prova di startup già classificate: vale lo stesso per ogni bisogno e ogni elenco. Entrano nelle liste
 #   solo le startup con pertinenza almeno pari alla soglia scelta; **un bisogno a cui nessuna startup risponde
-#   resta senza lista**, e lo diciamo;
+#   resta senza lista**, e lo diciamo. Una startup che parla solo di un altro mercato (pazienti, negozi,
+#   alimentare) non entra nelle liste, anche se usa le parole del bisogno;
 # - la **maturità tecnologica** (TRL, da 1 idea a 9 prodotto sul mercato): entrano nelle liste solo le startup con
 #   TRL almeno pari alla soglia scelta; le altre sono elencate a parte.
 #
 # Ogni abbinamento è spiegato con le parole della startup. Le risposte delle imprese non entrano nel confronto.
+#
+# **Quanto fidarsi delle liste.** Su un elenco di prova scritto da chi non conosceva il vocabolario, circa
+# tre startup elencate su quattro rispondono davvero al bisogno, e le startup descritte solo in inglese, senza
+# tecnologie dichiarate, sono trovate meno spesso di quelle con le tecnologie dichiarate: ogni nome va verificato
+# dagli scout prima di un contatto, e i verdetti degli scout (sotto) tolgono dalle liste gli abbinamenti respinti.
 
 # %%
 has_list = data.has("startup_matches")

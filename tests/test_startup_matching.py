@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from analysis.startup_eval import CAL, TEST, build, calibrate, check_test_phrases
-from analysis.startup_matching import calibration, evidence, explain, lexicons, score
+from analysis.startup_eval import CAL, TEST, blind_sets, build, calibrate, contains_synonym
+from analysis.startup_matching import assess, calibration, evidence, explain, lexicons, markets, score, words
 
 
 def _lex(cb, key):
@@ -45,7 +45,9 @@ def test_the_evaluation_set_has_its_parts_and_the_test_avoids_the_codebook_phras
     test = [e for e in examples if e.part == TEST]
     assert {e.language for e in test} == {"it", "en"} and {e.kind for e in test} == {"answering", "near_miss",
                                                                                     "unrelated"}
-    assert check_test_phrases(cb) == []
+    assert all(contains_synonym(e.description, cb) is None for e in test if e.kind == "answering")
+    answering = [e for e in test if e.kind == "answering"]
+    assert {(e.language, e.tagged) for e in answering} == {("it", True), ("it", False), ("en", True), ("en", False)}
     names = [e.name for e in examples]
     assert len(set(names)) == len(names)
 
@@ -55,3 +57,38 @@ def test_the_default_threshold_is_the_one_the_calibration_part_suggests(cb):
     from analysis.startup_eval import suggested_threshold
 
     assert BY_NAME["startup.soglia_pertinenza"].default == suggested_threshold(cb)
+
+
+def test_the_test_part_is_the_blind_set_nobody_tuned_on(cb):
+    """The test descriptions come from the third blind set only, and none of them is in the calibration part."""
+    blind = blind_sets()
+    test = {e.description for e in build(cb) if e.part == TEST}
+    calibration_texts = {e.description for e in build(cb) if e.part == CAL}
+    assert test <= {r["description"] for r in blind[TEST]}
+    assert not test & calibration_texts
+    assert len([e for e in build(cb) if e.part == TEST and e.kind == "answering"]) >= 30
+
+
+def test_a_startup_of_another_market_does_not_answer_a_need_it_shares_words_with(cb):
+    lex = lexicons(cb)
+    heart = assess(lex, ["Deep tech"], "A digital twin of the patient's heart that helps cardiologists plan surgery.")
+    presses = assess(lex, ["Deep tech"], "A digital twin of forging presses that tries process changes before production.")
+    assert score(heart["bisogno_digital_twin"]) == 0.0
+    assert score(presses["bisogno_digital_twin"]) >= 70
+    # a description that names both markets is scored on its evidence
+    both = assess(lex, [], "Digital twin of hospital beds assembly lines for the factory of a medical device maker.")
+    assert score(both["bisogno_digital_twin"]) > 0
+
+
+def test_market_words_are_matched_in_their_own_language():
+    """'wine' stems like the Italian 'win': read in English only, 'win grants' is not a wine startup; Italian
+    'consumi' is not 'consumatori'."""
+    assert not markets(words("We help manufacturers win grants and tax credits"))["other"]
+    assert markets(words("Wine cellar sensors for small wineries"))["other"]
+    assert not markets(words("riduce i consumi dei forni"))["other"]
+
+
+def test_words_already_part_of_a_hit_count_once(cb):
+    data = {lex.key: lex for lex in lexicons(cb)}["bisogno_integrazione_dati"]
+    ev = evidence(data, [], "Mapping every connected machine of the factory floor")
+    assert ev.features()["text_terms"] == 1

@@ -121,3 +121,11 @@ def test_scout_verdicts_remove_mark_and_report_every_row(cb, bundled, tmp_path):
     assert outcomes[3].startswith("non applicato: bisogno sconosciuto") and outcomes[4].startswith(
         "non applicato: verdetto non riconosciuto")
     assert "verificata dallo scout" in set(startups.shortlist_table(after, "bisogno_cybersecurity")["Verifica"])
+
+
+def test_a_tag_with_a_comma_inside_parentheses_stays_one_tag():
+    from analysis.values import split_multi
+
+    assert split_multi("Production data integration (MES, ERP, IoT), Deep tech; AI") == [
+        "Production data integration (MES, ERP, IoT)", "Deep tech", "AI"]
+    assert split_multi("Robotica, cobot\nAI") == ["Robotica", "cobot", "AI"]

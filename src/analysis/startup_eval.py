@@ -5,17 +5,22 @@ has a description in Italian or English, tags or only generic ones ("Deep tech",
 "Industria 4.0"), and the needs it answers (none for the near-misses, which share words with a need without
 answering it, and for startups of unrelated sectors).
 
-The set is split in two, by phrase: the **calibration** part fits the score and the threshold
-(:func:`calibrate`); the **test** part measures them (``benchmarks/bench_scouting.py``). Test descriptions
-avoid the codebook's synonym phrases (:func:`check_test_phrases`): they speak of the needs in other word
-forms and orders, as startups do, so the test measures the matching and not the codebook's wording. A few
-needs have no answering startup in the test list: their shortlists must be empty.
+The set is split in two: the **calibration** part fits the score and the threshold (:func:`calibrate`); the
+**test** part measures them (``benchmarks/bench_scouting.py``). Calibration holds the phrases below, written
+with the codebook in view, and a first set of startups written blind (by a writer who saw only the needs'
+labels); the codebook's vocabulary was extended while looking at that set's misses. The test part is a
+second set written blind, by another writer, read only to measure: descriptions that hold one of the
+codebook's synonym phrases verbatim are left out of it, so that it measures the matching of other word
+forms, orders and words, as startups write them. A few needs have no answering startup in the test list:
+their shortlists must be empty.
 """
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
+from importlib import resources
 
 import pandas as pd
 
@@ -23,227 +28,323 @@ from analysis.codebook import Codebook
 from analysis.text import normalise
 
 CAL, TEST = "calibrazione", "test"
+BLIND = "startup_eval_blind.json"
 GENERIC_TAGS = ["Deep tech", "Manufacturing", "Industria 4.0", "Industry 4.0", "B2B", "SaaS"]
 # Needs no startup of the test list answers (their shortlists must come back empty).
 UNANSWERED_IN_TEST = ("bisogno_finanza_incentivi", "bisogno_competenze", "bisogno_logistica")
 
-# need -> part -> language -> phrases. Calibration phrases may use the codebook's terms; test phrases may not.
-PHRASES: dict[str, dict[str, dict[str, list[str]]]] = {
+# need -> language -> calibration phrases (written with the codebook in view; they may use its terms).
+PHRASES: dict[str, dict[str, list[str]]] = {
     "bisogno_integrazione_dati": {
-        CAL: {"it": ["un sistema che legge i dati dei macchinari e li porta nel gestionale di fabbrica",
-                     "una piattaforma IIoT che collega le macchine al MES e all'ERP",
-                     "raccolta dati di produzione in tempo reale con gateway OPC UA"],
-              "en": ["software that pulls data from every machine into the factory's business systems",
-                     "an IIoT platform connecting shop floor machines to MES and ERP",
-                     "edge computing gateways that stream production data to a data platform"]},
-        TEST: {"it": ["software che connette tra loro i macchinari del reparto e porta i loro dati nel gestionale",
-                      "dispositivi edge che leggono i PLC e integrano i dati produttivi con i sistemi aziendali"],
-               "en": ["middleware that links CNC machines with the plant's execution system and business software",
-                      "retrofit kits that make legacy machines connected and feed their data into one repository"]},
+        "it": [
+            "un sistema che legge i dati dei macchinari e li porta nel gestionale di fabbrica",
+            "una piattaforma IIoT che collega le macchine al MES e all'ERP",
+            "raccolta dati di produzione in tempo reale con gateway OPC UA",
+            "software che connette tra loro i macchinari del reparto e porta i loro dati nel gestionale",
+            "dispositivi edge che leggono i PLC e integrano i dati produttivi con i sistemi aziendali",
+        ],
+        "en": [
+            "software that pulls data from every machine into the factory's business systems",
+            "an IIoT platform connecting shop floor machines to MES and ERP",
+            "edge computing gateways that stream production data to a data platform",
+            "middleware that links CNC machines with the plant's execution system and business software",
+            "retrofit kits that make legacy machines connected and feed their data into one repository",
+        ],
     },
     "bisogno_digital_twin": {
-        CAL: {"it": ["una copia digitale della linea per provare i cambi di formato al computer",
-                     "gemelli digitali di linee produttive per la messa in servizio virtuale",
-                     "simulazione di processo e analisi agli elementi finiti per stampi e presse"],
-              "en": ["a computer model of the press line to try process changes before production",
-                     "digital twins of production lines for virtual commissioning",
-                     "process simulation and finite element models of forging presses"]},
-        TEST: {"it": ["modelli virtuali dell'impianto su cui provare le modifiche prima di farle in officina",
-                      "simulazioni numeriche dei processi di fusione per prevedere il riempimento degli stampi"],
-               "en": ["a virtual replica of the factory floor to test layout changes before making them",
-                      "simulated models of machining processes that predict cycle times before the first part"]},
+        "it": [
+            "una copia digitale della linea per provare i cambi di formato al computer",
+            "gemelli digitali di linee produttive per la messa in servizio virtuale",
+            "simulazione di processo e analisi agli elementi finiti per stampi e presse",
+            "modelli virtuali dell'impianto su cui provare le modifiche prima di farle in officina",
+            "simulazioni numeriche dei processi di fusione per prevedere il riempimento degli stampi",
+        ],
+        "en": [
+            "a computer model of the press line to try process changes before production",
+            "digital twins of production lines for virtual commissioning",
+            "process simulation and finite element models of forging presses",
+            "a virtual replica of the factory floor to test layout changes before making them",
+            "simulated models of machining processes that predict cycle times before the first part",
+        ],
     },
     "bisogno_cybersecurity": {
-        CAL: {"it": ["protegge i controllori di fabbrica da accessi non autorizzati e virus",
-                     "sicurezza informatica delle reti OT e rilevamento intrusioni negli impianti",
-                     "protezione dai ransomware per le PMI manifatturiere"],
-              "en": ["shields factory controllers from unauthorised access and malicious software",
-                     "OT security and intrusion detection for industrial control systems",
-                     "network security and zero trust access for factories"]},
-        TEST: {"it": ["difende le reti di fabbrica da attacchi e intrusioni informatiche e segnala gli accessi anomali",
-                      "monitoraggio continuo delle vulnerabilità dei PLC e delle reti dell'officina"],
-               "en": ["protects plant networks against cyber-attack campaigns and flags anomalous access to controllers",
-                      "continuous vulnerability scanning of PLCs and shop floor networks against intruders"]},
+        "it": [
+            "protegge i controllori di fabbrica da accessi non autorizzati e virus",
+            "sicurezza informatica delle reti OT e rilevamento intrusioni negli impianti",
+            "protezione dai ransomware per le PMI manifatturiere",
+            "difende le reti di fabbrica da attacchi e intrusioni informatiche e segnala gli accessi anomali",
+            "monitoraggio continuo delle vulnerabilità dei PLC e delle reti dell'officina",
+        ],
+        "en": [
+            "shields factory controllers from unauthorised access and malicious software",
+            "OT security and intrusion detection for industrial control systems",
+            "network security and zero trust access for factories",
+            "protects plant networks against cyber-attack campaigns and flags anomalous access to controllers",
+            "continuous vulnerability scanning of PLCs and shop floor networks against intruders",
+        ],
     },
     "bisogno_robotica": {
-        CAL: {"it": ["bracci robotici leggeri che lavorano accanto agli operai senza barriere",
-                     "cobot e celle robotizzate per l'asservimento macchine", "automazione flessibile con bin picking"],
-              "en": ["lightweight robot arms working next to people without fences",
-                     "cobots and robotic cells for machine tending", "flexible automation with pick and place robots"]},
-        TEST: {"it": ["robot che collaborano con gli operatori nelle celle di sbavatura dei getti",
-                      "isole robotizzate riconfigurabili per lotti piccoli e variabili"],
-               "en": ["robotic arms that collaborate with operators to deburr castings",
-                      "reconfigurable robotic work cells for small and changing batches"]},
+        "it": [
+            "bracci robotici leggeri che lavorano accanto agli operai senza barriere",
+            "cobot e celle robotizzate per l'asservimento macchine",
+            "automazione flessibile con bin picking",
+            "robot che collaborano con gli operatori nelle celle di sbavatura dei getti",
+            "isole robotizzate riconfigurabili per lotti piccoli e variabili",
+        ],
+        "en": [
+            "lightweight robot arms working next to people without fences",
+            "cobots and robotic cells for machine tending",
+            "flexible automation with pick and place robots",
+            "robotic arms that collaborate with operators to deburr castings",
+            "reconfigurable robotic work cells for small and changing batches",
+        ],
     },
     "bisogno_manutenzione_predittiva": {
-        CAL: {"it": ["avvisa prima che un motore si rompa, dai dati di temperatura e vibrazione",
-                     "manutenzione predittiva con analisi delle vibrazioni dei motori",
-                     "prognostica e stima della vita utile residua dei cuscinetti"],
-              "en": ["warns before a motor breaks down, from temperature and vibration data",
-                     "predictive maintenance from vibration analysis of motors",
-                     "condition monitoring and remaining useful life of bearings"]},
-        TEST: {"it": ["sensori che prevedono quando un mandrino si guasterà, analizzando le sue vibrazioni",
-                      "algoritmi che anticipano i guasti dei macchinari prima del fermo"],
-               "en": ["sensors that predict when a spindle will fail by listening to its vibrations",
-                      "models that anticipate failures of presses and machines days before a breakdown"]},
+        "it": [
+            "avvisa prima che un motore si rompa, dai dati di temperatura e vibrazione",
+            "manutenzione predittiva con analisi delle vibrazioni dei motori",
+            "prognostica e stima della vita utile residua dei cuscinetti",
+            "sensori che prevedono quando un mandrino si guasterà, analizzando le sue vibrazioni",
+            "algoritmi che anticipano i guasti dei macchinari prima del fermo",
+        ],
+        "en": [
+            "warns before a motor breaks down, from temperature and vibration data",
+            "predictive maintenance from vibration analysis of motors",
+            "condition monitoring and remaining useful life of bearings",
+            "sensors that predict when a spindle will fail by listening to its vibrations",
+            "models that anticipate failures of presses and machines days before a breakdown",
+        ],
     },
     "bisogno_qualita_visione": {
-        CAL: {"it": ["telecamere in linea che trovano graffi e bolle sui pezzi verniciati",
-                     "visione artificiale per il rilevamento dei difetti superficiali",
-                     "ispezione ottica automatica dei pezzi lavorati"],
-              "en": ["inline cameras that spot scratches and bubbles on painted parts",
-                     "machine vision for surface defect detection", "automated optical inspection of machined parts"]},
-        TEST: {"it": ["telecamere e algoritmi di visione che scartano i getti con porosità o cricche",
-                      "un sistema di visione che ispeziona ogni pezzo in linea e misura i difetti"],
-               "en": ["camera-based inspection of castings that rejects parts with porosity or cracks",
-                      "vision algorithms that inspect every part on the line and classify its defects"]},
+        "it": [
+            "telecamere in linea che trovano graffi e bolle sui pezzi verniciati",
+            "visione artificiale per il rilevamento dei difetti superficiali",
+            "ispezione ottica automatica dei pezzi lavorati",
+            "telecamere e algoritmi di visione che scartano i getti con porosità o cricche",
+            "un sistema di visione che ispeziona ogni pezzo in linea e misura i difetti",
+        ],
+        "en": [
+            "inline cameras that spot scratches and bubbles on painted parts",
+            "machine vision for surface defect detection",
+            "automated optical inspection of machined parts",
+            "camera-based inspection of castings that rejects parts with porosity or cracks",
+            "vision algorithms that inspect every part on the line and classify its defects",
+        ],
     },
     "bisogno_ottimizzazione_ai": {
-        CAL: {"it": ["algoritmi che imparano dai dati e regolano le presse per ridurre gli scarti",
-                     "ottimizzazione dei processi con intelligenza artificiale e pianificazione della produzione",
-                     "schedulazione della produzione con machine learning"],
-              "en": ["algorithms that learn from data and tune presses to reduce rejects",
-                     "AI process optimisation and production planning", "production scheduling with machine learning"]},
-        TEST: {"it": ["algoritmi di apprendimento automatico che ottimizzano i parametri dei forni in tempo reale",
-                      "un pianificatore intelligente che ottimizza la sequenza degli ordini in reparto"],
-               "en": ["learning algorithms that optimize furnace parameters in real time",
-                      "an intelligent planner that optimizes the sequence of production orders"]},
+        "it": [
+            "algoritmi che imparano dai dati e regolano le presse per ridurre gli scarti",
+            "ottimizzazione dei processi con intelligenza artificiale e pianificazione della produzione",
+            "schedulazione della produzione con machine learning",
+            "algoritmi di apprendimento automatico che ottimizzano i parametri dei forni in tempo reale",
+            "un pianificatore intelligente che ottimizza la sequenza degli ordini in reparto",
+        ],
+        "en": [
+            "algorithms that learn from data and tune presses to reduce rejects",
+            "AI process optimisation and production planning",
+            "production scheduling with machine learning",
+            "learning algorithms that optimize furnace parameters in real time",
+            "an intelligent planner that optimizes the sequence of production orders",
+        ],
     },
     "bisogno_additive": {
-        CAL: {"it": ["stampa strato per strato di ingranaggi in acciaio da polvere",
-                     "stampa 3D metallica con fusione a letto di polvere (LPBF)",
-                     "manifattura additiva di ricambi in acciaio"],
-              "en": ["layer by layer printing of steel gears from powder",
-                     "metal additive manufacturing with laser powder bed fusion", "binder jetting of steel spare parts"]},
-        TEST: {"it": ["stampanti tridimensionali a deposizione di filo metallico per componenti di grandi dimensioni",
-                      "produzione additiva di componenti in titanio e ricambi metallici su richiesta"],
-               "en": ["wire-based additive production of large metal components",
-                      "on-demand printed titanium parts and metal spares built layer by layer"]},
+        "it": [
+            "stampa strato per strato di ingranaggi in acciaio da polvere",
+            "stampa 3D metallica con fusione a letto di polvere (LPBF)",
+            "manifattura additiva di ricambi in acciaio",
+            "stampanti tridimensionali a deposizione di filo metallico per componenti di grandi dimensioni",
+            "produzione additiva di componenti in titanio e ricambi metallici su richiesta",
+        ],
+        "en": [
+            "layer by layer printing of steel gears from powder",
+            "metal additive manufacturing with laser powder bed fusion",
+            "binder jetting of steel spare parts",
+            "wire-based additive production of large metal components",
+            "on-demand printed titanium parts and metal spares built layer by layer",
+        ],
     },
     "bisogno_materiali": {
-        CAL: {"it": ["una lega più leggera e resistente per le ruote dei carrelli",
-                     "nuovi materiali e rivestimenti per utensili", "trattamenti termici e leghe leggere"],
-              "en": ["a lighter and stronger alloy for forklift wheels",
-                     "advanced materials and coatings for tools", "heat treatment of light alloys"]},
-        TEST: {"it": ["un rivestimento nanostrutturato che allunga la durata degli stampi",
-                      "una nuova lega di alluminio e un trattamento delle superfici contro l'usura"],
-               "en": ["nanostructured coatings that extend the life of dies and moulds",
-                      "new aluminium alloys and wear-resistant treatments of surfaces"]},
+        "it": [
+            "una lega più leggera e resistente per le ruote dei carrelli",
+            "nuovi materiali e rivestimenti per utensili",
+            "trattamenti termici e leghe leggere",
+            "un rivestimento nanostrutturato che allunga la durata degli stampi",
+            "una nuova lega di alluminio e un trattamento delle superfici contro l'usura",
+        ],
+        "en": [
+            "a lighter and stronger alloy for forklift wheels",
+            "advanced materials and coatings for tools",
+            "heat treatment of light alloys",
+            "nanostructured coatings that extend the life of dies and moulds",
+            "new aluminium alloys and wear-resistant treatments of surfaces",
+        ],
     },
     "bisogno_efficienza_energetica": {
-        CAL: {"it": ["riduce la bolletta elettrica delle officine controllando compressori e luci",
-                     "efficienza energetica e recupero di calore dai forni", "monitoraggio consumi e gestione energia"],
-              "en": ["cuts the power bill of workshops by controlling compressors and lights",
-                     "energy efficiency and heat recovery from furnaces", "energy management and energy monitoring"]},
-        TEST: {"it": ["scambiatori che recuperano il calore dei fumi dei forni e tagliano i consumi",
-                      "contatori intelligenti che riducono i consumi energetici di compressori e forni"],
-               "en": ["exchangers that recover heat from furnace exhaust and cut consumption",
-                      "smart meters that make compressors and furnaces more energy efficient"]},
+        "it": [
+            "riduce la bolletta elettrica delle officine controllando compressori e luci",
+            "efficienza energetica e recupero di calore dai forni",
+            "monitoraggio consumi e gestione energia",
+            "scambiatori che recuperano il calore dei fumi dei forni e tagliano i consumi",
+            "contatori intelligenti che riducono i consumi energetici di compressori e forni",
+        ],
+        "en": [
+            "cuts the power bill of workshops by controlling compressors and lights",
+            "energy efficiency and heat recovery from furnaces",
+            "energy management and energy monitoring",
+            "exchangers that recover heat from furnace exhaust and cut consumption",
+            "smart meters that make compressors and furnaces more energy efficient",
+        ],
     },
     "bisogno_decarbonizzazione": {
-        CAL: {"it": ["forni a induzione al posto dei forni a gas per tagliare la CO2",
-                     "decarbonizzazione con forni elettrici a induzione", "idrogeno verde per i processi termici"],
-              "en": ["induction furnaces replacing gas furnaces to cut CO2",
-                     "decarbonisation with electric induction furnaces", "green hydrogen for thermal processes"]},
-        TEST: {"it": ["bruciatori alimentati da gas verdi che riducono l'emissione di CO2 delle fonderie",
-                      "elettrifica i forni di trattamento e calcola l'impronta carbonica dei pezzi"],
-               "en": ["burners fired by green gases that cut the CO2 emitted by foundries",
-                      "electrifies annealing furnaces and computes the carbon footprints of every part"]},
+        "it": [
+            "forni a induzione al posto dei forni a gas per tagliare la CO2",
+            "decarbonizzazione con forni elettrici a induzione",
+            "idrogeno verde per i processi termici",
+            "bruciatori alimentati da gas verdi che riducono l'emissione di CO2 delle fonderie",
+            "elettrifica i forni di trattamento e calcola l'impronta carbonica dei pezzi",
+        ],
+        "en": [
+            "induction furnaces replacing gas furnaces to cut CO2",
+            "decarbonisation with electric induction furnaces",
+            "green hydrogen for thermal processes",
+            "burners fired by green gases that cut the CO2 emitted by foundries",
+            "electrifies annealing furnaces and computes the carbon footprints of every part",
+        ],
     },
     "bisogno_economia_circolare": {
-        CAL: {"it": ["ritira i trucioli di alluminio e li trasforma in nuovi lingotti",
-                     "economia circolare: recupero dei rottami e delle scorie", "riciclo dei metalli e LCA"],
-              "en": ["collects aluminium chips and turns them into new ingots",
-                     "circular economy: scrap recovery and slag reuse", "metal recycling and life cycle assessment"]},
-        TEST: {"it": ["valorizza la scoria di acciaieria come materia prima seconda per il cemento",
-                      "seleziona e ricicla lo sfrido di lavorazione per riportarlo in fusione"],
-               "en": ["turns steelmaking slags into secondary raw material for cement",
-                      "sorts machining swarf and recycles it back into the melt"]},
+        "it": [
+            "ritira i trucioli di alluminio e li trasforma in nuovi lingotti",
+            "economia circolare: recupero dei rottami e delle scorie",
+            "riciclo dei metalli e LCA",
+            "valorizza la scoria di acciaieria come materia prima seconda per il cemento",
+            "seleziona e ricicla lo sfrido di lavorazione per riportarlo in fusione",
+        ],
+        "en": [
+            "collects aluminium chips and turns them into new ingots",
+            "circular economy: scrap recovery and slag reuse",
+            "metal recycling and life cycle assessment",
+            "turns steelmaking slags into secondary raw material for cement",
+            "sorts machining swarf and recycles it back into the melt",
+        ],
     },
     "bisogno_tracciabilita": {
-        CAL: {"it": ["segue ogni lotto di barre dal laminatoio al cliente",
-                     "tracciabilità di filiera con blockchain e passaporto digitale di prodotto",
-                     "tracciamento dei lotti con RFID"],
-              "en": ["follows every batch of bars from the rolling mill to the customer",
-                     "supply chain traceability with blockchain and digital product passport",
-                     "lot tracking with RFID tags"]},
-        TEST: {"it": ["registra la storia di ogni lotto di materiale dal fornitore al cliente finale",
-                      "etichette intelligenti che tracciano ogni componente lungo la filiera"],
-               "en": ["records the history of every material lot from supplier to end customer",
-                      "smart labels that trace every component across the supply network"]},
+        "it": [
+            "segue ogni lotto di barre dal laminatoio al cliente",
+            "tracciabilità di filiera con blockchain e passaporto digitale di prodotto",
+            "tracciamento dei lotti con RFID",
+            "registra la storia di ogni lotto di materiale dal fornitore al cliente finale",
+            "etichette intelligenti che tracciano ogni componente lungo la filiera",
+        ],
+        "en": [
+            "follows every batch of bars from the rolling mill to the customer",
+            "supply chain traceability with blockchain and digital product passport",
+            "lot tracking with RFID tags",
+            "records the history of every material lot from supplier to end customer",
+            "smart labels that trace every component across the supply network",
+        ],
     },
     "bisogno_logistica": {
-        CAL: {"it": ["prevede quanta materia prima ordinare e quando",
-                     "logistica e gestione del magazzino con previsione della domanda",
-                     "ottimizzazione delle scorte e degli approvvigionamenti"],
-              "en": ["forecasts how much raw material to order and when",
-                     "logistics and warehouse management with demand forecasting",
-                     "inventory optimisation and procurement"]},
-        TEST: {"it": [], "en": []},  # no answering startup in the test list
+        "it": [
+            "prevede quanta materia prima ordinare e quando",
+            "logistica e gestione del magazzino con previsione della domanda",
+            "ottimizzazione delle scorte e degli approvvigionamenti",
+        ],
+        "en": [
+            "forecasts how much raw material to order and when",
+            "logistics and warehouse management with demand forecasting",
+            "inventory optimisation and procurement",
+        ],
     },
     "bisogno_competenze": {
-        CAL: {"it": ["corsi pratici per insegnare ai tecnici a usare i nuovi macchinari digitali",
-                     "formazione tecnica degli operatori in realtà aumentata", "upskilling e competenze digitali"],
-              "en": ["hands-on courses teaching technicians to use new digital machines",
-                     "operator training with augmented reality", "digital skills and reskilling"]},
-        TEST: {"it": [], "en": []},
+        "it": [
+            "corsi pratici per insegnare ai tecnici a usare i nuovi macchinari digitali",
+            "formazione tecnica degli operatori in realtà aumentata",
+            "upskilling e competenze digitali",
+        ],
+        "en": [
+            "hands-on courses teaching technicians to use new digital machines",
+            "operator training with augmented reality",
+            "digital skills and reskilling",
+        ],
     },
     "bisogno_sicurezza_lavoro": {
-        CAL: {"it": ["un gilet con sensori che segnala posture pericolose e cadute",
-                     "esoscheletri per la movimentazione manuale dei carichi", "sensori indossabili per la sicurezza sul lavoro"],
-              "en": ["a vest with sensors that flags dangerous postures and falls",
-                     "exoskeletons for manual handling", "wearable sensors for workplace safety"]},
-        TEST: {"it": ["un esoscheletro leggero che sostiene la schiena degli operai durante il sollevamento dei pezzi",
-                      "braccialetti che avvisano l'operaio quando si avvicina troppo a un carrello in movimento"],
-               "en": ["a lightweight exoskeleton that supports workers' backs while lifting parts",
-                      "wristbands that warn workers when they get too close to a moving forklift, preventing injuries"]},
+        "it": [
+            "un gilet con sensori che segnala posture pericolose e cadute",
+            "esoscheletri per la movimentazione manuale dei carichi",
+            "sensori indossabili per la sicurezza sul lavoro",
+            "un esoscheletro leggero che sostiene la schiena degli operai durante il sollevamento dei pezzi",
+            "braccialetti che avvisano l'operaio quando si avvicina troppo a un carrello in movimento",
+        ],
+        "en": [
+            "a vest with sensors that flags dangerous postures and falls",
+            "exoskeletons for manual handling",
+            "wearable sensors for workplace safety",
+            "a lightweight exoskeleton that supports workers' backs while lifting parts",
+            "wristbands that warn workers when they get too close to a moving forklift, preventing injuries",
+        ],
     },
     "bisogno_finanza_incentivi": {
-        CAL: {"it": ["aiuta le imprese a ottenere contributi pubblici per i macchinari nuovi",
-                     "finanza agevolata: bandi e credito d'imposta per l'innovazione", "consulenza su Transizione 5.0"],
-              "en": ["helps firms obtain public grants for new machinery",
-                     "innovation grants and tax credits for SMEs", "public funding for innovation projects"]},
-        TEST: {"it": [], "en": []},
+        "it": [
+            "aiuta le imprese a ottenere contributi pubblici per i macchinari nuovi",
+            "finanza agevolata: bandi e credito d'imposta per l'innovazione",
+            "consulenza su Transizione 5.0",
+        ],
+        "en": [
+            "helps firms obtain public grants for new machinery",
+            "innovation grants and tax credits for SMEs",
+            "public funding for innovation projects",
+        ],
     },
 }
 
-# Descriptions that share words with a need without answering it (label: no need).
-NEAR_MISSES: dict[str, list[str]] = {
-    CAL: ["sicurezza alimentare e tracciabilità HACCP nelle mense scolastiche",
-          "robot da cucina per la casa che preparano ricette",
-          "formazione di cristalli nei vini frizzanti",
-          "visione strategica e coaching per manager",
-          "energy drink naturali per sportivi",
-          "app di finanza personale per studenti",
-          "robotic process automation for invoice processing in accounting offices",
-          "home security cameras for apartments",
-          "simulation games for language learning",
-          "a logistics marketplace for moving house",
-          "materials for children's educational toys",
-          "digital twin avatars for fashion e-commerce",
-          "sensori per il parcheggio nei centri commerciali", "ottimizzazione dei percorsi per i rider del cibo",
-          "cameras and inspection of hotel rooms by cleaning staff", "a training app for marathon runners",
-          "materiali per l'edilizia in legno", "energy coaching for households"],
-    TEST: ["telecamere per la sorveglianza di negozi e abitazioni",
-           "intelligenza artificiale che suggerisce capi di abbigliamento agli utenti",
-           "un assistente virtuale per prenotare tavoli al ristorante",
-           "corsi di cucina online per appassionati",
-           "sensori per monitorare l'umidità delle piante d'appartamento",
-           "tessuti riciclati per la moda sostenibile",
-           "AI chatbots that answer hotel guests' questions",
-           "a fitness tracker that counts steps and sleep hours",
-           "3D printed chocolate for pastry shops",
-           "crypto collectibles for football fans",
-           "an app that compares electricity tariffs for households",
-           "predictive analytics for retail shelf prices"],
-}
-UNRELATED: dict[str, list[str]] = {
-    CAL: ["piattaforma di prenotazione per parrucchieri", "biotecnologie per nuovi farmaci oncologici",
-          "a travel app for backpackers", "pet food delivered by subscription", "vertical farming of salad leaves",
-          "video editing tools for influencers"],
-    TEST: ["marketplace di prodotti artigianali", "terapie geniche per malattie rare", "a dating app for hikers",
-           "language tutoring for children", "craft beer subscriptions", "insurance comparison for cars"],
-}
+# Calibration descriptions that share words with a need without answering it (label: no need).
+NEAR_MISSES: list[str] = [
+    "sicurezza alimentare e tracciabilità HACCP nelle mense scolastiche",
+    "robot da cucina per la casa che preparano ricette",
+    "formazione di cristalli nei vini frizzanti",
+    "visione strategica e coaching per manager",
+    "energy drink naturali per sportivi",
+    "app di finanza personale per studenti",
+    "robotic process automation for invoice processing in accounting offices",
+    "home security cameras for apartments",
+    "simulation games for language learning",
+    "a logistics marketplace for moving house",
+    "materials for children's educational toys",
+    "digital twin avatars for fashion e-commerce",
+    "sensori per il parcheggio nei centri commerciali",
+    "ottimizzazione dei percorsi per i rider del cibo",
+    "cameras and inspection of hotel rooms by cleaning staff",
+    "a training app for marathon runners",
+    "materiali per l'edilizia in legno",
+    "energy coaching for households",
+    "telecamere per la sorveglianza di negozi e abitazioni",
+    "intelligenza artificiale che suggerisce capi di abbigliamento agli utenti",
+    "un assistente virtuale per prenotare tavoli al ristorante",
+    "corsi di cucina online per appassionati",
+    "sensori per monitorare l'umidità delle piante d'appartamento",
+    "tessuti riciclati per la moda sostenibile",
+    "AI chatbots that answer hotel guests' questions",
+    "a fitness tracker that counts steps and sleep hours",
+    "3D printed chocolate for pastry shops",
+    "crypto collectibles for football fans",
+    "an app that compares electricity tariffs for households",
+    "predictive analytics for retail shelf prices",
+]
+# Calibration startups of unrelated sectors.
+UNRELATED: list[str] = [
+    "piattaforma di prenotazione per parrucchieri",
+    "biotecnologie per nuovi farmaci oncologici",
+    "a travel app for backpackers",
+    "pet food delivered by subscription",
+    "vertical farming of salad leaves",
+    "video editing tools for influencers",
+    "marketplace di prodotti artigianali",
+    "terapie geniche per malattie rare",
+    "a dating app for hikers",
+    "language tutoring for children",
+    "craft beer subscriptions",
+    "insurance comparison for cars",
+]
 _INTROS = {"it": ["Sviluppiamo {p}.", "La startup offre {p}.", "{P}, già in prova presso due clienti.",
                   "Proponiamo {p} per le PMI manifatturiere."],
            "en": ["We build {p}.", "The startup offers {p}.", "{P}, already piloted with two customers.",
@@ -268,11 +369,31 @@ def _language(text: str) -> str:
     return "en" if len(english & set(text.lower().split())) >= 1 else "it"
 
 
+def blind_sets() -> dict[str, list[dict]]:
+    """The startups written blind (``resources/startup_eval_blind.json``): by writers who saw the needs' labels
+    but neither the codebook's vocabulary nor the matching. One set, looked at while the vocabulary was
+    written, joins the calibration part; the other, read only to measure, is the test part."""
+    raw = json.loads(resources.files("analysis").joinpath(f"resources/{BLIND}").read_text("utf-8"))
+    return {CAL: raw[CAL], TEST: raw[TEST]}
+
+
+def contains_synonym(text: str, cb: Codebook) -> str | None:
+    """The first of the codebook's synonym phrases written verbatim (normalised) in ``text``, if any."""
+    padded = f" {normalise(text)} "
+    return next((s for f in cb.needs for s in f.synonyms if normalise(s) and f" {normalise(s)} " in padded), None)
+
+
 def build(cb: Codebook, seed: int = 16) -> list[Example]:
-    """Every startup of the evaluation set. In the calibration part each answering phrase appears twice,
-    tagged with the need (its label, short name or a synonym) and untagged (generic tags only); in the test
-    part once, so that a need has at most 4 answering startups (a shortlist of 5 can hold them all): the first
-    Italian phrase tagged with the need's label and the second untagged, the English ones the other way round."""
+    """Every startup of the evaluation set.
+
+    Calibration: the phrases above and the first blind set; each answering description appears twice, tagged
+    with the need (its label, short name or a synonym) and untagged (generic tags only).
+
+    Test: the second blind set, each description once. Kept: descriptions without any of the codebook's synonym
+    phrases (the test measures the matching, not the codebook's wording), at most two per need and language
+    (a need has at most 4 answering startups, so a shortlist of 5 can hold them all), none for the needs of
+    ``UNANSWERED_IN_TEST``. The first Italian one is tagged with the need's label and the second is untagged;
+    the English ones the other way round."""
     rng = random.Random(seed)
     names: set[str] = set()
 
@@ -288,28 +409,48 @@ def build(cb: Codebook, seed: int = 16) -> list[Example]:
         intro = rng.choice(_INTROS[lang])
         return intro.format(p=phrase, P=phrase[0].upper() + phrase[1:])
 
+    def need_tags(f, lang: str, varied: bool) -> tuple[str, str]:
+        label = f.it if lang == "it" else f.en
+        return (rng.choice([label, f.short] + list(f.synonyms[:3])) if varied else label, rng.choice(GENERIC_TAGS))
+
     out: list[Example] = []
-    for need, parts in PHRASES.items():
-        f = cb.by_key[need]
-        for part, langs in parts.items():
-            for lang, phrases in langs.items():
-                for n, phrase in enumerate(phrases):
-                    copies = [True, False] if part == CAL else [(n % 2 == 0) == (lang == "it")]
-                    for tagged in copies:
-                        if tagged:
-                            label = f.it if lang == "it" else f.en
-                            tags = (rng.choice([label, f.short] + list(f.synonyms[:3])) if part == CAL else label,
-                                    rng.choice(GENERIC_TAGS))
-                        else:
-                            tags = tuple(rng.sample(GENERIC_TAGS, 2))
-                        out.append(Example(name(), sentence(phrase, lang), tags, lang, part, "answering", (need,),
-                                           tagged))
-    for kind, bank in (("near_miss", NEAR_MISSES), ("unrelated", UNRELATED)):
-        for part, phrases in bank.items():
+
+    def add(text: str, lang: str, part: str, kind: str, needs: tuple[str, ...], tags: tuple[str, ...] | None):
+        tagged = tags is not None
+        out.append(Example(name(), text, tags if tagged else tuple(rng.sample(GENERIC_TAGS, 2)), lang, part, kind,
+                           needs, tagged))
+
+    blind = blind_sets()
+    for need, langs in PHRASES.items():
+        for lang, phrases in langs.items():
             for phrase in phrases:
-                lang = _language(phrase)
-                out.append(Example(name(), sentence(phrase, lang), tuple(rng.sample(GENERIC_TAGS, 2)), lang, part,
-                                   kind, (), False))
+                for tagged in (True, False):
+                    add(sentence(phrase, lang), lang, CAL, "answering", (need,),
+                        need_tags(cb.by_key[need], lang, True) if tagged else None)
+    for r in blind[CAL]:
+        if r["kind"] == "answering":
+            for tagged in (True, False):
+                add(r["description"], r["lang"], CAL, "answering", (r["need"],),
+                    need_tags(cb.by_key[r["need"]], r["lang"], True) if tagged else None)
+    for phrase in NEAR_MISSES + UNRELATED:
+        lang = _language(phrase)
+        add(sentence(phrase, lang), lang, CAL, "near_miss" if phrase in NEAR_MISSES else "unrelated", (), None)
+    for r in blind[CAL]:
+        if r["kind"] != "answering":
+            add(r["description"], r["lang"], CAL, r["kind"], (), None)
+
+    kept: dict[tuple[str, str], int] = {}
+    for r in blind[TEST]:
+        if r["kind"] != "answering":
+            add(r["description"], r["lang"], TEST, r["kind"], (), None)
+            continue
+        n = kept.get((r["need"], r["lang"]), 0)
+        if r["need"] in UNANSWERED_IN_TEST or n >= 2 or contains_synonym(r["description"], cb):
+            continue
+        kept[(r["need"], r["lang"])] = n + 1
+        tagged = (n == 0) == (r["lang"] == "it")
+        add(r["description"], r["lang"], TEST, "answering", (r["need"],),
+            need_tags(cb.by_key[r["need"]], r["lang"], False) if tagged else None)
     return out
 
 
@@ -321,17 +462,6 @@ def frame(examples: list[Example]) -> pd.DataFrame:
         "lingua": [e.language for e in examples], "parte": [e.part for e in examples],
         "tipo": [e.kind for e in examples], "bisogni": [list(e.needs) for e in examples],
         "con_tag": [e.tagged for e in examples]})
-
-
-def check_test_phrases(cb: Codebook) -> list[str]:
-    """The test descriptions that contain one of the codebook's synonym phrases (there must be none)."""
-    phrases = {normalise(s) for f in cb.needs for s in f.synonyms if normalise(s)}
-    bad = []
-    for text in [p for parts in PHRASES.values() for p in sum(parts[TEST].values(), [])] + NEAR_MISSES[TEST] + \
-            UNRELATED[TEST]:
-        padded = f" {normalise(text)} "
-        bad += [f"{text!r} contiene {s!r}" for s in phrases if f" {s} " in padded]
-    return bad
 
 
 # --------------------------------------------------------------------------
@@ -346,7 +476,7 @@ def pairs(examples: list[Example], cb: Codebook) -> pd.DataFrame:
     for e in examples:
         for key, ev in assess(lexicons_, list(e.tags), e.description).items():
             rows.append({"startup": e.name, "need": key, "answers": key in e.needs, "language": e.language,
-                         "tagged": e.tagged, "kind": e.kind, "any": bool(ev.tag_hits or ev.text_hits),
+                         "tagged": e.tagged, "kind": e.kind, "any": ev.found(),
                          **ev.features()})
     return pd.DataFrame(rows, columns=["startup", "need", "answers", "language", "tagged", "kind", "any",
                                        *FEATURES])

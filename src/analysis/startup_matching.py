@@ -29,7 +29,7 @@ from analysis.codebook import Codebook, Field
 
 WINDOW = 3  # extra words a term's words may be spread over ("robot che collaborano" for "robot collaborativo")
 CAP = 3  # distinct terms counted at most, per kind of evidence
-FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best")
+FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best", "manufacturing")
 CALIBRATION = "startup_calibration.json"
 
 
@@ -58,6 +58,29 @@ def _stop_words() -> frozenset[str]:
             if not line.startswith("#"):
                 out.update(normalise(w) for w in line.split())
     return frozenset(w for w in out if w)
+
+
+@functools.lru_cache(maxsize=1)
+def _market_stems() -> dict[str, frozenset[str]]:
+    """Stems of the words that place a startup's market in manufacturing or outside it
+    (``resources/market_words.txt``: sections ``[manufacturing]`` and ``[other]``)."""
+    text = resources.files("analysis").joinpath("resources/market_words.txt").read_text("utf-8")
+    out: dict[str, set[str]] = {}
+    section = ""
+    for line in text.splitlines():
+        if line.startswith("["):
+            section = line.strip("[] ")
+        elif section and line[:3] in ("en:", "it:"):
+            stemmer = _stemmers()[line[:3] == "en:"]
+            out.setdefault(section, set()).update(stemmer.stemWord(_plain(w)) for w in line[3:].split())
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def markets(text_words: list[Word]) -> dict[str, bool]:
+    """Whether a description speaks of manufacturing (presses, foundries, shop floors) and of a market outside it
+    (patients, schools, shops, food)."""
+    found = _market_stems()
+    return {m: any(w.stems & found[m] for w in text_words) for m in ("manufacturing", "other")}
 
 
 def _plain(word: str) -> str:
@@ -217,6 +240,8 @@ class Evidence:
     tag_hits: list[tuple[str, Hit]] = field(default_factory=list)  # (the tag as written, what it holds)
     text_hits: list[Hit] = field(default_factory=list)
     best: bool = False  # no other need has more evidence in this startup (see :func:`assess`)
+    manufacturing: bool = False  # the description speaks of manufacturing (see :func:`markets`)
+    other_sector: bool = False  # ... or of a market outside it
 
     def strength(self) -> float:
         f = self._counts()
@@ -232,7 +257,13 @@ class Evidence:
                 "text_related": float(min(CAP, sum(related.values())))}
 
     def features(self) -> dict[str, float]:
-        return {**self._counts(), "best": float(self.best)}
+        return {**self._counts(), "best": float(self.best), "manufacturing": float(self.manufacturing)}
+
+    def found(self) -> bool:
+        """Whether there is anything to score: some evidence, from a startup whose market is not elsewhere
+        (a description that speaks only of patients, shops or food does not answer a metalworking need,
+        whatever words it shares with it)."""
+        return bool(self.tag_hits or self.text_hits) and (self.manufacturing or not self.other_sector)
 
 
 def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
@@ -248,9 +279,9 @@ def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
     dw = words(description)
     idx = _index(dw)
     taken: list[tuple[int, int]] = []
-    for term in lex.terms:  # strong terms first: a related word inside a strong term's span adds nothing
+    for term in lex.terms:  # strong terms first: words already part of a hit add nothing
         hit = find(term, dw, idx)
-        if hit and not any(a <= hit.start and hit.end <= b for a, b in taken):
+        if hit and not any(hit.start < b and a < hit.end for a, b in taken):
             ev.text_hits.append(hit)
             taken.append((hit.start, hit.end))
     return ev
@@ -261,8 +292,10 @@ def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str) ->
     that speaks of vibrations and spindles answers maintenance, not the furnace it mentions in passing)."""
     found = {lex.key: evidence(lex, tags, description) for lex in lexicons_}
     top = max((ev.strength() for ev in found.values()), default=0.0)
+    market = markets(words(description))
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
+        ev.manufacturing, ev.other_sector = market["manufacturing"], market["other"]
     return found
 
 
@@ -294,7 +327,7 @@ def calibration() -> Calibration:
 
 def score(ev: Evidence, model: Calibration | None = None) -> float:
     """0-100: the probability, in percent, that the startup answers the need, given its evidence."""
-    if not ev.tag_hits and not ev.text_hits:
+    if not ev.found():
         return 0.0
     return 100 * (model or calibration()).probability(ev.features())
 

@@ -29,11 +29,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.codebook import Codebook
+from analysis.config import BY_NAME
 from analysis.ingest import REJECTED_COLUMNS, original_cells
 from analysis.text import normalise
 
 ALL_SCOPE = "tutte"
-DEFAULT_MIN_SCORE = 40.0  # parameter startup.soglia_pertinenza
+DEFAULT_MIN_SCORE = BY_NAME["startup.soglia_pertinenza"].default
 
 
 @dataclass

@@ -269,7 +269,8 @@ _SPLIT = re.compile(r"[;,\n\r]+")
 
 
 def split_multi(v: Any) -> list[str]:
-    """Parts of a several-valued cell: split on ``;``, ``,`` and line breaks; empty parts dropped."""
+    """Parts of a several-valued cell: split on ``;``, ``,`` (not inside parentheses) and line breaks; empty
+    parts dropped."""
     if isinstance(v, float) and v.is_integer():
         return [str(int(v))]  # a VAT number in a number cell
     text = cell_text(v)
@@ -277,6 +278,9 @@ def split_multi(v: Any) -> list[str]:
         if ";" not in text:
             return [text] if text else []
         return [p for p in map(str.strip, text.split(";")) if p]
+    if "(" in text:  # a comma inside parentheses does not split: "Integrazione dati (MES, ERP, IoT)"
+        text = re.sub(r"\([^()]*\)", lambda m: m.group().replace(",", "\0"), text)
+        return [p.replace("\0", ",") for p in map(str.strip, _SPLIT.split(text)) if p]
     return [p for p in map(str.strip, _SPLIT.split(text)) if p]
 
 
