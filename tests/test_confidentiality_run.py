@@ -2,6 +2,7 @@
 anywhere under the reports folder (HTML, executed notebooks, figures rendered as SVG, manifest, any file)."""
 
 import base64
+import html
 import re
 import subprocess
 import sys
@@ -227,3 +228,48 @@ def test_analyst_notebooks_in_chromium_hold_no_element_from_the_data(hostile_run
                 assert HOSTILE_FILE in text  # analysts see the file's name, as text
             if name == "04_champion":
                 assert "␇" in text or "$x^2$" in text or "<img src=x" in text or "**grassetto" in text
+
+
+@pytest.mark.slow
+def test_figure_numbers_are_in_italian_form(planted_run):
+    """Issue 15: read the text of every board figure (SVG): numbers on axes and colour bars use the decimal comma,
+    and no number is a negative zero."""
+    root, _ = planted_run
+    text = "\n".join(p.read_text("utf-8") for p in (root / "out" / "reports").rglob("*.html"))
+    figures = [base64.b64decode(m).decode("utf-8") for m in re.findall(r'data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"',
+                                                                      text)]
+    assert len(figures) >= 10
+    labels = [html.unescape(t).strip() for svg in figures for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    numbers = [t for t in labels if re.fullmatch(r"[-−]?[\d.,]+%?\*?", t)]
+    assert len(numbers) > 50
+    english = [t for t in numbers if re.search(r"\d\.\d{1,2}(?!\d)", t)]
+    negative_zero = [t for t in numbers if re.fullmatch(r"[-−]0([,.]0+)?%?", t)]
+    assert not english and not negative_zero, (english[:10], negative_zero[:10])
+
+
+def test_every_board_figure_passes_through_the_italian_number_rule():
+    import inspect
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from analysis import figures
+    from analysis.reporting import italian_ticks
+
+    helpers = {"annotate_points", "block_order", "italian"}
+    public = [f for name, f in inspect.getmembers(figures, inspect.isfunction)
+              if f.__module__ == figures.__name__ and not name.startswith("_") and name not in helpers]
+    assert public and all(hasattr(f, "__wrapped__") for f in public), [f.__name__ for f in public
+                                                                       if not hasattr(f, "__wrapped__")]
+    matplotlib.use("Agg")
+    fig, (ax, other) = plt.subplots(1, 2)
+    ax.plot([0, 0.325], [-0.04, 1500])
+    image = other.imshow([[0.0, 4.5], [1.0, 2.0]])
+    fig.colorbar(image)
+    italian_ticks(fig)
+    fig.canvas.draw()
+    shown = [t.get_text() for a in fig.get_axes() for t in a.get_xticklabels() + a.get_yticklabels()]
+    assert "0,30" in shown or "0,3" in shown
+    assert "1.000" in shown and "4,5" in shown
+    assert not [t for t in shown if re.search(r"\d\.\d{1,2}(?!\d)", t) or t in ("-0", "−0", "-0,0")]
+    plt.close(fig)

@@ -82,3 +82,15 @@ def test_every_row_of_a_table_is_read_empty_or_kept(cb, tmp_path):
     t = tables.read_table(path, cb, "register")
     assert [(b.file, len(b.rows), sum(b.empty)) for b in t.blocks] == [("soci.csv", 3, 1)]
     assert any("riga 4, colonna Dipendenti" in p for p in t.cell_problems())
+
+
+def test_counts_take_the_right_number_and_zero_has_no_sign():
+    """Issue 15: '1 file letto', not '1 file letti'; '0,0', not '-0,0'."""
+    from analysis.reporting import fmt_num
+    from analysis.text import quantity
+
+    assert quantity(1, "file letto", "file letti") == "1 file letto"
+    assert quantity(0, "file letto", "file letti") == "0 file letti"
+    assert quantity(1250, "risposta accettata", "risposte accettate") == "1.250 risposte accettate"
+    assert fmt_num(-0.04, 1) == "0,0" and fmt_num(-0.4, 0) == "0" and fmt_num(-0.06, 1) == "-0,1"
+    assert fmt_num(-1234.56, 1) == "-1.234,6"

@@ -85,13 +85,16 @@ def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: 
         chosen = candidates[candidates["company_id"].isin(champions["company_id"])]
         to_confirm = int((chosen["disponibilita_champion"] != "Sì").sum())
         if to_confirm:
-            steps.append(f"Confermare la disponibilità dei {to_confirm} Champion che hanno risposto \"Da valutare\".")
+            steps.append("Confermare la disponibilità del Champion che ha risposto \"Da valutare\"." if to_confirm == 1
+                         else f"Confermare la disponibilità dei {to_confirm} Champion che hanno risposto \"Da valutare\".")
     no_consent = int(names[champions["company_id"]].str.contains(CONSENT_TO_REQUEST, regex=False).sum()) \
         if len(champions) else 0
     if no_consent:
-        steps.append(f"Chiedere il consenso a essere citati ai {no_consent} Champion indicati con uno pseudonimo.")
+        steps.append("Chiedere il consenso a essere citato al Champion indicato con uno pseudonimo." if no_consent == 1
+                     else f"Chiedere il consenso a essere citati ai {no_consent} Champion indicati con uno pseudonimo.")
     if pilots:
-        steps.append(f"Organizzare gli incontri per le {pilots} proposte di sperimentazione tra Champion e startup.")
+        steps.append("Organizzare l'incontro per la proposta di sperimentazione tra Champion e startup." if pilots == 1
+                     else f"Organizzare gli incontri per le {pilots} proposte di sperimentazione tra Champion e startup.")
     if issues:
         steps.append(f"Verificare con le imprese le {fmt_int(issues)} risposte segnalate come illeggibili "
                      "(elenco nella cartella per gli analisti).")

@@ -7,6 +7,7 @@ hidden value is left out and marked ``n.p.``.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 
 import matplotlib.pyplot as plt
@@ -20,13 +21,22 @@ from analysis.codebook import Codebook
 from analysis.disclosure import SUPPRESSED, Gate, Published
 from analysis.maturity import BAND_LABELS, NO_INDEX, weighted_mean
 from analysis.needs import ALL_COMPANIES, NeedFamilies, display_order
-from analysis.reporting import fmt_num, sector_palette
+from analysis.reporting import fmt_num, italian_ticks, sector_palette
 from analysis.text import figure_text
 
 BAND_COLORS = ["#C00000", "#ED7D31", "#70AD47", "#2E75B6"]
 STARRED = 3  # priorities marked with a star in each column of the priority heatmap
 
 
+def italian(figure_function):
+    """Every figure's numeric axes and colour bars in Italian form (:func:`analysis.reporting.italian_ticks`)."""
+    @functools.wraps(figure_function)
+    def wrapper(*args, **kwargs):
+        return italian_ticks(figure_function(*args, **kwargs))
+    return wrapper
+
+
+@italian
 def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False):
     """Horizontal bars: share of companies rating each need 4-5, sector groups side by side, sorted by the
     share over all companies (``summary`` from :func:`analysis.needs.published_summary`)."""
@@ -62,6 +72,7 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False)
     return fig
 
 
+@italian
 def need_heatmap(summary: pd.DataFrame, cb: Codebook):
     """Need x group heatmap of the share rating 4-5 (%); hidden cells (``summary`` from
     :func:`analysis.needs.published_summary`) left blank and marked."""
@@ -83,6 +94,7 @@ def need_heatmap(summary: pd.DataFrame, cb: Codebook):
     return fig
 
 
+@italian
 def sector_differences(comparison: pd.DataFrame, cb: Codebook):
     """Rank-biserial correlation per need: bars to the left are felt more by the second sector group, to the
     right by the first; credible differences (adjusted p < 0.05) in colour, the rest grey."""
@@ -102,6 +114,7 @@ def sector_differences(comparison: pd.DataFrame, cb: Codebook):
     return fig
 
 
+@italian
 def need_families(families: NeedFamilies, cb: Codebook):
     """Dendrogram beside the correlation heatmap in dendrogram order, family boundaries outlined."""
     labels = [cb.by_key[k].short for k in families.order]
@@ -134,6 +147,7 @@ def need_families(families: NeedFamilies, cb: Codebook):
     return fig
 
 
+@italian
 def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook, gate: Gate,
                           weights: pd.Series | None = None):
     """Mean 0-100 score per maturity dimension (weighted when ``weights`` are given), sector groups side by
@@ -169,6 +183,7 @@ def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook,
     return fig
 
 
+@italian
 def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels: dict[str, str] | None = None):
     """Stacked horizontal bars: share of companies in each DMA band per group (rows of
     :func:`analysis.maturity.maturity_by_group`). Band counts the gate hid (``published``, from
@@ -234,6 +249,7 @@ def annotate_points(ax, xs, ys, labels, fontsize: int = 8) -> None:
         placed.append(box)
 
 
+@italian
 def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
     """Intensity of each need against the maturity, in the related dimension, of the companies that rate it
     4-5; bubble size = those companies."""
@@ -256,6 +272,7 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
 # --------------------------------------------------------------------------
 # Segments and priorities (notebook 03)
 
+@italian
 def k_criteria(criteria: pd.DataFrame, chosen: int, stable_threshold: float):
     """BIC (the criterion), silhouette and resampling stability against k, the chosen k marked (k = 1, no
     distinct segments, marked at the left edge)."""
@@ -276,6 +293,7 @@ def k_criteria(criteria: pd.DataFrame, chosen: int, stable_threshold: float):
     return fig
 
 
+@italian
 def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict, cb: Codebook, gate: Gate,
                     sizes: pd.Series):
     """Segments x needs: mean importance (colour and number); cells with a lift of 1.25 or more in bold."""
@@ -311,6 +329,7 @@ def block_order(matrix: pd.DataFrame) -> list:
     return [matrix.columns[j] for j in sorted(range(values.shape[1]), key=lambda j: (peak[j], -values[peak[j], j]))]
 
 
+@italian
 def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explained: tuple[float, float]):
     """Companies on the first two principal components, coloured by segment (``labels`` as the board sees
     them, in ``order``; no names: dots only)."""
@@ -326,6 +345,7 @@ def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explai
     return fig
 
 
+@italian
 def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, gate: Gate, top: int = 5):
     """Importance (share rating 4-5) against the maturity gap; bubble size = companies rating it 4-5; the
     top-ranked needs of the scope in dark blue."""
@@ -349,6 +369,7 @@ def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, g
     return fig
 
 
+@italian
 def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
     """Scopes (all companies, then each segment) x needs: the priority score, rank 1-3 marked."""
     pivot = table.pivot(index="scope", columns="need", values="score").reindex(scopes)
@@ -373,6 +394,7 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
 # --------------------------------------------------------------------------
 # Champions (notebook 04)
 
+@italian
 def supply_network(graph, segments: dict[str, str], champions: list[str], labels: dict[str, str],
                    segment_order: list[str], seed: int = 42, max_nodes: int = 600):
     """The supply network (client-supplier links), companies coloured by segment, Champions large and labelled
@@ -436,6 +458,7 @@ def _network_layout(graph, seed: int) -> dict:
     return pos
 
 
+@italian
 def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook):
     """One small panel per Champion: its five criteria (0-1), bars in its sector group's colour."""
     from analysis.champions import CRITERIA, CRITERIA_LABELS
@@ -458,6 +481,7 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
     return fig
 
 
+@italian
 def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
     """How often each Champion stays selected when the weights are drawn again."""
     f = frequency.sort_values()
@@ -476,6 +500,7 @@ def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
 # --------------------------------------------------------------------------
 # Startups (notebook 05)
 
+@italian
 def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope: str, threshold: float = 40.0):
     """For each need (in the order given), how many startups on the list answer it (relevance at or above
     ``threshold``): where scouting has answers and where it still has to look."""
@@ -498,6 +523,7 @@ def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope:
 TIER_COLOURS = ("#1F4E79", "#5B9BD5", "#9DC3E6", "#D9D9D9")
 
 
+@italian
 def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "tutte"):
     """The ``n`` highest priority scores of a scope, highest on top, with their 90% intervals and coloured by
     tier (needs of one tier cannot be told apart by the data)."""
@@ -527,6 +553,7 @@ def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "t
 # --------------------------------------------------------------------------
 # Waves (notebook 06)
 
+@italian
 def needs_change(table: pd.DataFrame, cb: Codebook, label_before: str, label_now: str):
     """Share rating each need 4-5, previous wave against this one (grey dot to blue dot), sorted by now."""
     t = table.sort_values("share_now", ascending=True)

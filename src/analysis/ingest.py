@@ -38,6 +38,7 @@ from analysis.corrections import Correction, read_corrections
 from analysis.identity import IdentityIndex, company_id, company_name_key
 from analysis.paths import DEFAULT_CORRECTIONS
 from analysis.reading import Block, FileReport, read_files, read_in_worker
+from analysis.text import quantity
 from analysis.threads import background_priority
 from analysis.values import KEPT, MISSING, DateValue, ateco_division, cell_text, is_blank
 from analysis.workbooks import FileProblem, discover
@@ -476,9 +477,11 @@ def balance_lines(summary: dict) -> list[str]:
     for ig in summary["ignored_files"]:
         lines.append(f"  {ig['file']}: ignorato - {ig['reason']}")
     t = summary["totals"]
-    lines.append(f"Totale: {t['rows_read']} righe lette, {t['accepted']} accettate, {t['rejected']} scartate, "
-                 f"{t['empty']} vuote; {t['flagged_cells']} celle segnalate; "
-                 f"{t['files_read']} file letti, {t['files_left_out']} esclusi, {t['files_ignored']} ignorati.")
+    lines.append(f"Totale: {quantity(t['rows_read'], 'riga letta', 'righe lette')}, "
+                 f"{quantity(t['accepted'], 'accettata', 'accettate')}, {quantity(t['rejected'], 'scartata', 'scartate')}, "
+                 f"{quantity(t['empty'], 'vuota', 'vuote')}; {quantity(t['flagged_cells'], 'cella segnalata', 'celle segnalate')}; "
+                 f"{quantity(t['files_read'], 'file letto', 'file letti')}, {quantity(t['files_left_out'], 'escluso', 'esclusi')}, "
+                 f"{quantity(t['files_ignored'], 'ignorato', 'ignorati')}.")
     corr = summary.get("corrections") or {}
     if corr.get("file"):
         lines.append(f"Correzioni ({corr['file']}): {len(corr.get('applied', []))} applicate, "

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis import catalog
 from analysis.codebook import Codebook, load_codebook
-from analysis.text import html_text, visible
+from analysis.text import html_text, quantity, visible
 
 SECTOR_COLORS = ["#1F4E79", "#C55A11", "#548235", "#7030A0"]  # Meccaniche, Metallurgiche, spare
 
@@ -40,6 +40,8 @@ def fmt_num(x: float | None, decimals: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
     s = f"{x:,.{decimals}f}"
+    if s.startswith("-") and not s.strip("-0.,"):
+        s = s[1:]  # a negative number that rounds to zero is "0,0", not "-0,0"
     return s.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
 
 
@@ -66,6 +68,30 @@ def setup_plots(figure_format: str = "png") -> None:
     mpl.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold",
                          "axes.titlesize": 13, "figure.autolayout": True, "svg.fonttype": "none",
                          "text.parse_math": False})
+
+
+def italian_ticks(fig):
+    """The figure's numeric axes and colour bars in Italian form: ``0,75``, ``1.500``, never ``-0``. Axes whose
+    ticks are labels (needs, sectors) are left alone. Returns the figure."""
+    from matplotlib import ticker
+
+    def decimals(values) -> int:  # the fewest decimals that tell every tick apart as drawn (0,25 not 0,2)
+        return next((d for d in range(7) if all(abs(round(v, d) - v) < 1e-9 * max(1.0, abs(v)) for v in values)), 6)
+
+    class Italian(ticker.Formatter):
+        ticks: list = []
+
+        def set_locs(self, locs):
+            self.ticks = list(locs)
+
+        def __call__(self, x, pos=None):
+            return fmt_num(x, decimals(self.ticks or [x]))
+
+    for ax in fig.get_axes():
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ticker.ScalarFormatter) and axis.get_scale() == "linear":
+                axis.set_major_formatter(Italian())
+    return fig
 
 
 @dataclass
@@ -132,8 +158,10 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, gate):
         f"<h1 style='margin:4px 0'>{html.escape(title)}</h1>",
         f"<div>Rilevazione <b>{html_text(wave)}</b> &middot; generato il "
         f"{datetime.now().strftime('%d/%m/%Y %H:%M')}</div>",
-        f"<div>{fmt_int(t['files_read'])} file letti, {fmt_int(t['files_left_out'])} esclusi; "
-        f"{fmt_int(t['accepted'])} risposte accettate, {fmt_int(t['rejected'])} scartate</div>",
+        f"<div>{quantity(t['files_read'], 'file letto', 'file letti')}, "
+        f"{quantity(t['files_left_out'], 'escluso', 'esclusi')}; "
+        f"{quantity(t['accepted'], 'risposta accettata', 'risposte accettate')}, "
+        f"{quantity(t['rejected'], 'scartata', 'scartate')}</div>",
         "</div>",
     ]
     if sample_run:

@@ -75,3 +75,9 @@ def figure_text(value: object) -> str:
 
     text = visible(value)
     return text.replace("$", r"\$") if mpl.rcParams["text.parse_math"] else text
+
+
+def quantity(n: int, one: str, many: str) -> str:
+    """A count with its words in the right number: ``1 file letto``, ``3 file letti``, ``1.250 risposte``."""
+    n = int(n)
+    return f"{n:,}".replace(",", ".") + " " + (one if n == 1 else many)
