@@ -273,3 +273,17 @@ def test_every_board_figure_passes_through_the_italian_number_rule():
     assert "1.000" in shown and "4,5" in shown
     assert not [t for t in shown if re.search(r"\d\.\d{1,2}(?!\d)", t) or t in ("-0", "−0", "-0,0")]
     plt.close(fig)
+
+
+@pytest.mark.slow
+def test_every_figure_says_in_italian_what_it_shows(planted_run):
+    """Issue 15: no English placeholder; each image's alternative text names the figure's title and axes."""
+    root, _ = planted_run
+    for page in (root / "out" / "reports").rglob("*.html"):
+        text = page.read_text("utf-8")
+        images = re.findall(r"<img\b[^>]*>", text)
+        alts = [html.unescape(m) for img in images for m in re.findall(r'\balt="([^"]*)"', img)]
+        assert len(alts) == len(images), page.name
+        assert "No description" not in text, page.name
+        assert all(a.startswith("Grafico") for a in alts), page.name
+        assert sum(len(a) > 40 for a in alts) >= len(alts) - 1, (page.name, alts)

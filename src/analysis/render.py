@@ -7,6 +7,7 @@ reset and its figures closed, so a notebook never sees another's variables.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import threading
@@ -233,7 +234,32 @@ def export_html(nb: nbformat.NotebookNode, html: Path, title: str | None = None)
     title = title or _first_heading(nb) or html.stem
     nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return atomic_write_text(html, offline_html(body))
+    return atomic_write_text(html, offline_html(with_alt_text(body, nb)))
+
+
+_FIGURE_IMG = re.compile(r'<img\b[^>]*\bsrc="data:image/(?:png|svg\+xml);base64,[^>]*>')
+_ALT = re.compile(r'\salt="[^"]*"')
+
+
+def with_alt_text(body: str, nb) -> str:
+    """Each figure's image with the Italian description its output carries (see
+    :func:`analysis.reporting.figure_alt`), in place of nbconvert's English placeholder; a figure without one is
+    described as "Grafico"."""
+    def alt(output) -> str:
+        meta = output.get("metadata", {})  # IPython files a formatter's metadata under its mime type
+        return next((meta.get(m, {}).get("alt") for m in ("image/png", "image/svg+xml") if meta.get(m, {}).get("alt")),
+                    "Grafico.")
+
+    alts = [alt(output) for cell in nb.cells if cell.get("cell_type") == "code"
+            for output in cell.get("outputs", []) if {"image/png", "image/svg+xml"} & set(output.get("data", {}))]
+    found = iter(alts)
+
+    def described(m: re.Match) -> str:
+        alt = html.escape(next(found, "Grafico."), quote=True)
+        tag = _ALT.sub("", m.group())
+        return tag[:4] + f' alt="{alt}"' + tag[4:]
+
+    return _FIGURE_IMG.sub(described, body)
 
 
 _SCRIPT_PATTERNS = [

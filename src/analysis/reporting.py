@@ -63,11 +63,49 @@ def setup_plots(figure_format: str = "png") -> None:
         raise ValueError(f"figure_format must be png or svg, not {figure_format!r}")
     set_matplotlib_formats(figure_format)
 
+    _describe_figures(figure_format)
     sns.set_theme(style="whitegrid", context="notebook")
     # No maths from a "$" in a label: names from the data are drawn as the characters they are.
     mpl.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold",
                          "axes.titlesize": 13, "figure.autolayout": True, "svg.fonttype": "none",
                          "text.parse_math": False})
+
+
+def figure_alt(fig) -> str:
+    """What a figure shows, in Italian, for its alternative text: its title, each panel's title and what its axes
+    and colour bar measure (``fig.alt_it`` when a figure sets its own)."""
+    if getattr(fig, "alt_it", None):
+        return fig.alt_it
+
+    def clean(text: str) -> str:
+        return " ".join(str(text).split()).rstrip(".:")
+
+    parts = [clean(fig._suptitle.get_text())] if getattr(fig, "_suptitle", None) else []
+    for ax in fig.get_axes():
+        if ax.get_label() == "<colorbar>":
+            label = clean(ax.get_ylabel() or ax.get_xlabel())
+            parts += [f"colore: {label}"] if label else []
+            continue
+        panel = [clean(ax.get_title())] if ax.get_title() else []
+        panel += [f"asse orizzontale: {clean(ax.get_xlabel())}"] if ax.get_xlabel() else []
+        panel += [f"asse verticale: {clean(ax.get_ylabel())}"] if ax.get_ylabel() else []
+        parts += [", ".join(panel)] if panel else []
+    text = "; ".join(p for p in parts if p)
+    return f"Grafico: {text}." if text else "Grafico."
+
+
+def _describe_figures(figure_format: str) -> None:
+    """Figures shown in a notebook carry their Italian alternative text in the output's metadata (``alt``), which
+    :func:`analysis.render.export_html` writes on the image."""
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png" if figure_format == "png" else "image/svg+xml"]
+    draw = formatter.lookup_by_type(Figure)
+    formatter.for_type(Figure, lambda fig: (draw(fig), {"alt": figure_alt(fig)}))
 
 
 def italian_ticks(fig):
