@@ -60,13 +60,25 @@ def test_the_default_threshold_is_the_one_the_calibration_part_suggests(cb):
 
 
 def test_the_test_part_is_the_blind_set_nobody_tuned_on(cb):
-    """The test descriptions come from the third blind set only, and none of them is in the calibration part."""
-    blind = blind_sets()
-    test = {e.description for e in build(cb) if e.part == TEST}
-    calibration_texts = {e.description for e in build(cb) if e.part == CAL}
-    assert test <= {r["description"] for r in blind[TEST]}
+    """The test descriptions come from the writer kept to measure only, and none of them calibrates."""
+    writers, final = blind_sets()
+    examples = build(cb)
+    test = {e.description for e in examples if e.part == TEST}
+    calibration_texts = {e.description for e in examples if e.part == CAL}
+    assert test <= {r["description"] for r in writers[final]}
     assert not test & calibration_texts
-    assert len([e for e in build(cb) if e.part == TEST and e.kind == "answering"]) >= 30
+    assert not calibration_texts & {r["description"] for r in writers[final]}
+    assert len([e for e in examples if e.part == TEST and e.kind == "answering"]) >= 30
+
+
+def test_leaving_a_writer_out_keeps_the_final_test_writer_out_of_calibration(cb):
+    writers, final = blind_sets()
+    other = next(w for w in writers if w != final)
+    examples = build(cb, test=other)
+    calibration_texts = {e.description for e in examples if e.part == CAL}
+    assert not calibration_texts & {r["description"] for r in writers[final]}
+    assert not calibration_texts & {r["description"] for r in writers[other]}
+    assert {e.description for e in examples if e.part == TEST} <= {r["description"] for r in writers[other]}
 
 
 def test_a_startup_of_another_market_does_not_answer_a_need_it_shares_words_with(cb):

@@ -369,12 +369,11 @@ def _language(text: str) -> str:
     return "en" if len(english & set(text.lower().split())) >= 1 else "it"
 
 
-def blind_sets() -> dict[str, list[dict]]:
-    """The startups written blind (``resources/startup_eval_blind.json``): by writers who saw the needs' labels
-    but neither the codebook's vocabulary nor the matching. One set, looked at while the vocabulary was
-    written, joins the calibration part; the other, read only to measure, is the test part."""
+def blind_sets() -> tuple[dict[str, list[dict]], str]:
+    """The startups written blind (``resources/startup_eval_blind.json``), by writer, and the writer whose set is
+    the test part. Each writer saw the needs' labels but neither the codebook's vocabulary nor the matching."""
     raw = json.loads(resources.files("analysis").joinpath(f"resources/{BLIND}").read_text("utf-8"))
-    return {CAL: raw[CAL], TEST: raw[TEST]}
+    return raw["writers"], raw["test"]
 
 
 def contains_synonym(text: str, cb: Codebook) -> str | None:
@@ -383,13 +382,14 @@ def contains_synonym(text: str, cb: Codebook) -> str | None:
     return next((s for f in cb.needs for s in f.synonyms if normalise(s) and f" {normalise(s)} " in padded), None)
 
 
-def build(cb: Codebook, seed: int = 16) -> list[Example]:
+def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example]:
     """Every startup of the evaluation set.
 
-    Calibration: the phrases above and the first blind set; each answering description appears twice, tagged
-    with the need (its label, short name or a synonym) and untagged (generic tags only).
+    Calibration: the phrases above and the blind sets of the other writers; each answering description appears
+    twice, tagged with the need (its label, short name or a synonym) and untagged (generic tags only).
 
-    Test: the second blind set, each description once. Kept: descriptions without any of the codebook's synonym
+    Test: the blind set of writer ``test`` (by default the one kept to measure), each description once; with
+    another writer, the set kept to measure is left out altogether (see :func:`cross_writer`). Kept: descriptions without any of the codebook's synonym
     phrases (the test measures the matching, not the codebook's wording), at most two per need and language
     (a need has at most 4 answering startups, so a shortlist of 5 can hold them all), none for the needs of
     ``UNANSWERED_IN_TEST``. The first Italian one is tagged with the need's label and the second is untagged;
@@ -420,14 +420,16 @@ def build(cb: Codebook, seed: int = 16) -> list[Example]:
         out.append(Example(name(), text, tags if tagged else tuple(rng.sample(GENERIC_TAGS, 2)), lang, part, kind,
                            needs, tagged))
 
-    blind = blind_sets()
+    writers, final = blind_sets()
+    test = test or final
+    calibrating = [r for w, records in writers.items() if w not in (test, final) for r in records]
     for need, langs in PHRASES.items():
         for lang, phrases in langs.items():
             for phrase in phrases:
                 for tagged in (True, False):
                     add(sentence(phrase, lang), lang, CAL, "answering", (need,),
                         need_tags(cb.by_key[need], lang, True) if tagged else None)
-    for r in blind[CAL]:
+    for r in calibrating:
         if r["kind"] == "answering":
             for tagged in (True, False):
                 add(r["description"], r["lang"], CAL, "answering", (r["need"],),
@@ -435,12 +437,12 @@ def build(cb: Codebook, seed: int = 16) -> list[Example]:
     for phrase in NEAR_MISSES + UNRELATED:
         lang = _language(phrase)
         add(sentence(phrase, lang), lang, CAL, "near_miss" if phrase in NEAR_MISSES else "unrelated", (), None)
-    for r in blind[CAL]:
+    for r in calibrating:
         if r["kind"] != "answering":
             add(r["description"], r["lang"], CAL, r["kind"], (), None)
 
     kept: dict[tuple[str, str], int] = {}
-    for r in blind[TEST]:
+    for r in writers[test]:
         if r["kind"] != "answering":
             add(r["description"], r["lang"], TEST, r["kind"], (), None)
             continue
@@ -482,14 +484,25 @@ def pairs(examples: list[Example], cb: Codebook) -> pd.DataFrame:
                                        *FEATURES])
 
 
-def calibrate(cb: Codebook, seed: int = 16):
+_PAIRS: dict[tuple, pd.DataFrame] = {}
+
+
+def part_pairs(cb: Codebook, part: str, seed: int = 16, test: str | None = None) -> pd.DataFrame:
+    """:func:`pairs` of one part of :func:`build` (computed once per codebook, seed and test writer)."""
+    key = (id(cb), part, seed, test)
+    if key not in _PAIRS:
+        _PAIRS[key] = pairs([e for e in build(cb, seed, test) if e.part == part], cb)
+    return _PAIRS[key].copy()
+
+
+def calibrate(cb: Codebook, seed: int = 16, test: str | None = None):
     """The logistic model of the score, fitted on the calibration part (pairs with some evidence only: a
     pair without any scores 0 whatever the model)."""
     from sklearn.linear_model import LogisticRegression
 
     from analysis.startup_matching import FEATURES, Calibration
 
-    data = pairs([e for e in build(cb, seed) if e.part == CAL], cb)
+    data = part_pairs(cb, CAL, seed, test)
     data = data[data["any"]]
     model = LogisticRegression(C=1.0, max_iter=1000).fit(data[list(FEATURES)].to_numpy(float),
                                                          data["answers"].to_numpy())
@@ -499,12 +512,12 @@ def calibrate(cb: Codebook, seed: int = 16):
                        f"qualche evidenza, {int(data['answers'].sum())} pertinenti")
 
 
-def scored_pairs(cb: Codebook, part: str, seed: int = 16, model=None) -> pd.DataFrame:
+def scored_pairs(cb: Codebook, part: str, seed: int = 16, model=None, test: str | None = None) -> pd.DataFrame:
     """:func:`pairs` of one part with the relevance (0-100) ``model`` gives them (the shipped one by default;
     a pair without any evidence scores 0, as in :func:`analysis.startup_matching.score`)."""
     from analysis.startup_matching import FEATURES, calibration
 
-    data = pairs([e for e in build(cb, seed) if e.part == part], cb)
+    data = part_pairs(cb, part, seed, test)
     model = model or calibration()
     data["score"] = [100 * model.probability(dict(zip(FEATURES, row, strict=True))) if has else 0.0
                      for has, row in zip(data["any"], data[list(FEATURES)].to_numpy(float), strict=True)]
@@ -522,9 +535,9 @@ class Evaluation:
 
 
 def evaluate(cb: Codebook, part: str = TEST, threshold: float = 50.0, top: int = 5, seed: int = 16,
-             model=None) -> Evaluation:
+             model=None, test: str | None = None) -> Evaluation:
     """The matching's shortlists on one part of the set, and how right they are."""
-    data = scored_pairs(cb, part, seed, model)
+    data = scored_pairs(cb, part, seed, model, test)
     listed = (data[data["score"] >= threshold].sort_values(["need", "score", "startup"], ascending=[True, False, True])
               .groupby("need").head(top))
     answering = data[data["answers"]]
@@ -542,13 +555,29 @@ def evaluate(cb: Codebook, part: str = TEST, threshold: float = 50.0, top: int =
         shortlisted=len(listed), detail=listed)
 
 
-def suggested_threshold(cb: Codebook, target: float = 0.98, seed: int = 16) -> float:
+def suggested_threshold(cb: Codebook, target: float = 0.98, seed: int = 16, model=None,
+                        test: str | None = None) -> float:
     """The lowest round relevance (10, 20, ... 90) at which the calibration part's startup-need pairs are right
     at least ``target`` of the time: the default of ``startup.soglia_pertinenza`` (a scout who finds one wrong
     match stops reading)."""
-    data = scored_pairs(cb, CAL, seed)
+    data = scored_pairs(cb, CAL, seed, model, test)
     for t in range(10, 100, 10):
         chosen = data[data["score"] >= t]
         if len(chosen) and chosen["answers"].mean() >= target:
             return float(t)
     return 90.0
+
+
+def cross_writer(cb: Codebook, seed: int = 16) -> list[tuple[str, float, Evaluation]]:
+    """Leave one writer out: for each blind writer but the one kept to measure, fit the score and its threshold
+    without that writer's startups and test on them, as the test part is built. Shows how the matching fares
+    on wording it was not fitted on, without touching the test part."""
+    writers, final = blind_sets()
+    out = []
+    for w in writers:
+        if w == final:
+            continue
+        model = calibrate(cb, seed, test=w)
+        threshold = suggested_threshold(cb, seed=seed, model=model, test=w)
+        out.append((w, threshold, evaluate(cb, TEST, threshold, seed=seed, model=model, test=w)))
+    return out
