@@ -26,21 +26,21 @@ compile: $(STAMP) ## Byte-compile the package (setup, report, test and bench do 
 
 setup: compile ## Create .venv, install the project (editable) and its Jupyter kernel
 
-report: compile ## Run the whole pipeline on data/raw/ (the bundled sample when empty): reports/ and data/processed/
+report: compile browser ## Run the whole pipeline on data/raw/ (the bundled sample when empty): reports/ (HTML and PDF) and data/processed/
 	$(PY) -m analysis run $(ARGS)
 
 test: compile browser ## Run the whole test suite (unit, integration, notebooks, the report in a browser)
 	$(PY) -m pytest $(ARGS)
 
-browser: ## Install Debian's chromium for the browser test when it is missing (skipped with a reason otherwise)
+browser: ## Install Debian's chromium (prints the PDF reports, runs the browser test) when missing
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then SUDO=""; \
 	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
-	  else echo "chromium missing and cannot be installed here: the browser test will be skipped"; exit 0; fi; \
-	  echo "installing chromium (Debian package) for the browser test..."; \
+	  else echo "chromium missing and cannot be installed here: no PDF reports, the browser test will be skipped"; exit 0; fi; \
+	  echo "installing chromium (Debian package) for the PDF reports and the browser test..."; \
 	  $$SUDO apt-get update -qq >/dev/null 2>&1; \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
-	    || echo "chromium could not be installed: the browser test will be skipped"; }
+	    || echo "chromium could not be installed: no PDF reports, the browser test will be skipped"; }
 
 lint: $(STAMP) ## Check the code style with ruff
 	$(PY) -m ruff check src tests benchmarks

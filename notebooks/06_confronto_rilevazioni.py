@@ -64,10 +64,7 @@ Markdown(f"Imprese in entrambe le rilevazioni: **{shown.at['prima', 'ora']}**; n
 # ## Bisogni e priorità: allora e ora
 
 # %%
-needs = data.read("wave_needs")
-# A share is a count once multiplied by the companies that answered: shares of 1 or 2 companies are left out.
-needs = needs.assign(share_before=needs["share_before"].mask(gate.share(needs["share_before"], needs["n_before"])),
-                     share_now=needs["share_now"].mask(gate.share(needs["share_now"], needs["n_now"])))
+needs = waves.published_needs(data.read("wave_needs"), gate)
 fig = figures.needs_change(needs, cb, label_before, label_now)
 plt.show()
 

@@ -27,14 +27,17 @@ sintesi_priorita_mostrate = 5  # sintesi.priorita_mostrate: supply-chain priorit
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import board, champions, figures, paths, priorities, segmentation
+from analysis import board, champions, figures, findings, maturity, needs, paths, priorities, quality, segmentation, waves
 from analysis.disclosure import Gate
 from analysis.reporting import load_processed, report_header, setup_plots
+from analysis.steps import restore_needs
 from analysis.text import markdown_text
 
 gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
-                      need=("segmentation", "segments", "priorities", "champions", "champion_candidates"))
+                      need=("segmentation", "segments", "priorities", "champions", "champion_candidates", "weights",
+                            "weighting", "needs_summary", "sector_comparison", "need_families", "maturity_scores",
+                            "maturity_by_sector", "maturity_by_size", "need_gap"))
 cb, folder = data.codebook, data.folder
 report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, sample_run, gate)
 
@@ -43,14 +46,51 @@ report_header("Sintesi per il Consiglio", wave or "non indicata", data.summary, 
 #
 # Programma filiere metalmeccaniche di Confindustria Varese e PoliHub: che cosa chiedono le imprese Meccaniche e
 # Metallurgiche, Siderurgiche e Fonderie della provincia, quali sono le priorità della filiera, quali imprese le
-# porteranno avanti come Champion e con quali startup. Le sezioni che seguono questa sintesi riportano il dettaglio
-# e il metodo.
+# porteranno avanti come Champion e con quali startup. Prima i risultati; le sezioni che seguono riportano il
+# dettaglio e il metodo.
 
 # %%
-display(Markdown("\n".join(f"- {line}" for line in board.reading_lines(data.summary))))
-
-# %%
+# The findings, each from the run's outputs as the board may see them (analysis.findings).
+found = restore_needs(data)
+sectors = quality.board_sectors(data.responses, cb, gate)
+published = needs.published_summary(found.summary, gate, breakdown=not sectors.omitted)
+comparison = found.comparison.iloc[0:0] if sectors.omitted else found.comparison
 prio = data.read("priorities")
+seg = data.segmentation()
+settings = data.read("segmentation")
+order = [settings["names"][k] for k in sorted(settings["names"], key=int)]
+names = gate.names(data.responses, data.key(), mark=True)
+champs = champions.board_view(data.read("champions"),
+                              segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate)))
+candidates = data.read("champion_candidates")
+resampling = data.read("champion_selection").get("resampling")
+lines = [findings.needs(prio, published, cb), findings.sectors(comparison, published, cb)]
+if not sectors.omitted:
+    by_group = maturity.board_groups(found.scores, data.responses["gruppo_merceologico"], sectors,
+                                     found.weighting.weights)
+    by_group.index = [cb.sector_short.get(g, g) for g in by_group.index]
+    lines.append(findings.maturity(by_group, maturity.band_counts(by_group, gate, "Fasce di maturità")))
+lines.append(findings.segments(data.read("segments"), order, data.responses, cb, gate, seg.selection.structured,
+                               seg.selection.stable))
+lines.append(findings.champions(len(champs), len(champs) - len(board.weak_champions(champs, candidates))
+                                if resampling and resampling.get("resamples") else None))
+matches = data.read("startup_matches") if data.has("startup_matches") else None
+lines.append(findings.startups(matches, prio, cb, sintesi_priorita_mostrate))
+if data.has("wave_needs"):
+    lines.append(findings.waves(waves.published_needs(data.read("wave_needs"), gate), cb,
+                                data.read("wave_comparison").get("previous_wave")))
+pilots = int(data.read("startup_pilots")["startup"].notna().sum()) if matches is not None else 0
+steps = board.next_steps(champs, candidates, names, pilots, int(data.summary["totals"]["flagged_cells"]))
+lines.append(findings.next_steps(steps))
+rate = (data.summary["totals"]["accepted"] / found.register.used) if found.register is not None and \
+    found.register.used else None
+display(Markdown("\n".join(f"{i}. {line}" for i, line in enumerate([x for x in lines if x], start=1))
+                 + "\n\n" + findings.basis(data.summary, found.weighting.weighted, rate)))
+
+# %% [markdown]
+# ## Il dettaglio
+
+# %%
 display(Markdown("### Le priorità della filiera\n\n" + "\n".join(board.top_priorities(prio, cb, sintesi_priorita_mostrate))))
 setup_plots(report_formato_figure)
 fig = figures.priority_bars(prio, cb, 10)
@@ -58,10 +98,7 @@ plt.show()
 
 # %%
 segments = data.read("segments")
-settings = data.read("segmentation")
-order = [settings["names"][k] for k in sorted(settings["names"], key=int)]
 lines = board.segment_lines(segments, order, prio, cb, gate)
-seg = data.segmentation()
 # The board hears of a weak segmentation here, not only in 03: the whole division, or the segments that do not
 # come back on resampling (by their board name).
 shown_names = segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate))
@@ -75,19 +112,13 @@ if seg.selection.structured and fragile:
 display(Markdown("### I segmenti di imprese\n\n" + "\n".join(lines)))
 
 # %%
-names = gate.names(data.responses, data.key(), mark=True)
-champs = champions.board_view(data.read("champions"),
-                              segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate)))
-candidates = data.read("champion_candidates")
 robust = board.robustness_lines(champs, candidates, names, data.config["champion.alternative_per_segmento"],
-                                data.read("champion_selection").get("resampling"))
+                                resampling)
 display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))
                  + ("\n\n" + "\n".join(robust) if robust else "")))
 
 # %%
-pilots = 0
-if data.has("startup_matches"):
-    matches = data.read("startup_matches")
+if matches is not None:
     top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(sintesi_priorita_mostrate, "rank")["need"]
     lines = []
     for need in top:
@@ -96,14 +127,11 @@ if data.has("startup_matches"):
                                                                  zip(best["startup"], best["trl"], strict=True))
                                                        or "nessuna startup dell'elenco risponde a questo bisogno: qui lo "
                                                           "scouting deve ancora cercare"))
-    proposals = data.read("startup_pilots")
-    pilots = int(proposals["startup"].notna().sum())
     display(Markdown("### Startup per le prime priorità\n\n" + "\n".join(lines)))
 else:
     display(Markdown("### Startup\n\nNessun elenco di startup in questa rilevazione."))
 
 # %%
-steps = board.next_steps(champs, candidates, names, pilots, int(data.summary["totals"]["flagged_cells"]))
 display(Markdown("### Prossimi passi\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, start=1))))
 
 # %%

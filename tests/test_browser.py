@@ -34,3 +34,54 @@ def test_board_report_renders_in_chromium_with_figures_and_no_code(small_run, tm
     assert ink.mean() > 0.02  # text and figures were painted, not a blank page
     assert np.unique((image[..., :3] * 255).astype(int).reshape(-1, 3), axis=0).shape[0] > 50  # colours: figures
     print(f"screenshot: {shot}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BROWSER is None, reason="chromium is not installed and could not be installed by `make test`")
+@pytest.mark.parametrize("width, media", [(1280, "screen"), (800, "screen"), ("print", "print")])
+def test_no_table_or_figure_is_cut_at_1280_px_800_px_or_on_the_printed_page(small_run, width, media):
+    """Issue 15: from the DOM, every table and figure fits the window (or the A4 page less its margins), none sits
+    in a container that scrolls or hides it, and no text is smaller than 8 pt once printed."""
+    from browser_dom import PRINT_WIDTH, Page
+
+    root, proc = small_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = root / "out" / "reports" / "test-wave" / "rapporto_consiglio.html"
+    px = PRINT_WIDTH if width == "print" else width
+    with Page(report, px, media) as page:
+        found = page.measure()
+        page.screenshot(root / f"board_report_{width}.png")
+    assert found["width"] <= px and not found["beyond"], found["beyond"][:5]
+    assert not found["clipped"], found["clipped"][:5]
+    smallest_pt = found["smallest"] * 72 / 96
+    assert smallest_pt >= 8 - 1e-6, (smallest_pt, found["smallest_text"])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BROWSER is None, reason="chromium is not installed and could not be installed by `make test`")
+def test_the_run_prints_the_board_report_on_a4_with_the_wave_and_page_numbers(small_run):
+    """Issue 15: the run writes rapporto_consiglio.pdf beside the HTML, A4, every page with the wave and 'pagina
+    N di M'; its first pages are saved as PNG to look at."""
+    import json
+    import re
+
+    import pypdfium2 as pdfium
+
+    root, proc = small_run
+    board = root / "out" / "reports" / "test-wave"
+    manifest = json.loads((board / "manifest.json").read_text())
+    assert manifest["pdf"] == {"file": "rapporto_consiglio.pdf", "printed": True}
+    assert "rapporto_consiglio.pdf" in manifest["outputs"]
+    pdf = pdfium.PdfDocument(board / "rapporto_consiglio.pdf")
+    pages = len(pdf)
+    assert pages >= 5
+    for i in range(pages):
+        width, height = pdf[i].get_size()
+        assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2  # A4 in points
+        text = pdf[i].get_textpage().get_text_range()
+        assert re.search(rf"pagina {i + 1} di {pages}\b", text) and "test-wave" in text, (i, text[-200:])
+    for i in range(min(2, pages)):
+        pdf[i].render(scale=1.5).to_pil().save(root / f"board_report_page{i + 1}.png")
+    sections = [i for i in range(pages) if "Sintesi per il Consiglio" in pdf[i].get_textpage().get_text_range()]
+    assert sections, "the summary is printed"
+    print(f"PDF: {pages} pages; pictures in {root}")

@@ -18,24 +18,9 @@ import pandas as pd
 from analysis import priorities
 from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
-from analysis.quality import reason_in_words
 from analysis.reporting import fmt_int, fmt_pct
 from analysis.segmentation import NO_SEGMENTS, NO_SEGMENTS_SENTENCE
 from analysis.text import markdown_text
-
-
-def reading_lines(summary: dict) -> list[str]:
-    """What was read: files, rows accepted and rejected, files left out with their reason."""
-    t = summary["totals"]
-    lines = [f"{fmt_int(t['accepted'])} imprese con una risposta valida, da {fmt_int(t['files_read'])} file "
-             f"({fmt_int(t['rows_read'])} righe lette, "
-             f"{fmt_int(t['rejected'])} scartate con un motivo, elencate nella sezione sulla qualità dei dati)."]
-    left = pd.Series([reason_in_words(f.get("reason")) for f in summary.get("files", [])
-                      if f.get("status") == "left_out"], dtype=object)
-    if len(left):  # reasons in words, never file names (they can carry company names)
-        lines.append(f"{fmt_int(len(left))} file esclusi: " + "; ".join(
-            f"{fmt_int(n)} per {why}" for why, n in left.value_counts(sort=False).items()) + ".")
-    return lines
 
 
 def top_priorities(prio: pd.DataFrame, cb: Codebook, n: int = 5) -> list[str]:
@@ -78,17 +63,29 @@ def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
     return lines
 
 
+def champions_to_confirm(champions: pd.DataFrame, candidates: pd.DataFrame | None) -> int:
+    """Champions that answered "Da valutare" to being one: their availability is to be confirmed."""
+    if candidates is None or not len(champions):
+        return 0
+    chosen = candidates[candidates["company_id"].isin(champions["company_id"])]
+    return int((chosen["disponibilita_champion"] != "Sì").sum())
+
+
+def champions_without_consent(champions: pd.DataFrame, names: pd.Series) -> int:
+    """Champions the board sees by a pseudonym: their consent to be named is to be asked."""
+    if not len(champions):
+        return 0
+    return int(names[champions["company_id"]].str.contains(CONSENT_TO_REQUEST, regex=False).sum())
+
+
 def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: pd.Series,
                pilots: int, issues: int) -> list[str]:
     steps = []
-    if candidates is not None and len(champions):
-        chosen = candidates[candidates["company_id"].isin(champions["company_id"])]
-        to_confirm = int((chosen["disponibilita_champion"] != "Sì").sum())
-        if to_confirm:
-            steps.append("Confermare la disponibilità del Champion che ha risposto \"Da valutare\"." if to_confirm == 1
-                         else f"Confermare la disponibilità dei {to_confirm} Champion che hanno risposto \"Da valutare\".")
-    no_consent = int(names[champions["company_id"]].str.contains(CONSENT_TO_REQUEST, regex=False).sum()) \
-        if len(champions) else 0
+    to_confirm = champions_to_confirm(champions, candidates)
+    if to_confirm:
+        steps.append("Confermare la disponibilità del Champion che ha risposto \"Da valutare\"." if to_confirm == 1
+                     else f"Confermare la disponibilità dei {to_confirm} Champion che hanno risposto \"Da valutare\".")
+    no_consent = champions_without_consent(champions, names)
     if no_consent:
         steps.append("Chiedere il consenso a essere citato al Champion indicato con uno pseudonimo." if no_consent == 1
                      else f"Chiedere il consenso a essere citati ai {no_consent} Champion indicati con uno pseudonimo.")
@@ -128,7 +125,29 @@ _EXTRA_CSS = """
              font-family: system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; font-size: 15px}
 .board-toc li {margin:3px 0}
 .board-section {border-top:4px solid #1F4E79; margin-top:36px; padding-top:8px}
-@media print { .board-section {break-before: page; border-top:none} .board-toc {break-after: page} }
+/* Tables and figures fit the window (800 px) and the A4 page: cells wrap, nothing scrolls or is cut. */
+.jp-RenderedHTMLCommon table {max-width:100%; table-layout:auto}
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {white-space:normal; overflow-wrap:break-word}
+.jp-OutputArea-output {overflow:visible; display:block; width:auto; max-width:100%; box-sizing:border-box}
+.jp-RenderedImage img, .jp-RenderedHTMLCommon img {max-width:100%; height:auto}
+@media (max-width: 900px) {
+  .jp-RenderedHTMLCommon table {font-size:12px}
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {padding:3px 4px}
+}
+@media print {
+  body {font-size:10pt}
+  .board-section {break-before: page; border-top:none; margin-top:0}
+  .board-toc + .board-section {break-before: auto}  /* the summary follows the contents on the first page */
+  .jp-RenderedHTMLCommon table {width:100%; font-size:8pt}
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {padding:2px 4px}
+  .jp-RenderedHTMLCommon tr, .jp-RenderedImage {break-inside: avoid}
+  .jp-RenderedImage img {max-height:23cm; width:auto}
+  .jp-RenderedHTMLCommon h1, .jp-RenderedHTMLCommon h2, .jp-RenderedHTMLCommon h3 {break-after: avoid}
+  .jp-Cell, .jp-OutputArea, .jp-Cell-outputWrapper {break-inside: auto}
+  /* Jupyter keeps each output on one page (and a table-cell cannot break): a long list or table would jump
+     whole to the next page, leaving a blank one. */
+  .jp-OutputArea-child, .jp-Cell-outputWrapper, .jp-OutputArea {display:block; break-inside:auto}
+}
 </style>
 """
 
@@ -157,6 +176,14 @@ def combine(parts: list[Path], out: Path, title: str, wave: str) -> Path:
     return atomic_write_text(out, "".join(page))
 
 
+def weak_champions(champions_: pd.DataFrame, candidates: pd.DataFrame) -> list[str]:
+    """The Champions that stay Champions in less than :data:`analysis.champions.ROBUST` of the subsamples."""
+    from analysis import champions
+
+    kept = candidates.set_index("company_id")["frequenza_ricampionamento"]
+    return [c for c in champions_["company_id"] if kept.get(c, 0) < champions.ROBUST]
+
+
 def robustness_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: pd.Series, per_segment: int,
                      resampling: dict | None) -> list[str]:
     """How robust the Champions are to the data: how many stay Champions on most subsamples of the companies,
@@ -165,9 +192,8 @@ def robustness_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: 
 
     if not resampling or not resampling.get("resamples"):
         return []
-    kept = candidates.set_index("company_id")["frequenza_ricampionamento"]
     chosen = champions_["company_id"].tolist()
-    weak = [c for c in chosen if kept.get(c, 0) < champions.ROBUST]
+    weak = weak_champions(champions_, candidates)
     share = fmt_pct(resampling["share"], 0)
     lines = [f"**Robustezza ai dati**: rifacendo segmentazione, priorità e scelta su {fmt_int(resampling['resamples'])} "
              f"sottocampioni del {share} delle imprese, {len(chosen) - len(weak)} dei {len(chosen)} Champion restano "
@@ -180,6 +206,7 @@ def robustness_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: 
             others = alt[alt["segment"] == segment_of[c]]["company_id"]
             instead = (f"; alternative nello stesso segmento: {markdown_text(', '.join(names[o] for o in others))}"
                        if len(others) else "")
-            lines.append(f"- {markdown_text(names[c])}: Champion nel {fmt_pct(kept.get(c, 0), 0)} dei "
+            kept = candidates.set_index("company_id")["frequenza_ricampionamento"].get(c, 0)
+            lines.append(f"- {markdown_text(names[c])}: Champion nel {fmt_pct(kept, 0)} dei "
                          f"sottocampioni{instead}.")
     return lines

@@ -33,7 +33,7 @@ ATTEMPTS_DIR = "tentativi"  # beside the processed folder: diagnostics of failed
 SCRATCH_DIR = "scratch"  # beside the processed folder: what interactive notebooks save on request
 RUN_MANIFEST = "manifest.json"  # in the processed folder (analyst manifest) and the board folder (board manifest)
 EXECUTED_NOTEBOOKS = "notebook_eseguiti"  # in the processed folder: executed notebooks are analyst material
-BOARD_REPORT = "rapporto_consiglio.html"
+BOARD_REPORT = "rapporto_consiglio.html"  # and its A4 print, rapporto_consiglio.pdf
 
 
 def key_path(processed: str | Path) -> Path:

@@ -283,8 +283,8 @@ def display_order(summary: pd.DataFrame) -> list[str]:
 
 
 def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
-    """Per need (rows, sorted by the share over all companies) and group: companies that answered, share
-    rating it 4-5, mean importance with its 95% interval; ``summary`` from :func:`published_summary`."""
+    """Per need (rows, sorted by the share over all companies) and group: the share rating it 4-5 with the
+    companies that answered, mean importance with its 95% interval; ``summary`` from :func:`published_summary`."""
     by = summary.columns[1]
     groups = list(dict.fromkeys(summary[by]))
     order = display_order(summary)
@@ -295,8 +295,10 @@ def summary_table(summary: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         hide = part["hidden"].fillna(True).astype(bool).to_numpy()
         hide_share = part["share_hidden"].fillna(True).astype(bool).to_numpy()
         hide_mean = part["mean_hidden"].fillna(True).astype(bool).to_numpy()
-        out[f"{name}: imprese"] = shown(part["n"], hide, fmt_int)
-        out[f"{name}: voto 4-5"] = shown(part["share_high"], hide_share, fmt_pct)
+        # Share and companies in one column, so that three groups fit a printed page.
+        counts = shown(part["n"], hide, fmt_int)
+        shares = shown(part["share_high"], hide_share, fmt_pct)
+        out[f"{name}: voto 4-5 (imprese)"] = [f"{a} ({b})" for a, b in zip(shares, counts, strict=True)]
         out[f"{name}: media (IC 95%)"] = shown(
             zip(part["mean"], part["ci_low"], part["ci_high"], strict=True), hide_mean,
             lambda m: f"{fmt_num(m[0], 2)} ({fmt_num(m[1], 2)}-{fmt_num(m[2], 2)})")

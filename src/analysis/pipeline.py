@@ -329,9 +329,12 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     renderer.submit(lambda nb: nb.stem not in READING_SECTIONS)
     results_workbook.build(processed, cb)  # while the kernels render (no notebook reads it)
     executed = renderer.wait()
-    build_board_report(executed, reports, plan.wave)
+    board = build_board_report(executed, reports, plan.wave)
     timings["render"] = round(time.perf_counter() - t, 2)
-    write_board_manifest(reports, run_id, plan, result, context["inputs"])
+    t = time.perf_counter()
+    printed = print_board_report(board, plan.wave)
+    timings["pdf"] = round(time.perf_counter() - t, 2)
+    write_board_manifest(reports, run_id, plan, result, context["inputs"], printed)
     timings["total"] = round(time.perf_counter() - t0, 2)
     write_analyst_manifest(processed, run_id, {**context, "notebooks": [p.name for p in executed],
                                                "timings_s": timings}, result)
@@ -469,6 +472,21 @@ def build_board_report(sections: list[Path], reports: Path, wave: str) -> Path:
                    "Rapporto per il Consiglio - Programma filiere metalmeccaniche", wave)
 
 
+def print_board_report(board: Path, wave: str) -> dict:
+    """The board report as an A4 PDF beside its HTML (:mod:`analysis.printing`). Where it cannot be printed the
+    run says why, on the terminal and in the board manifest, and the HTML stands alone."""
+    from analysis.printing import Job, PrintUnavailable, print_pdfs
+
+    pdf = board.with_suffix(".pdf")
+    try:
+        print_pdfs([Job(board, pdf, f"Rapporto per il Consiglio - rilevazione {wave}")])
+    except PrintUnavailable as exc:
+        print(visible(f"Nota: il PDF del rapporto non è stato stampato ({exc}); il rapporto HTML è completo."),
+              flush=True)
+        return {"file": pdf.name, "printed": False, "reason": str(exc)}
+    return {"file": pdf.name, "printed": True}
+
+
 # --------------------------------------------------------------------------
 # Manifests
 
@@ -486,15 +504,17 @@ def write_analyst_manifest(folder: Path, run_id: str, context: dict, result) -> 
     return write_json(folder / catalog.RUN_MANIFEST, manifest)
 
 
-def write_board_manifest(reports: Path, run_id: str, plan: RunPlan, result, inputs: list[dict]) -> Path:
-    """The board manifest: inputs by checksum only (raw file names can carry company names)."""
+def write_board_manifest(reports: Path, run_id: str, plan: RunPlan, result, inputs: list[dict],
+                         pdf: dict | None = None) -> Path:
+    """The board manifest: inputs by checksum only (raw file names can carry company names), and whether the PDF
+    was printed (why not, when it was not)."""
     from analysis.outputs import write_json
 
     files = {p.name: catalog.sha256(p) for p in sorted(reports.iterdir()) if p.is_file()
              and p.name != catalog.RUN_MANIFEST}
     manifest = {"run_id": run_id, "wave": plan.wave, "generated": datetime.now().isoformat(timespec="seconds"),
                 "sample_run": plan.sample_run, "inputs_sha256": sorted(i["sha256"] for i in inputs),
-                "accepted": result.accepted, "rejected": len(result.rejected), "outputs": files}
+                "accepted": result.accepted, "rejected": len(result.rejected), "outputs": files, "pdf": pdf}
     return write_json(reports / catalog.RUN_MANIFEST, manifest)
 
 

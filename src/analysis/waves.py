@@ -149,6 +149,13 @@ def compare(before: Wave, now: Wave, cb: Codebook) -> Comparison:
     return Comparison(info, needs_then_and_now(before.responses, now.responses, cb), prio, moves, changes)
 
 
+def published_needs(needs: pd.DataFrame, gate: Gate) -> pd.DataFrame:
+    """:func:`needs_then_and_now` as the board may see it: a share is a count once multiplied by the companies
+    that answered, so shares of 1 or 2 companies are left out."""
+    return needs.assign(share_before=needs["share_before"].mask(gate.share(needs["share_before"], needs["n_before"])),
+                        share_now=needs["share_now"].mask(gate.share(needs["share_now"], needs["n_now"])))
+
+
 def moves_table(moves: pd.DataFrame, gate: Gate) -> pd.DataFrame:
     """Previous segment (rows) x current segment (columns): the segment sizes of both waves are published in
     their reports, so small cells are protected against both."""

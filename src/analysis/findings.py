@@ -1,0 +1,193 @@
+"""The board's executive summary as findings (issue 15): numbered sentences in plain Italian, each with its
+number and what it means for the programme.
+
+Every function reads the run's outputs as the board may see them (shares a gated summary publishes, band counts
+the gate published, segments and Champions under the naming rule) and returns one sentence, or ``None`` when the
+finding has nothing to say (no credible difference between the sector groups, no startup list). The notebook
+``99_sintesi_consiglio`` numbers them in this order.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis import priorities
+from analysis.codebook import Codebook
+from analysis.needs import ALL_COMPANIES
+from analysis.reporting import fmt_int, fmt_num, fmt_pct
+from analysis.segmentation import NO_SEGMENTS_SENTENCE
+from analysis.text import markdown_text, quantity
+
+
+def _and(items: list[str]) -> str:
+    """``a``, ``a e b``, ``a, b e c`` (``ed`` before a word that starts with e: ``Economia circolare ed Efficienza
+    energetica``)."""
+    if len(items) == 1:
+        return items[0]
+    last = items[-1]
+    return ", ".join(items[:-1]) + (" ed " if last[:1] in ("e", "E") else " e ") + last
+
+
+def basis(summary: dict, weighted: bool, response_rate: float | None = None) -> str:
+    """The basis of every figure, in one line: companies, files, weighting, response rate when a register is
+    given."""
+    t = summary["totals"]
+    line = (f"Base delle cifre: {quantity(t['accepted'], 'impresa', 'imprese')} con una risposta valida, da "
+            f"{quantity(t['files_read'], 'file', 'file')}; "
+            + ("risposte ponderate sul registro dei soci (le cifre descrivono l'intera base associativa)"
+               if weighted else "risposte non ponderate (le cifre descrivono chi ha risposto)"))
+    if response_rate is not None:
+        line += f"; tasso di risposta {fmt_pct(response_rate, 0)}"
+    return line + "."
+
+
+def _share(published: pd.DataFrame, need: str, group: str) -> float | None:
+    """A need's share rating 4-5 in a group, if the board may see it."""
+    row = published[(published["need"] == need) & (published["gruppo_merceologico"] == group)]
+    if row.empty or bool(row["share_hidden"].iloc[0]) or pd.isna(row["share_high"].iloc[0]):
+        return None
+    return float(row["share_high"].iloc[0])
+
+
+def needs(prio: pd.DataFrame, published: pd.DataFrame, cb: Codebook) -> str | None:
+    """The first tier of the supply chain's priorities with the share of companies behind each need, and what a
+    priority score says."""
+    part = prio[prio["scope"] == priorities.ALL_SCOPE]
+    if part.empty:
+        return None
+    first = part[part["tier"] == part["tier"].min()].sort_values("rank")
+    named = []
+    for need in first["need"]:
+        share = _share(published, need, ALL_COMPANIES)
+        named.append(cb.by_key[need].short + (f" ({fmt_pct(share, 0)})" if share is not None else ""))
+    scores = first["score"]
+    score_text = (f"{fmt_int(scores.min())}" if round(scores.min()) == round(scores.max())
+                  else f"tra {fmt_int(scores.min())} e {fmt_int(scores.max())}")
+    return (f"**Le priorità della filiera** sono {_and(named)}; tra parentesi la quota di imprese che giudica il "
+            f"bisogno molto rilevante o prioritario (voto 4-5). Il loro punteggio di priorità, {score_text} su 100, "
+            "combina quante imprese chiedono il bisogno, con quanta forza e quanto sono lontane dalla maturità "
+            "digitale in quell'area; i dati non permettono di ordinarle tra loro. Sono i temi su cui concentrare "
+            "Champion e scouting.")
+
+
+def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per_side: int = 2) -> str | None:
+    """Where the two sector groups differ: the credible differences with the widest gap in the share rating the
+    need 4-5, on each side (both shares visible to the board)."""
+    if comparison.empty or len(cb.sector_labels) < 2:
+        return None
+    first, second = cb.sector_labels[:2]
+    rows = []
+    for r in comparison[comparison["credible"]].itertuples(index=False):
+        a, b = _share(published, r.need, first), _share(published, r.need, second)
+        if a is not None and b is not None:
+            rows.append((r.need, a, b))
+    if not rows:
+        return ("**I due gruppi merceologici chiedono le stesse cose**: nessun bisogno mostra una differenza "
+                "credibile tra Meccaniche e Metallurgiche. Le priorità di filiera valgono per entrambi.")
+    sides = []
+    for hi, lo, sign in ((second, first, -1), (first, second, 1)):
+        chosen = sorted((r for r in rows if (r[1] - r[2]) * sign > 0), key=lambda r: -abs(r[1] - r[2]))[:per_side]
+        if chosen:
+            mine, theirs = (2, 1) if sign < 0 else (1, 2)
+            sides.append(f"le {cb.sector_short[hi]} chiedono più delle {cb.sector_short[lo]} " + _and(
+                [f"{cb.by_key[r[0]].short} ({fmt_pct(r[mine], 0)} contro {fmt_pct(r[theirs], 0)})" for r in chosen]))
+    text = "; ".join(sides)
+    return (f"**Dove i gruppi merceologici si distinguono**: {text} (quota di imprese con voto 4-5). Le azioni del "
+            "programma vanno calibrate per gruppo.")
+
+
+def maturity(by_group: pd.DataFrame, published, band: str = "Base") -> str | None:
+    """Digital maturity: the share of each sector group in the lowest band, from the band counts the board
+    sees."""
+    counts, hidden = published.counts, published.hidden
+    shares = []
+    for group in counts.index:
+        total = float(by_group.loc[group, "n"]) if "n" in by_group.columns else float(counts.loc[group].sum())
+        if hidden.loc[group, band] or total <= 0 or (published.row_hidden is not None and published.row_hidden[group]):
+            continue
+        shares.append((group, float(counts.loc[group, band]) / total))
+    if not shares:
+        return None
+    low = min(s for _, s in shares)
+    lead = "più della metà" if low > 0.5 else "una parte importante" if low >= 0.25 else "una minoranza"
+    parts = _and([f"{fmt_pct(s, 0)} delle {g}" for g, s in shares])
+    return (f"**Maturità digitale**: {lead} delle imprese è al livello {band} del "
+            f"Digital Maturity Assessment europeo ({parts}). Servono accompagnamento e competenze prima delle "
+            "tecnologie più avanzate.")
+
+
+def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, cb: Codebook, gate,
+             structured: bool, stable: bool) -> str:
+    """The segments in one sentence, or the statement that there are none: each segment as the board sees it
+    (under 3 companies merged into "altre imprese"), its companies and its average rating over all needs (a
+    segment that rates everything high is not the same as one that asks for one thing)."""
+    if not structured or len(order) <= 1:
+        return f"**Segmenti**: {NO_SEGMENTS_SENTENCE}"
+    counts = assigned["segment"].value_counts().reindex(order, fill_value=0)
+    groups = gate.categories(counts, what="segmento")
+    if groups.omitted:
+        return f"**Segmenti**: {groups.omitted}"
+    ratings = responses.set_index("company_id")[list(cb.need_keys)].astype(float)
+    parts = []
+    for label in groups.order:
+        ids = assigned.loc[assigned["segment"].map(groups.board) == label, "company_id"]
+        level = float(ratings.loc[ids].stack().mean())
+        parts.append(f"«{markdown_text(label)}» ({quantity(len(ids), 'impresa', 'imprese')}, voto medio "
+                     f"{fmt_num(level, 1)})")
+    caution = "" if stable else " La divisione cambia se si ricampionano le imprese: va letta come indicativa."
+    return (f"**Le imprese si dividono in {fmt_int(len(groups.order))} segmenti con bisogni diversi**: {_and(parts)}. "
+            "Il nome di un segmento dice i bisogni che lo distinguono; il voto medio (da 1 a 5, su tutti i bisogni) "
+            "dice quanto le sue imprese giudicano rilevanti i bisogni in generale; ogni segmento ha le sue priorità "
+            f"(nel dettaglio).{caution}")
+
+
+def champions(n: int, robust: int | None) -> str | None:
+    """The Champions: how many, and how robust the choice is to the data (what is left to do before they start
+    is among the next steps)."""
+    if n == 0:
+        return None
+    text = f"**{quantity(n, 'impresa è proposta', 'imprese sono proposte')} come Champion**"
+    if robust is not None:
+        kept = ("resta Champion" if n == 1 and robust == 1 else "tutte restano Champion" if robust == n
+                else f"{fmt_int(robust)} su {fmt_int(n)} restano Champion")
+        text += f"; {kept} anche rifacendo l'analisi su sottocampioni delle imprese"
+    return text + ": sono i punti di riferimento che raccoglieranno i bisogni della loro filiera."
+
+
+def startups(matches: pd.DataFrame | None, prio: pd.DataFrame, cb: Codebook, n: int = 5) -> str | None:
+    """Startups only where there is a real match: the first ``n`` priorities with and without a startup."""
+    if matches is None:
+        return None
+    top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(n, "rank")["need"].tolist()
+    listed = set(matches.loc[matches["scope"] == priorities.ALL_SCOPE, "need"])
+    answered = [cb.by_key[k].short for k in top if k in listed]
+    missing = [cb.by_key[k].short for k in top if k not in listed]
+    share = (f"per tutte le prime {fmt_int(len(top))} priorità" if len(answered) == len(top)
+             else f"per {fmt_int(len(answered))} delle prime {fmt_int(len(top))} priorità")
+    text = f"**Startup**: {share} l'elenco degli scout ha startup pertinenti"
+    if missing:
+        text += f"; per {_and(missing)} nessuna: lo scouting deve ancora cercare"
+    return text + ". Ogni abbinamento va verificato dagli scout prima di un contatto."
+
+
+def waves(changes: pd.DataFrame | None, cb: Codebook, previous: str | None, at_least: float = 0.05) -> str | None:
+    """What changed since the previous wave: the needs whose share rating them 4-5 moved the most (both shares
+    visible)."""
+    if changes is None or changes.empty:
+        return None
+    moved = changes.dropna(subset=["share_before", "share_now"]).assign(
+        delta=lambda f: f["share_now"] - f["share_before"])
+    moved = moved[moved["delta"].abs() >= at_least].sort_values("delta", key=abs, ascending=False).head(3)
+    since = f"rispetto alla rilevazione {markdown_text(previous)}" if previous else "rispetto alla rilevazione precedente"
+    if moved.empty:
+        return f"**Cosa è cambiato** {since}: nessun bisogno si è spostato di più di {fmt_pct(at_least, 0)}."
+    parts = [f"{cb.by_key[r.need].short} {'sale' if r.delta > 0 else 'scende'} da {fmt_pct(r.share_before, 0)} a "
+             f"{fmt_pct(r.share_now, 0)}" for r in moved.itertuples(index=False)]
+    return f"**Cosa è cambiato** {since}: {_and(parts)} (quota di imprese con voto 4-5)."
+
+
+def next_steps(steps: list[str]) -> str | None:
+    """The next steps in one finding (the numbered list follows in the detail)."""
+    if not steps:
+        return None
+    return "**Prossimi passi**: " + "; ".join(s[0].lower() + s[1:].rstrip(".") for s in steps) + "."

@@ -1,0 +1,98 @@
+"""Issue 15: the executive summary's findings, on hand-made outputs (what they say, what they must not show)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import findings, maturity, priorities
+from analysis.disclosure import Gate
+from analysis.needs import ALL_COMPANIES, published_summary
+
+
+@pytest.fixture(scope="module")
+def two_groups(cb):
+    return cb.sector_labels[0], cb.sector_labels[1]
+
+
+def _summary(cb, rows):
+    """A needs summary: (need, group, n, n_high)."""
+    out = pd.DataFrame(rows, columns=["need", "gruppo_merceologico", "n", "n_high"])
+    out["share_high"] = out["n_high"] / out["n"]
+    out["mean"], out["ci_low"], out["ci_high"] = 3.0, 2.5, 3.5
+    return out
+
+
+def test_and_joins_in_italian():
+    assert findings._and(["a"]) == "a"
+    assert findings._and(["a", "b", "c"]) == "a, b e c"
+    assert findings._and(["Cybersecurity", "Efficienza energetica"]) == "Cybersecurity ed Efficienza energetica"
+
+
+def test_the_priorities_finding_names_the_first_tier_with_its_shares(cb):
+    keys = cb.need_keys[:3]
+    prio = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": keys, "score": [44.6, 43.2, 30.0], "rank": [1, 2, 3],
+                         "tier": [1, 1, 2]})
+    summary = _summary(cb, [(k, ALL_COMPANIES, 100, h) for k, h in zip(keys, [29, 27, 10], strict=True)])
+    text = findings.needs(prio, published_summary(summary, Gate("board"), breakdown=False), cb)
+    assert cb.by_key[keys[0]].short + " (29%)" in text and cb.by_key[keys[1]].short + " (27%)" in text
+    assert cb.by_key[keys[2]].short not in text
+    assert "tra 43 e 45 su 100" in text
+
+
+def test_the_sector_finding_shows_only_credible_differences_the_board_may_see(cb, two_groups):
+    first, second = two_groups
+    a, b, c = cb.need_keys[:3]
+    rows = []
+    for need, n1, h1, n2, h2 in ((a, 100, 10, 100, 45), (b, 100, 36, 100, 15), (c, 100, 30, 2, 2)):
+        rows += [(need, first, n1, h1), (need, second, n2, h2), (need, ALL_COMPANIES, n1 + n2, h1 + h2)]
+    summary = _summary(cb, rows)
+    published = published_summary(summary, Gate("board"))
+    comparison = pd.DataFrame({"need": [a, b, c], "credible": [True, True, True]})
+    text = findings.sectors(comparison, published, cb)
+    assert f"{cb.by_key[a].short} (45% contro 10%)" in text and f"{cb.by_key[b].short} (36% contro 15%)" in text
+    assert cb.by_key[c].short not in text  # 2 companies of the second group: hidden, not described
+    none = findings.sectors(comparison.assign(credible=False), published, cb)
+    assert "stesse cose" in none
+
+
+def test_the_maturity_finding_reads_the_published_band_counts():
+    by_group = pd.DataFrame({"n": [100, 50], "indice_medio": [24.0, 25.0], "Base": [54, 30], "Intermedio": [40, 18],
+                             "Moderatamente avanzato": [6, 2], "Avanzato": [0, 0], maturity.NO_INDEX: [0, 0]},
+                            index=["Meccaniche", "Metallurgiche"])
+    published = maturity.band_counts(by_group, Gate("board"), "t")
+    text = findings.maturity(by_group, published)
+    assert "più della metà" in text and "54% delle Meccaniche e 60% delle Metallurgiche" in text
+
+
+def test_the_segment_finding_says_when_there_are_none_and_merges_small_segments(cb):
+    responses = pd.DataFrame({"company_id": [f"c{i}" for i in range(10)],
+                              **{k: [5] * 5 + [1] * 5 for k in cb.need_keys}})
+    assigned = pd.DataFrame({"company_id": responses["company_id"], "segment": ["A"] * 5 + ["B"] * 3 + ["C"] * 2})
+    assert "Segmenti" in findings.segments(assigned, ["A"], responses, cb, Gate("board"), False, True)
+    text = findings.segments(assigned, ["A", "B", "C"], responses, cb, Gate("board"), True, True)
+    assert "«A» (5 imprese, voto medio 5,0)" in text
+    assert "«C»" not in text and "altre imprese" in text  # 2 companies: merged, never shown alone
+
+
+def test_the_startup_finding_lists_the_priorities_without_a_startup(cb):
+    keys = cb.need_keys[:3]
+    prio = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": keys, "rank": [1, 2, 3]})
+    matches = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": [keys[0]]})
+    text = findings.startups(matches, prio, cb, 3)
+    assert "per 1 delle prime 3 priorità" in text and cb.by_key[keys[2]].short in text.split("nessuna")[0]
+    assert findings.startups(None, prio, cb) is None
+
+
+def test_the_wave_finding_uses_only_visible_shares(cb):
+    a, b = cb.need_keys[:2]
+    changes = pd.DataFrame({"need": [a, b], "share_before": [0.10, None], "share_now": [0.30, 0.90]})
+    text = findings.waves(changes, cb, "2025")
+    assert f"{cb.by_key[a].short} sale da 10% a 30%" in text and cb.by_key[b].short not in text
+
+
+def test_the_basis_line_says_whether_figures_are_weighted():
+    summary = {"totals": {"accepted": 1, "files_read": 1}}
+    assert findings.basis(summary, False) == ("Base delle cifre: 1 impresa con una risposta valida, da 1 file; "
+                                              "risposte non ponderate (le cifre descrivono chi ha risposto).")
+    assert "tasso di risposta 40%" in findings.basis(summary, True, 0.4)
