@@ -59,7 +59,7 @@ report_header("Qualità dei dati del questionario", wave or "non indicata", data
 #
 # Per ogni file e foglio vale il bilancio *lette = accettate + scartate + vuote*. Le celle che non si possono
 # leggere come scritte (per esempio "50-249" come numero di dipendenti) sono segnalate e, salvo eccezioni, trattate
-# come mancanti: l'elenco completo è in `cell_issues.csv`, a disposizione degli analisti.
+# come mancanti: l'elenco completo delle celle segnalate è a disposizione degli analisti.
 
 # %%
 balance = quality.balance_table(data.summary)

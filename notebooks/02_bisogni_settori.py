@@ -38,7 +38,7 @@ data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
 cb, responses, cfg = data.codebook, data.responses, data.config
 found = restore_needs(data)
 weighting, register = found.weighting, found.register
-alpha, min_correlation = cfg["bisogni.alfa"], cfg["bisogni.correlazione_famiglie"]
+min_correlation = cfg["bisogni.correlazione_famiglie"]
 setup_plots(report_formato_figure)
 display(report_header("Bisogni delle imprese per gruppo merceologico", wave or "non indicata", data.summary, sample_run,
               gate))
@@ -63,8 +63,8 @@ if weighting.weighted:
             "l'intera base associativa e non solo chi ha risposto. Lo stesso vale per le priorità e per le quote dei "
             "segmenti (sezione 03).")
     if weighting.cap:
-        text += (f" Nessun peso supera {fmt_num(weighting.cap, 1)} volte il peso medio (parametro `pesi.limite`; "
-                 f"pesi limitati: {fmt_int(weighting.trimmed)} imprese). Numerosità effettiva: "
+        text += (f" Nessun peso supera {fmt_num(weighting.cap, 1)} volte il peso medio (pesi limitati: "
+                 f"{fmt_int(weighting.trimmed)} imprese). Numerosità effettiva: "
                  f"{fmt_num(weighting.effective, 0)} imprese su {fmt_int(len(weighting.weights))}: i pesi disuguali "
                  "rendono le stime incerte quanto lo sarebbero con quel numero di risposte a peso uguale.")
 else:
@@ -89,22 +89,10 @@ plt.show()
 # %% [markdown]
 # ## Dove i due gruppi merceologici differiscono
 #
-# Per ogni bisogno confrontiamo i voti delle imprese Meccaniche con quelli delle Metallurgiche, Siderurgiche e
-# Fonderie con il **test di Mann-Whitney**, adatto a voti ordinati come una scala da 1 a 5 (non presuppone che la
-# distanza tra 2 e 3 sia uguale a quella tra 4 e 5). La **dimensione dell'effetto** è la correlazione
-# rank-biserial: 0 nessuna tendenza, +1 (o -1) quando ogni impresa di un gruppo dà un voto più alto di ogni impresa
-# dell'altro (è il delta di Cliff); sotto 0,147 è trascurabile, fino a 0,33 piccola, fino a 0,474 media, oltre grande
-# (le soglie usuali per il delta di Cliff). Poiché si fanno 17
-# confronti, alcuni risulterebbero "significativi" per puro caso: i valori p sono corretti con il metodo di
-# Benjamini-Hochberg, e una differenza è detta **credibile** quando il valore p corretto è sotto la soglia scelta.
-# Il test usa le risposte così come sono (non ponderate): i pesi cambiano ciò che è rappresentativo, non la forza
-# della prova.
-#
-# Un limite da tenere presente: il test di Mann-Whitney confronta chi tende a dare voti più alti, e può segnalare
-# una differenza anche quando i due gruppi hanno la stessa mediana ma una dispersione diversa (per esempio un gruppo
-# diviso tra 1 e 5 e l'altro tutto su 3). In quel caso si può scegliere il **test di Brunner-Munzel** (parametro
-# `bisogni.test_settori = brunnermunzel`), che confronta la stessa tendenza senza presupporre la stessa dispersione;
-# la dimensione dell'effetto resta il delta di Cliff.
+# Per ogni bisogno verifichiamo se i voti delle Meccaniche e quelli delle Metallurgiche, Siderurgiche e Fonderie
+# differiscono in modo **credibile**, cioè difficilmente per caso (tenendo conto che i bisogni confrontati sono 17),
+# e quanto è **ampia** la differenza: da -1 a +1, dove 0 vuol dire nessuna differenza e ±1 che ogni impresa di un
+# gruppo vota più in alto di ogni impresa dell'altro. Il metodo è spiegato nella nota metodologica.
 
 # %%
 comparison = found.comparison
@@ -116,10 +104,7 @@ else:
                       ["mean_hidden"].any().loc[lambda h: ~h].index)
     fig = figures.sector_differences(comparison[comparison["need"].isin(shown_needs)], cb)
     plt.show()
-    test_name = {"mannwhitney": "Mann-Whitney", "brunnermunzel": "Brunner-Munzel"}[cfg["bisogni.test_settori"]]
-    display(table(needs.comparison_table(comparison, summary, cb),
-                  f"Differenze tra i gruppi merceologici (test di {test_name}; soglia sul p corretto: "
-                  f"{fmt_num(alpha, 2)})"))
+    display(table(needs.comparison_table(comparison, summary, cb), "Differenze tra i gruppi merceologici"))
 
 # %%
 # Only needs whose figures the board may see are summed up (a verdict on a hidden need would describe it).
@@ -136,11 +121,10 @@ Markdown(f"**In sintesi**: {len(credible)} bisogni su {len(comparison)} mostrano
 # ## Famiglie di bisogni
 #
 # Alcuni bisogni vengono chiesti insieme: chi vuole integrare i dati di produzione spesso chiede anche
-# tracciabilità e cybersecurity. Misuriamo quanto i voti di due bisogni vanno di pari passo tra le imprese
-# (correlazione di Spearman) e raggruppiamo i bisogni con un clustering gerarchico (legame medio): due gruppi di
-# bisogni si uniscono in una **famiglia** quando la loro correlazione media raggiunge la soglia scelta. Il
-# dendrogramma a sinistra mostra come i bisogni si uniscono (la linea rossa è la soglia); la mappa a destra, nello
-# stesso ordine, mostra le correlazioni, con le famiglie riquadrate.
+# tracciabilità e cybersecurity. Misuriamo quanto i voti di due bisogni vanno di pari passo tra le imprese (da 0,
+# nessun legame, a 1, sempre insieme) e uniamo in una **famiglia** i bisogni chiesti insieme abbastanza spesso.
+# L'albero a sinistra mostra come i bisogni si uniscono (la linea rossa è la soglia); la mappa a destra, nello
+# stesso ordine, mostra quanto vanno insieme, con le famiglie riquadrate.
 
 # %%
 families = found.families

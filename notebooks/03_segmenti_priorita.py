@@ -36,6 +36,7 @@ gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path, need=("segmentation", "segments", "priorities"))
 cb, responses, cfg = data.codebook, data.responses, data.config
 seg = data.segmentation()
+settings_forced = bool(data.read("segmentation").get("forced"))
 prio = data.read("priorities")
 setup_plots(report_formato_figure)
 display(report_header("Segmenti di imprese e priorità di filiera", wave or "non indicata", data.summary, sample_run, gate))
@@ -55,94 +56,38 @@ if data.has("champions") and data.has("champion_candidates"):
 # %% [markdown]
 # ## Il metodo
 #
-# Raggruppiamo le imprese in **segmenti** di imprese con bisogni simili. Ogni impresa è descritta dai voti (1-5) dati
-# ai 17 bisogni (e, se richiesto, dalle sei risposte sulla maturità digitale).
-#
-# Prima di confrontare le imprese togliamo a ogni impresa la media dei suoi voti (parametro
-# `segmentazione.centra_voti`): conta che cosa un'impresa chiede **più degli altri suoi bisogni**, non quanto è
-# generosa nel votare. Così le imprese che danno a tutto un punto in più non formano un segmento a sé; il **voto
-# medio** di ogni segmento è riportato a parte nella tabella. Le imprese che hanno usato solo due voti vicini (per
-# esempio solo 4 e 5) dicono poco di che cosa chiedono di più: non formano i segmenti e sono poi assegnate a quello
-# a cui somigliano di più.
-#
-# Un voto lasciato in bianco non esclude l'impresa. Per scegliere il numero di segmenti lo sostituiamo, sulla scala
-# relativa all'impresa, con la mediana di quel bisogno nel suo gruppo merceologico (oppure, a scelta, con la media
-# dell'impresa stessa); poi ogni impresa è confrontata con i segmenti **solo sui bisogni che ha votato**, così un
-# valore sostituito non la sposta verso imprese diverse da lei.
-#
-# Il numero di segmenti non è fissato a priori. Prima chiediamo se le imprese si dividono davvero in gruppi: ogni
-# numero di segmenti è confrontato con un gruppo unico mediante la **statistica gap**, che misura quanto i segmenti
-# riducono la dispersione rispetto a dati di riferimento con le stesse risposte per bisogno e le stesse correlazioni,
-# ma senza gruppi. Se nessun numero fa meglio di un gruppo unico, la risposta è "nessun segmento distinto".
-#
-# Altrimenti scegliamo il numero con il **BIC** più basso (criterio bayesiano: premia quanto i segmenti spiegano le
-# risposte e penalizza ogni segmento in più). A differenza della silhouette, il BIC tiene un segmento piccolo ma
-# distinto e non spezza in due un segmento grande. Riportiamo accanto la **silhouette** (quanto ogni impresa è più
-# vicina al proprio segmento che agli altri), l'indice di **Calinski-Harabasz** (quanto i segmenti sono separati
-# rispetto alla loro dispersione interna) e la **stabilità**: ripetiamo la segmentazione su 20 sottocampioni dell'80%
-# delle imprese e misuriamo quanto le soluzioni concordano (indice di Rand corretto: 1 identiche, 0 come il caso;
-# stabile da 0,75). Per ogni segmento misuriamo anche quanto si ritrova nei sottocampioni (indice di Jaccard medio):
-# sotto 0,6 il segmento è segnalato come **poco stabile**.
-#
-# I segmenti sotto la quota minima (parametro `segmentazione.quota_minima`) restano nell'analisi e sono segnalati;
-# solo su richiesta (`segmentazione.segmenti_piccoli = merge`) sono uniti al segmento più vicino, e la nota dice
-# quante imprese contavano. Per il consiglio, i segmenti sotto 3 imprese confluiscono in "altre imprese".
-#
-# Tre metodi sono disponibili (parametro `segmentazione.metodo`): **k-means** (predefinito), il **gerarchico di Ward** e
-# **k-modes**, che tratta i voti come categorie (basso 1-2, rilevante 3, alto 4-5). Limiti misurati su una macchina
-# a 2 core: k-means elabora 1.000.000 di imprese in circa 30 secondi; Ward accetta fino a 15.000 imprese (2 GB di
-# memoria), k-modes fino a 50.000 (10.000 imprese richiedono circa 45 secondi); oltre, l'analisi si ferma con un
-# messaggio che indica di usare k-means.
+# Raggruppiamo in **segmenti** le imprese che chiedono le stesse cose. Conta che cosa un'impresa chiede **più degli
+# altri suoi bisogni**, non quanto è generosa nel votare: un'impresa che dà a tutto un punto in più non forma un
+# segmento a sé, e il **voto medio** di ogni segmento è riportato a parte. Un voto lasciato in bianco non esclude
+# l'impresa. Il numero di segmenti non è fissato a priori: prima verifichiamo se le imprese si dividono davvero in
+# gruppi, poi scegliamo il numero che descrive meglio le risposte senza spezzarle più del necessario, e verifichiamo
+# che i segmenti si ritrovino rifacendo l'analisi su parti delle imprese. Per il consiglio, i segmenti sotto 3
+# imprese confluiscono in "altre imprese". I criteri e le verifiche sono nella nota metodologica.
 
 # %%
 sel = seg.selection
-crit = sel.criteria
-table(crit.assign(**{"Segmenti (k)": crit["k"], "BIC": crit["bic"].map(lambda v: fmt_num(v, 0)),
-                     "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
-                     "Calinski-Harabasz": crit["calinski_harabasz"].map(lambda v: fmt_num(v, 1)),
-                     "Stabilità (ARI)": crit["stability"].map(lambda v: fmt_num(v, 2)),
-                     "Stabile": crit["stable"].map({True: "sì", False: "no"})})
-      [["Segmenti (k)", "BIC", "Silhouette", "Calinski-Harabasz", "Stabilità (ARI)", "Stabile"]],
-      "Criteri per il numero di segmenti")
-
-# %%
-fig = figures.k_criteria(crit, sel.k, segmentation.STABLE)
-plt.show()
-
-# %%
-imputation = seg.features.imputation
-notes = [f"**Scelta**: {sel.reason}.",
-         f"Metodo: {segmentation.METHOD_LABELS[seg.method]}; seme casuale {seg.seed}; "
-         f"{'con' if seg.features.with_maturity else 'senza'} le risposte sulla maturità.",
-         f"Valori mancanti sostituiti: {fmt_int(int(seg.features.imputed.sum()))} voti di "
-         f"{fmt_int(seg.features.imputed_companies)} imprese "
-         f"({'mediana del bisogno nel gruppo merceologico' if imputation == 'sector_median' else 'media dell impresa'})."]
-if not sel.stable:
-    notes.append("**Attenzione**: la soluzione scelta non è stabile (stabilità sotto 0,75): i segmenti vanno letti "
-                 "con cautela.")
+notes = []
+if not sel.structured:
+    notes.append(segmentation.NO_SEGMENTS_SENTENCE)
+else:
+    notes.append(f"**{fmt_int(sel.k)} segmenti**, " + ("numero fissato dagli analisti." if settings_forced else
+                                                       "numero scelto automaticamente dai dati."))
+    if not sel.stable:
+        notes.append("**Attenzione**: rifacendo l'analisi su parti delle imprese la divisione cambia: i segmenti vanno "
+                     "letti con cautela.")
 notes += [f"Nota: {m}." for m in seg.merged]
 if seg.small:
-    notes.append(f"Segmenti sotto la soglia del {fmt_pct(cfg['segmentazione.quota_minima'], 0)}, tenuti e segnalati: "
-                 f"{', '.join(map(str, seg.small))}.")
+    notes.append(f"Segmenti sotto il {fmt_pct(cfg['segmentazione.quota_minima'], 0)} delle imprese, tenuti e "
+                 f"segnalati: {', '.join(map(str, seg.small))}.")
 after = seg.assigned_afterwards
 if after:
     notes.append(f"{fmt_int(after)} imprese hanno dato voti compresi in un solo punto (per esempio solo 4 e 5): dicono "
                  "poco di che cosa chiedono più degli altri bisogni, quindi non formano i segmenti e sono assegnate "
                  "a quello a cui somigliano di più.")
-if seg.latent is not None:
-    notes.append(seg.latent.sentence(seg.k))
 if seg.unstable:
-    notes.append("Segmenti poco stabili (si ritrovano in meno del "
-                 f"{fmt_pct(segmentation.SEGMENT_STABLE, 0)} dei sottocampioni, indice di Jaccard medio): "
+    notes.append("Segmenti poco stabili (si ritrovano solo in parte rifacendo l'analisi su parti delle imprese): "
                  f"{', '.join(map(str, seg.unstable))}.")
 Markdown("\n\n".join(notes))
-
-# %%
-if seg.latent is not None and len(seg.latent.criteria):
-    lc = seg.latent.criteria
-    display(table(pd.DataFrame({"Classi (k)": lc["k"], "BIC": lc["bic"].map(lambda v: fmt_num(v, 0)),
-                                "Accordo con i segmenti (ARI)": lc["agreement"].map(lambda v: fmt_num(v, 2))}),
-                  "Verifica con modelli a classi latenti (risposte come categorie)"))
 
 # %% [markdown]
 # ## I segmenti
@@ -209,13 +154,13 @@ display(table(segmentation.segment_mix(responses, seg, segments, position_groups
 # non salga per le loro sole risposte, ognuna è avvicinata alla media di tutti i bisogni come se vi si aggiungessero
 # 10 imprese medie. Con il registro dei soci, ogni impresa conta con il suo peso (sezione 02).
 #
-# Le posizioni hanno un'incertezza: ricampioniamo le imprese (200 volte, salvo un altro valore del parametro
-# `priorita.ricampionamenti`) e ricalcoliamo tutto. Per ogni bisogno riportiamo l'intervallo al 90% del punteggio e delle posizioni possibili.
+# Le posizioni hanno un'incertezza: rifacciamo il calcolo molte volte su campioni estratti dalle imprese stesse e
+# per ogni bisogno riportiamo l'intervallo al 90% del punteggio e delle posizioni possibili.
 # Le **fasce** leggono le posizioni onestamente: scendendo dall'alto, una fascia è il bisogno con la posizione
 # mediana migliore più tutti quelli il cui intervallo di posizioni si sovrappone al suo. Dentro una fascia i dati
 # non permettono di stabilire un ordine.
 #
-# I pesi usati in questa analisi sono nella tabella seguente; si cambiano con i parametri `priorita.peso_...`.
+# I pesi usati in questa analisi sono nella tabella seguente.
 
 # %%
 edges, unmatched = network.supply_edges(responses, cb)
@@ -224,15 +169,6 @@ table(priorities.weights_table(cfg.weights("priorita")), "Pesi del punteggio di 
 # %%
 Markdown(f"Rete di fornitura: {fmt_int(len(edges))} legami cliente-fornitore tra imprese rispondenti; "
          f"{fmt_int(unmatched)} citazioni riguardano imprese che non hanno risposto.")
-
-# %% [markdown]
-# Le componenti devono dire cose diverse: la tabella riporta quanto sono correlate tra i bisogni (tutte le imprese).
-# Due componenti con una correlazione sopra 0,8 misurerebbero la stessa cosa e il punteggio la conterebbe due volte.
-
-# %%
-corr = priorities.component_correlations(prio)
-display(table(priorities.correlation_table(corr), "Correlazioni tra le componenti del punteggio (tra i bisogni)"))
-Markdown(priorities.redundancy_sentence(corr))
 
 # %%
 table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, gate, priorita_mostrate),

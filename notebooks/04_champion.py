@@ -52,12 +52,12 @@ report_header("Le imprese Champion", wave or "non indicata", data.summary, sampl
 # - **copertura delle priorità**: quante delle prime priorità del suo segmento giudica molto rilevanti (4-5);
 # - **prontezza all'innovazione**: indice di maturità digitale, funzione R&S interna, innovation manager, esperienza
 #   di open innovation;
-# - **influenza nella filiera**: centralità nella rete locale clienti-fornitori (PageRank) e dimensione;
+# - **influenza nella filiera**: quanto è collegata nella rete locale di clienti e fornitori, e la sua dimensione;
 # - **disponibilità**: "Sì" vale 1, "Da valutare" 0,5.
 #
 # Il punteggio complessivo è la media pesata dei cinque. La scelta non prende semplicemente i punteggi più alti:
-# risolve in modo esatto un **problema di ottimizzazione** (programmazione lineare intera) che massimizza il
-# punteggio totale rispettando i vincoli: un numero massimo di Champion, almeno un Champion per ogni segmento (di più
+# cerca, tra tutte le combinazioni possibili, quella con il punteggio totale più alto che rispetta i
+# vincoli: un numero massimo di Champion, almeno un Champion per ogni segmento (di più
 # per i segmenti più grandi), un massimo per segmento, entrambi i gruppi merceologici presenti.
 
 # %%
@@ -115,10 +115,10 @@ plt.show()
 #
 # Una scelta credibile non deve dipendere da un peso arbitrario né da poche risposte. Due verifiche:
 #
-# - **i pesi**: ripetiamo la selezione molte volte (parametro `champion.sorteggi`), ogni volta con pesi dei criteri
+# - **i pesi**: ripetiamo la selezione molte volte, ogni volta con pesi dei criteri
 #   estratti a caso intorno a quelli scelti, e contiamo quante volte ogni Champion resta selezionato;
 # - **i dati**: togliamo a caso il 10% delle imprese e rifacciamo tutto, segmenti (con lo stesso numero, partendo
-#   dai centri scelti), priorità e scelta, 100 volte salvo un altro valore di `champion.ricampionamenti`. Un Champion che resta
+#   dai centri scelti), priorità e scelta, molte volte. Un Champion che resta
 #   tale in almeno il 70% dei sottocampioni che lo comprendono è **robusto ai dati**.
 #
 # Per ogni segmento indichiamo anche le migliori alternative: le imprese non scelte che entrano più spesso nei

@@ -83,7 +83,8 @@ else:
                      "scouting mettete l'elenco in `data/startups/` o indicatelo con `--startups FILE`."))
 
 # %%
-if has_list and found["rejected"]:
+# Rejected rows name the list's file and rows: analyst material (the board reads their count above).
+if has_list and found["rejected"] and not gate.board:
     display(table(startups.rejected_table(pd.DataFrame(found["rejected"])), "Righe dell'elenco startup scartate"))
 
 # %%

@@ -135,4 +135,4 @@ else:
 display(Markdown("### Prossimi passi\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, start=1))))
 
 # %%
-Markdown(board.choices_line(settings))
+Markdown(board.choices_line({**settings, "structured": seg.selection.structured}, found.weighting.weighted))

@@ -93,6 +93,44 @@ def test_the_wave_finding_uses_only_visible_shares(cb):
 
 def test_the_basis_line_says_whether_figures_are_weighted():
     summary = {"totals": {"accepted": 1, "files_read": 1}}
-    assert findings.basis(summary, False) == ("Base delle cifre: 1 impresa con una risposta valida, da 1 file; "
+    assert findings.basis(summary, False) == ("Base delle cifre: 1 impresa con una risposta valida, da 1 file letto; "
                                               "risposte non ponderate (le cifre descrivono chi ha risposto).")
     assert "tasso di risposta 40%" in findings.basis(summary, True, 0.4)
+    left = {"totals": {"accepted": 9, "files_read": 2},
+            "files": [{"status": "left_out", "reason": "obsolete_excel: Excel 2-4", "file": "Rossi SpA.xls"}]}
+    text = findings.basis(left, False)
+    assert "1 file escluso: 1 per " in text and "Rossi" not in text
+
+
+ANALYST_TERMS = ["Mann-Whitney", "Brunner", "rank-biserial", "Cliff", "Benjamini", "p corretto", "Spearman",
+                 "ilhouette", "Calinski", "ARI", "BIC", "Jaccard", "bootstrap", "componente principale",
+                 "componenti principali", "PageRank", "programmazione lineare", "TF-IDF", "k-means", "seme casuale",
+                 "parametro", "`", ".csv", ".xlsx", ".parquet", "cell_issues", "secondi"]
+
+
+@pytest.mark.slow
+def test_the_board_sections_speak_plainly_and_the_method_appendix_explains_the_terms(small_run):
+    """Issue 15: no statistics jargon, file name, parameter, seed or machine speed in the board sections; the terms
+    appear, explained, only in the closing method note."""
+    import html
+    import re
+
+    root, proc = small_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (root / "out" / "reports" / "test-wave" / "rapporto_consiglio.html").read_text("utf-8")
+    sections = re.findall(r"<section class='board-section' id='sezione-\d+'>(.*?)</section>", page, re.DOTALL)
+    assert len(sections) >= 6
+
+    def text(part: str) -> str:
+        part = re.sub(r"<style.*?</style>|<script.*?</script>", "", part, flags=re.DOTALL)
+        return html.unescape(re.sub(r"<[^>]+>", " ", part))
+
+    titles = [re.search(r"<h1[^>]*>(.*?)</h1>", s, re.DOTALL).group(1) for s in sections]
+    assert "Nota metodologica" in re.sub(r"<[^>]+>", "", titles[-1])  # the appendix closes the report
+    for title, section in zip(titles[:-1], sections[:-1], strict=True):
+        found = [t for t in ANALYST_TERMS if t in text(section)]
+        assert not found, (re.sub(r"<[^>]+>", "", title), found)
+    appendix = text(sections[-1])
+    for term in ("Mann-Whitney", "rank-biserial", "Benjamini-Hochberg", "Spearman", "silhouette", "Calinski-Harabasz",
+                 "PageRank", "programmazione lineare intera", "componenti principali", "TRL"):
+        assert term in appendix, term

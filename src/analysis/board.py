@@ -100,15 +100,25 @@ def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: 
     return steps
 
 
-def choices_line(settings: dict) -> str:
-    """The analysis choices every report states (spec section 8)."""
-    from analysis.segmentation import METHOD_LABELS
+def choices_line(settings: dict, weighted: bool) -> str:
+    """The analysis choices every report states, in words (spec section 8): the number of segments and how it was
+    chosen, the method, missing answers, weighting. The random seed and the full configuration stay in the analyst
+    manifest."""
+    from analysis.segmentation import METHOD_PLAIN
 
-    parts = [f"segmentazione {METHOD_LABELS.get(settings['method'], settings['method'])} con {settings['k']} "
-             f"segmenti", f"seme casuale {settings['seed']}",
-             f"valori mancanti: {'mediana nel gruppo merceologico' if settings['imputation'] == 'sector_median' else 'media dell impresa'}"]
+    k = int(settings["k"])
+    if not settings.get("structured", k > 1) or k <= 1:
+        segments = "nessuna divisione in segmenti (le imprese non si dividono in gruppi distinti)"
+    elif settings.get("forced"):
+        segments = f"{k} segmenti, numero fissato dagli analisti"
+    else:
+        segments = f"{k} segmenti, numero scelto automaticamente dai dati"
+    parts = [segments, f"metodo: {METHOD_PLAIN.get(settings['method'], settings['method'])}",
+             "risposte mancanti sostituite con la mediana del gruppo merceologico" if settings["imputation"] ==
+             "sector_median" else "risposte mancanti sostituite con la media dell'impresa",
+             "risposte ponderate sul registro dei soci" if weighted else "risposte non ponderate"]
     if settings.get("with_maturity"):
-        parts.append("con le risposte sulla maturità")
+        parts.append("segmenti formati anche sulle risposte sulla maturità digitale")
     return "Scelte dell'analisi: " + "; ".join(parts) + "."
 
 

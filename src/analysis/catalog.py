@@ -33,7 +33,8 @@ ATTEMPTS_DIR = "tentativi"  # beside the processed folder: diagnostics of failed
 SCRATCH_DIR = "scratch"  # beside the processed folder: what interactive notebooks save on request
 RUN_MANIFEST = "manifest.json"  # in the processed folder (analyst manifest) and the board folder (board manifest)
 EXECUTED_NOTEBOOKS = "notebook_eseguiti"  # in the processed folder: executed notebooks are analyst material
-BOARD_REPORT = "rapporto_consiglio.html"  # and its A4 print, rapporto_consiglio.pdf
+BOARD_REPORT = "rapporto_consiglio.html"
+BOARD_PDF = "rapporto_consiglio.pdf"  # the board report printed on A4
 
 
 def key_path(processed: str | Path) -> Path:
@@ -331,7 +332,7 @@ def foreign_entries(folder: Path, board: bool) -> list[str]:
     if not folder.is_dir():
         return [folder.name]
     known = {RUN_MANIFEST, ".gitkeep"}
-    known |= set() if board else {d.file for d in DATASETS} | {EXECUTED_NOTEBOOKS, KEY_FILE}
+    known |= {BOARD_PDF} if board else {d.file for d in DATASETS} | {EXECUTED_NOTEBOOKS, KEY_FILE}
     return sorted(p.name for p in folder.iterdir()
                   if p.name not in known and not (board and p.suffix in (".html", ".ipynb"))
                   and not (p.name.startswith(".") and p.name.endswith(".tmp")))

@@ -109,7 +109,7 @@ def sector_differences(comparison: pd.DataFrame, cb: Codebook):
     lim = max(0.3, float(c["rank_biserial"].abs().max()) * 1.1) if len(c) else 1
     ax.set_xlim(-lim, lim)
     ax.set_xlabel(f"<- più sentito da {cb.sector_short[second]}      "
-                  f"più sentito da {cb.sector_short[first]} ->\n(correlazione rank-biserial)")
+                  f"più sentito da {cb.sector_short[first]} ->\n(ampiezza della differenza, da -1 a +1)")
     ax.set_title("Differenze tra i gruppi merceologici (in colore quelle credibili)")
     return fig
 
@@ -142,7 +142,7 @@ def need_families(families: NeedFamilies, cb: Codebook):
     for members in families.members().values():
         ax_h.add_patch(plt.Rectangle((start, start), len(members), len(members), fill=False, ec="black", lw=2))
         start += len(members)
-    ax_h.set_title("Correlazione di Spearman tra i voti (famiglie riquadrate)", fontsize=10, fontweight="normal")
+    ax_h.set_title("Quanto i voti di due bisogni vanno insieme (famiglie riquadrate)", fontsize=10, fontweight="normal")
     fig.suptitle("Famiglie di bisogni: quali bisogni vengono chiesti insieme", fontweight="bold")
     return fig
 
@@ -338,8 +338,9 @@ def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explai
         pts = coords[labels == name]
         ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.65, color=SEGMENT_COLORS[i % 10],
                    label=textwrap.fill(figure_text(name), 40))
-    ax.set_xlabel(f"Prima componente principale ({fmt_num(explained[0] * 100, 0)}% della varianza)")
-    ax.set_ylabel(f"Seconda componente ({fmt_num(explained[1] * 100, 0)}%)")
+    # The two principal components, in words (the method appendix names them).
+    ax.set_xlabel(f"Prima direzione in cui le imprese differiscono ({fmt_num(explained[0] * 100, 0)}% delle differenze)")
+    ax.set_ylabel(f"Seconda direzione ({fmt_num(explained[1] * 100, 0)}%)")
     ax.set_title("Mappa delle imprese per segmento (ogni punto è un'impresa)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
     return fig

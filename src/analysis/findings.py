@@ -29,13 +29,20 @@ def _and(items: list[str]) -> str:
 
 
 def basis(summary: dict, weighted: bool, response_rate: float | None = None) -> str:
-    """The basis of every figure, in one line: companies, files, weighting, response rate when a register is
-    given."""
+    """The basis of every figure, in one line: companies, files read and left out with why (in words: file names
+    can carry company names), weighting, response rate when a register is given."""
+    from analysis.quality import reason_in_words
+
     t = summary["totals"]
     line = (f"Base delle cifre: {quantity(t['accepted'], 'impresa', 'imprese')} con una risposta valida, da "
-            f"{quantity(t['files_read'], 'file', 'file')}; "
-            + ("risposte ponderate sul registro dei soci (le cifre descrivono l'intera base associativa)"
-               if weighted else "risposte non ponderate (le cifre descrivono chi ha risposto)"))
+            f"{quantity(t['files_read'], 'file letto', 'file letti')}")
+    left = pd.Series([reason_in_words(f.get("reason")) for f in summary.get("files", [])
+                      if f.get("status") == "left_out"], dtype=object)
+    if len(left):
+        line += (f" ({quantity(len(left), 'file escluso', 'file esclusi')}: "
+                 + "; ".join(f"{fmt_int(n)} per {why}" for why, n in left.value_counts(sort=False).items()) + ")")
+    line += ("; risposte ponderate sul registro dei soci (le cifre descrivono l'intera base associativa)" if weighted
+             else "; risposte non ponderate (le cifre descrivono chi ha risposto)")
     if response_rate is not None:
         line += f"; tasso di risposta {fmt_pct(response_rate, 0)}"
     return line + "."

@@ -222,13 +222,6 @@ def family_table(families: NeedFamilies, summary: pd.DataFrame, cb: Codebook) ->
 # --------------------------------------------------------------------------
 # Tables for the report (Italian formats, suppression for the board)
 
-def fmt_p(p: float) -> str:
-    """An adjusted p-value as the report shows it."""
-    if p != p:
-        return "–"
-    return "< 0,001" if p < 0.001 else fmt_num(p, 3)
-
-
 def published_summary(summary: pd.DataFrame, gate: Gate, breakdown: bool = True) -> pd.DataFrame:
     """:func:`need_summary` as the board may see it, with two columns the tables and figures follow:
 
@@ -322,7 +315,6 @@ def comparison_table(comparison: pd.DataFrame, summary: pd.DataFrame, cb: Codebo
         "Bisogno": [cb.by_key[k].short for k in c["need"]],
         f"Media {first}": col(c["mean_first"], lambda v: fmt_num(v, 2)),
         f"Media {second}": col(c["mean_second"], lambda v: fmt_num(v, 2)),
-        "Effetto (rank-biserial)": col(c["rank_biserial"], lambda v: fmt_num(v, 2)),
-        "p corretto (BH)": col(c["p_adj"], fmt_p),
+        "Ampiezza (da -1 a +1)": col(c["rank_biserial"], lambda v: fmt_num(v, 2)),
         "Giudizio": col(c["verdict"], str),
     })

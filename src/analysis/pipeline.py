@@ -477,7 +477,7 @@ def print_board_report(board: Path, wave: str) -> dict:
     run says why, on the terminal and in the board manifest, and the HTML stands alone."""
     from analysis.printing import Job, PrintUnavailable, print_pdfs
 
-    pdf = board.with_suffix(".pdf")
+    pdf = board.with_name(catalog.BOARD_PDF)
     try:
         print_pdfs([Job(board, pdf, f"Rapporto per il Consiglio - rilevazione {wave}")])
     except PrintUnavailable as exc:

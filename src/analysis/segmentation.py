@@ -50,6 +50,9 @@ from analysis.reporting import fmt_int, fmt_num, fmt_pct
 
 METHODS = ("kmeans", "ward", "kmodes")
 METHOD_LABELS = {"kmeans": "k-means", "ward": "gerarchico di Ward", "kmodes": "k-modes (risposte come categorie)"}
+# The same methods for the board, in words (the method appendix names them).
+METHOD_PLAIN = {"kmeans": "raggruppamento attorno a profili medi", "ward": "raggruppamento gerarchico per passi",
+                "kmodes": "raggruppamento delle risposte come categorie"}
 IMPUTATIONS = ("sector_median", "company_mean")
 # Largest inputs each method accepts (companies), from benchmarks/bench_segmentation.py on the 2-core
 # machine: k-means 1,000,000 in 30 s and 1.6 GiB; Ward keeps n^2/2 distances (15,000: 23 s, 2.0 GiB peak);

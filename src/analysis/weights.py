@@ -117,13 +117,16 @@ def response_rates(responses: pd.DataFrame, register: Register, cb: Codebook) ->
     return table.reset_index(), not_in_register
 
 
+UNWEIGHTED = "nessuna"  # the weighting source of a run without register or weight table
+
+
 @dataclass
 class Weighting:
     """Weights per responding company and the cells they come from."""
 
     weights: pd.Series  # index of responses, mean 1
     cells: pd.DataFrame  # gruppo_merceologico, cell (size classes merged), members, respondents, weight
-    source: str  # "registro soci", "tabella dei pesi" or "nessuna"
+    source: str  # "registro soci", "tabella dei pesi" or UNWEIGHTED
     cap: float | None = None  # weights trimmed at this multiple of the mean
     trimmed: int = 0  # respondents whose weight was over the cap
 
@@ -134,11 +137,11 @@ class Weighting:
 
     @property
     def weighted(self) -> bool:
-        return self.source != "nessuna"
+        return self.source != UNWEIGHTED
 
 
 def unweighted(responses: pd.DataFrame) -> Weighting:
-    return Weighting(pd.Series(1.0, index=responses.index), pd.DataFrame(), "nessuna")
+    return Weighting(pd.Series(1.0, index=responses.index), pd.DataFrame(), UNWEIGHTED)
 
 
 def _merge_classes(resp: list[int], memb: list[int], minimum: int) -> list[list[int]]:
