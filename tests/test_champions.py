@@ -167,7 +167,9 @@ def test_champion_table_reasons_and_naming_rule(cb, sample_selection, tmp_path):
     assert list(table.columns) == ["company_id", "ragione_sociale", "gruppo_merceologico", "segment", "score",
                                    "reasons"]
     assert table["score"].is_monotonic_decreasing
-    assert all(r.startswith("Segmento \"") and "Punti di forza" in r for r in table["reasons"])
+    assert all(r.startswith("Segmento \"") and "Nella filiera" in r and "Prontezza" in r for r in table["reasons"])
+    # Issue 15: each Champion's reasons are its own, not only its segment's (its top needs, position, readiness).
+    assert table["reasons"].str.replace(r'^Segmento "[^"]*"\. ', "", regex=True).is_unique
     key = b"k" * 32
     shown = Gate().names(responses, key, mark=True)
     for cid in table["company_id"]:
@@ -226,3 +228,16 @@ def test_data_robustness_is_reported_for_every_champion_of_a_run(cb, sample_proc
     assert result.resampled.resamples == 12 and kept.between(0, 1).all()
     assert kept[result.table["company_id"]].mean() > 0.5  # the planted Champions mostly come back
     assert set(result.resampled.kept.index) == set(responses["company_id"])
+
+
+def test_a_champions_reasons_name_its_own_top_needs_and_readiness(cb):
+    row = pd.Series({"segment": "S", "bisogni_propri": ["bisogno_robotica", "bisogno_cybersecurity"],
+                     "priorita_coperte": ["bisogno_robotica"], "posizione_filiera": "Produttore finale (OEM)",
+                     "imprese_collegate": 1, "indice_maturita": 42.0, "funzione_rs": True,
+                     "innovation_manager": False, "disponibilita_champion": "Sì"})
+    text = ch.reasons(row, cb)
+    assert "Chiede soprattutto Robotica collaborativa e Cybersecurity; condivide 1 delle prime priorità" in text
+    assert "produttore finale (OEM), collegata come cliente o fornitore a 1 impresa rispondente" in text
+    assert "Prontezza: maturità digitale Intermedio (42 su 100) e funzione R&S interna." in text
+    assert ch.robustness_sentence(0.95, 0.5).startswith("Scelta da verificare: resta Champion nel 95%")
+    assert ch.robustness_sentence(1.0, None) == "Scelta solida: resta Champion nel 100% dei sorteggi dei pesi."

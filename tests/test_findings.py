@@ -24,9 +24,11 @@ def _summary(cb, rows):
 
 
 def test_and_joins_in_italian():
-    assert findings._and(["a"]) == "a"
-    assert findings._and(["a", "b", "c"]) == "a, b e c"
-    assert findings._and(["Cybersecurity", "Efficienza energetica"]) == "Cybersecurity ed Efficienza energetica"
+    from analysis.text import and_list
+
+    assert and_list(["a"]) == "a"
+    assert and_list(["a", "b", "c"]) == "a, b e c"
+    assert and_list(["Cybersecurity", "Efficienza energetica"]) == "Cybersecurity ed Efficienza energetica"
 
 
 def test_the_priorities_finding_names_the_first_tier_with_its_shares(cb):

@@ -53,11 +53,11 @@ def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, 
 
 
 def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
-    """One line per Champion, by the naming rule, with its segment and the first reason."""
+    """One line per Champion, by the naming rule, with its segment and its own reasons (the segment's sentence
+    is left out: the segment is in brackets)."""
     lines = []
     for row in champions.itertuples(index=False):
-        why = row.reasons.split(". ", 2)
-        reason = why[1] if len(why) > 1 else row.reasons
+        reason = re.sub(r'^Segmento "[^"]*"\. ', "", row.reasons)
         segment = "" if row.segment == NO_SEGMENTS else f" ({markdown_text(row.segment)})"  # one group: no segment
         lines.append(f"- **{markdown_text(names[row.company_id])}**{segment}: {markdown_text(reason.rstrip('.'))}.")
     return lines

@@ -113,6 +113,16 @@ def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, 
                for name, row in zip(seg[mask], r.itertuples(index=False), strict=True)]
     coverage = [len(cov) / max(1, len(top.get(name, []))) for cov, name in zip(covered, seg[mask], strict=True)]
     ready = (readiness(responses, cb) if ready is None else ready)[mask]
+    # Each candidate's own top needs (rated 4-5, highest first; ties by the segment's priority order): its reason
+    # to be a Champion in words, not only its segment's.
+    rank = {(scope, k): r for scope, k, r in zip(priorities["scope"], priorities["need"], priorities["rank"],
+                                                 strict=True)}
+    ratings = r[list(cb.need_keys)]
+    own = []
+    for name, row in zip(seg[mask], ratings.itertuples(index=False), strict=True):
+        rated = [(v, k) for k, v in zip(cb.need_keys, row, strict=True) if _high(v)]
+        rated.sort(key=lambda t: (-t[0], rank.get((name, t[1]), 999), cb.need_keys.index(t[1])))
+        own.append([k for _, k in rated[:3]])
     pr = r["company_id"].map(pagerank).fillna(0.0).astype(float)
     pr_scaled = pr / pr.max() if pr.max() > 0 else pr
     size = np.log1p(r["dipendenti"].astype("Float64").fillna(0).astype(float))
@@ -127,6 +137,10 @@ def candidate_table(responses: pd.DataFrame, cb: Codebook, segments: pd.Series, 
         "posizione_filiera": r["posizione_filiera"].to_numpy(),
         "imprese_collegate": linked[mask].to_numpy(),
         "priorita_coperte": covered,
+        "bisogni_propri": own,
+        "indice_maturita": maturity_scores(r, cb)[INDEX].to_numpy(dtype=float),
+        "funzione_rs": r["funzione_rs"].fillna(False).astype(bool).to_numpy(),
+        "innovation_manager": r["innovation_manager"].fillna(False).astype(bool).to_numpy(),
         "rappresentativita": dist[mask],
         "copertura": coverage,
         "prontezza": ready.to_numpy(dtype=float),
@@ -408,23 +422,40 @@ def alternates(cands: pd.DataFrame, scores: pd.Series, chosen: list[str], freque
 # Explanations and outputs
 
 def reasons(row: pd.Series, cb: Codebook) -> str:
-    """Why a Champion was chosen, in Italian: priorities covered, strongest criteria, network position."""
-    covered = [cb.by_key[k].short for k in row["priorita_coperte"]]
-    strengths = sorted(((row[c], c) for c in CRITERIA if c != "disponibilita"), reverse=True)[:2]
+    """Why a Champion was chosen, in Italian and specific to the company: its own top needs and how many of its
+    segment's first priorities it shares, its place in the supply network, its readiness to innovate."""
+    from analysis.maturity import band
+    from analysis.text import and_list
+
+    own = [cb.by_key[k].short for k in row["bisogni_propri"]]
     parts = [f"Segmento \"{row['segment']}\"."]
-    parts.append(f"Giudica prioritari {', '.join(covered)}." if covered else
-                 "Non giudica 4-5 nessuna delle prime priorità del segmento.")
-    parts.append("Punti di forza: " + ", ".join(f"{CRITERIA_LABELS[c].lower()} {fmt_num(v, 2)}"
-                                                for v, c in strengths) + ".")
+    shared = len(row["priorita_coperte"])
+    parts.append((f"Chiede soprattutto {and_list(own)}" if own else "Non giudica prioritario nessun bisogno")
+                 + f"; condivide {shared} delle prime priorità del suo segmento.")
     position = row["posizione_filiera"] if isinstance(row["posizione_filiera"], str) else "posizione non indicata"
     links = int(row["imprese_collegate"])
     network = ("non collegata ad altre imprese rispondenti" if links == 0 else
                f"collegata come cliente o fornitore a {links} "
                f"{'impresa rispondente' if links == 1 else 'imprese rispondenti'}")
-    parts.append(f"Nella filiera: {position}, {network}.")
+    parts.append(f"Nella filiera: {position[:1].lower()}{position[1:]}, {network}.")
+    index = row["indice_maturita"]
+    ready = ([f"maturità digitale {band(pd.Series([index])).iloc[0]} ({fmt_num(index, 0)} su 100)"]
+             if index == index else ["maturità digitale non indicata"])
+    ready += ["funzione R&S interna"] * bool(row["funzione_rs"]) + ["innovation manager"] * bool(
+        row["innovation_manager"])
+    parts.append(f"Prontezza: {and_list(ready)}.")
     if row["disponibilita_champion"] == MAYBE:
         parts.append("Disponibilità da confermare.")
     return " ".join(parts)
+
+
+def robustness_sentence(weights_share: float, data_share: float | None) -> str:
+    """Whether a Champion's choice is robust, in one sentence: kept under other weights of the criteria and on
+    subsamples of the companies."""
+    solid = weights_share >= 0.8 and (data_share is None or data_share >= ROBUST)
+    text = f"Resta Champion nel {fmt_num(weights_share * 100, 0)}% dei sorteggi dei pesi"
+    text += "" if data_share is None else f" e nel {fmt_num(data_share * 100, 0)}% dei sottocampioni delle imprese"
+    return f"Scelta {'solida' if solid else 'da verificare'}: {text.lower()[0]}{text[1:]}."
 
 
 def champions_table(cands: pd.DataFrame, scores: pd.Series, selection: Selection, cb: Codebook) -> pd.DataFrame:
@@ -448,6 +479,7 @@ def candidates_table(cands: pd.DataFrame, scores: pd.Series, frequency: pd.Serie
                         .fillna(0).round(4).to_numpy(),
                         frequenza_ricampionamento=cands["company_id"].map(kept).fillna(0).round(4).to_numpy(),
                         priorita_coperte=cands["priorita_coperte"].map(";".join),
+                        bisogni_propri=cands["bisogni_propri"].map(";".join),
                         champion=cands["company_id"].isin(set(champions["company_id"])))
     for c in CRITERIA:
         full[c] = full[c].round(6)
@@ -462,7 +494,7 @@ def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series
         "Champion": table["company_id"].map(names).to_numpy(),
         "Gruppo": table["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
         "Segmento": table["segment"].to_numpy(),
-        "Punteggio": [fmt_num(v, 2) for v in table["score"]],
+        "Punteggio (0-100)": [fmt_num(v * 100, 0) for v in table["score"]],
         "Scelto nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(frequency).fillna(0)]})
     if kept is not None:
         out["Scelto nei sottocampioni"] = [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(kept).fillna(0)]
@@ -474,7 +506,7 @@ def alternates_report(alt: pd.DataFrame, names: pd.Series, cb: Codebook) -> pd.D
     out = pd.DataFrame({
         "Segmento": alt["segment"].to_numpy(), "Alternativa": alt["company_id"].map(names).to_numpy(),
         "Gruppo": alt["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
-        "Punteggio": [fmt_num(v, 2) for v in alt["score"]],
+        "Punteggio (0-100)": [fmt_num(v * 100, 0) for v in alt["score"]],
         "Scelta nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza"]]})
     if "frequenza_ricampionamento" in alt:
         out["Scelta nei sottocampioni"] = [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza_ricampionamento"]]

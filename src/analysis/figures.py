@@ -461,7 +461,8 @@ def _network_layout(graph, seed: int) -> dict:
 
 @italian
 def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook):
-    """One small panel per Champion: its five criteria (0-1), bars in its sector group's colour."""
+    """One small panel per Champion: its five criteria on the report's one scale (0-100), bars in its sector
+    group's colour."""
     from analysis.champions import CRITERIA, CRITERIA_LABELS
 
     rows = cands.set_index("company_id").loc[chosen]
@@ -471,14 +472,14 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
     palette = sector_palette(cb)
     names = [CRITERIA_LABELS[c] for c in CRITERIA]
     for ax, (cid, row) in zip(axes.flat, rows.iterrows(), strict=False):
-        ax.barh(names, [row[c] for c in CRITERIA], color=palette.get(row["gruppo_merceologico"], "#7F7F7F"))
-        ax.set_xlim(0, 1)
+        ax.barh(names, [row[c] * 100 for c in CRITERIA], color=palette.get(row["gruppo_merceologico"], "#7F7F7F"))
+        ax.set_xlim(0, 100)
         ax.invert_yaxis()
         ax.set_title(textwrap.fill(labels[cid], 38), fontsize=9)
         ax.tick_params(axis="y", labelsize=8)
     for ax in list(axes.flat)[len(chosen):]:
         ax.set_axis_off()
-    fig.suptitle("I criteri di ogni Champion (0 = minimo, 1 = massimo)", fontweight="bold")
+    fig.suptitle("I criteri di ogni Champion (da 0 a 100)", fontweight="bold")
     return fig
 
 

@@ -16,16 +16,7 @@ from analysis.codebook import Codebook
 from analysis.needs import ALL_COMPANIES
 from analysis.reporting import fmt_int, fmt_num, fmt_pct
 from analysis.segmentation import NO_SEGMENTS_SENTENCE
-from analysis.text import markdown_text, quantity
-
-
-def _and(items: list[str]) -> str:
-    """``a``, ``a e b``, ``a, b e c`` (``ed`` before a word that starts with e: ``Economia circolare ed Efficienza
-    energetica``)."""
-    if len(items) == 1:
-        return items[0]
-    last = items[-1]
-    return ", ".join(items[:-1]) + (" ed " if last[:1] in ("e", "E") else " e ") + last
+from analysis.text import and_list, markdown_text, quantity
 
 
 def basis(summary: dict, weighted: bool, response_rate: float | None = None) -> str:
@@ -70,7 +61,7 @@ def needs(prio: pd.DataFrame, published: pd.DataFrame, cb: Codebook) -> str | No
     scores = first["score"]
     score_text = (f"{fmt_int(scores.min())}" if round(scores.min()) == round(scores.max())
                   else f"tra {fmt_int(scores.min())} e {fmt_int(scores.max())}")
-    return (f"**Le priorità della filiera** sono {_and(named)}; tra parentesi la quota di imprese che giudica il "
+    return (f"**Le priorità della filiera** sono {and_list(named)}; tra parentesi la quota di imprese che giudica il "
             f"bisogno molto rilevante o prioritario (voto 4-5). Il loro punteggio di priorità, {score_text} su 100, "
             "combina quante imprese chiedono il bisogno, con quanta forza e quanto sono lontane dalla maturità "
             "digitale in quell'area; i dati non permettono di ordinarle tra loro. Sono i temi su cui concentrare "
@@ -96,7 +87,7 @@ def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per
         chosen = sorted((r for r in rows if (r[1] - r[2]) * sign > 0), key=lambda r: -abs(r[1] - r[2]))[:per_side]
         if chosen:
             mine, theirs = (2, 1) if sign < 0 else (1, 2)
-            sides.append(f"le {cb.sector_short[hi]} chiedono più delle {cb.sector_short[lo]} " + _and(
+            sides.append(f"le {cb.sector_short[hi]} chiedono più delle {cb.sector_short[lo]} " + and_list(
                 [f"{cb.by_key[r[0]].short} ({fmt_pct(r[mine], 0)} contro {fmt_pct(r[theirs], 0)})" for r in chosen]))
     text = "; ".join(sides)
     return (f"**Dove i gruppi merceologici si distinguono**: {text} (quota di imprese con voto 4-5). Le azioni del "
@@ -117,7 +108,7 @@ def maturity(by_group: pd.DataFrame, published, band: str = "Base") -> str | Non
         return None
     low = min(s for _, s in shares)
     lead = "più della metà" if low > 0.5 else "una parte importante" if low >= 0.25 else "una minoranza"
-    parts = _and([f"{fmt_pct(s, 0)} delle {g}" for g, s in shares])
+    parts = and_list([f"{fmt_pct(s, 0)} delle {g}" for g, s in shares])
     return (f"**Maturità digitale**: {lead} delle imprese è al livello {band} del "
             f"Digital Maturity Assessment europeo ({parts}). Servono accompagnamento e competenze prima delle "
             "tecnologie più avanzate.")
@@ -142,7 +133,7 @@ def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, 
         parts.append(f"«{markdown_text(label)}» ({quantity(len(ids), 'impresa', 'imprese')}, voto medio "
                      f"{fmt_num(level, 1)})")
     caution = "" if stable else " La divisione cambia se si ricampionano le imprese: va letta come indicativa."
-    return (f"**Le imprese si dividono in {fmt_int(len(groups.order))} segmenti con bisogni diversi**: {_and(parts)}. "
+    return (f"**Le imprese si dividono in {fmt_int(len(groups.order))} segmenti con bisogni diversi**: {and_list(parts)}. "
             "Il nome di un segmento dice i bisogni che lo distinguono; il voto medio (da 1 a 5, su tutti i bisogni) "
             "dice quanto le sue imprese giudicano rilevanti i bisogni in generale; ogni segmento ha le sue priorità "
             f"(nel dettaglio).{caution}")
@@ -173,7 +164,7 @@ def startups(matches: pd.DataFrame | None, prio: pd.DataFrame, cb: Codebook, n: 
              else f"per {fmt_int(len(answered))} delle prime {fmt_int(len(top))} priorità")
     text = f"**Startup**: {share} l'elenco degli scout ha startup pertinenti"
     if missing:
-        text += f"; per {_and(missing)} nessuna: lo scouting deve ancora cercare"
+        text += f"; per {and_list(missing)} nessuna: lo scouting deve ancora cercare"
     return text + ". Ogni abbinamento va verificato dagli scout prima di un contatto."
 
 
@@ -190,7 +181,7 @@ def waves(changes: pd.DataFrame | None, cb: Codebook, previous: str | None, at_l
         return f"**Cosa è cambiato** {since}: nessun bisogno si è spostato di più di {fmt_pct(at_least, 0)}."
     parts = [f"{cb.by_key[r.need].short} {'sale' if r.delta > 0 else 'scende'} da {fmt_pct(r.share_before, 0)} a "
              f"{fmt_pct(r.share_now, 0)}" for r in moved.itertuples(index=False)]
-    return f"**Cosa è cambiato** {since}: {_and(parts)} (quota di imprese con voto 4-5)."
+    return f"**Cosa è cambiato** {since}: {and_list(parts)} (quota di imprese con voto 4-5)."
 
 
 def next_steps(steps: list[str]) -> str | None:

@@ -317,6 +317,10 @@ def champions_step(responses: pd.DataFrame, cb: Codebook, seg: segmentation.Segm
 
     resampled = champions.resampling_frequency(responses["company_id"], choose, p["ricampionamenti"],
                                                champions.RESAMPLE_SHARE, cfg["seed"])
+    # Whether each Champion's choice is robust, as the last sentence of its reasons.
+    kept = resampled.kept if resampled is not None and resampled.resamples else None
+    table["reasons"] = [f"{why} {champions.robustness_sentence(frequency.get(c, 0.0), None if kept is None else kept.get(c, 0.0))}"
+                        for c, why in zip(table["company_id"], table["reasons"], strict=True)]
     return ChampionResult(table, champions.candidates_table(cands, scores, frequency, table, resampled.kept),
                           dict(selection.minimum), list(selection.messages), resampled)
 

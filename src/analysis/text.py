@@ -81,3 +81,12 @@ def quantity(n: int, one: str, many: str) -> str:
     """A count with its words in the right number: ``1 file letto``, ``3 file letti``, ``1.250 risposte``."""
     n = int(n)
     return f"{n:,}".replace(",", ".") + " " + (one if n == 1 else many)
+
+
+def and_list(items: list[str]) -> str:
+    """``a``, ``a e b``, ``a, b e c`` (``ed`` before a word that starts with e: ``Economia circolare ed Efficienza
+    energetica``)."""
+    if len(items) <= 1:
+        return "".join(items)
+    last = items[-1]
+    return ", ".join(items[:-1]) + (" ed " if last[:1] in ("e", "E") else " e ") + last
