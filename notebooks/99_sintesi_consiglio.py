@@ -72,8 +72,8 @@ if not sectors.omitted:
     lines.append(findings.maturity(by_group, maturity.band_counts(by_group, gate, "Fasce di maturità")))
 lines.append(findings.segments(data.read("segments"), order, data.responses, cb, gate, seg.selection.structured,
                                seg.selection.stable))
-lines.append(findings.champions(len(champs), len(champs) - len(board.weak_champions(champs, candidates))
-                                if resampling and resampling.get("resamples") else None))
+resampled = bool(resampling and resampling.get("resamples"))
+lines.append(findings.champions(len(champs), [names[c] for c in board.fragile_champions(champs, candidates, resampled)]))
 matches = data.read("startup_matches") if data.has("startup_matches") else None
 lines.append(findings.startups(matches, prio, cb, sintesi_priorita_mostrate))
 if data.has("wave_needs"):

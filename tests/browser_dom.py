@@ -34,6 +34,14 @@ _MEASURE = r"""
       }
     }
   }
+  // Any other box that scrolls or hides its content (a scroll bar on the printed page, text cut short).
+  for (const el of document.body.querySelectorAll('*')) {
+    const cs = getComputedStyle(el);
+    if (cs.display === 'none' || el.closest('style, script')) continue;
+    const clips = (cs.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1)
+      || (cs.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1);
+    if (clips && el.clientHeight > 0) out.clipped.push({tag: el.tagName, container: el.className.toString().slice(0, 60), what: (el.textContent || '').trim().slice(0, 60)});
+  }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;

@@ -65,6 +65,15 @@ def test_the_maturity_finding_reads_the_published_band_counts():
     published = maturity.band_counts(by_group, Gate("board"), "t")
     text = findings.maturity(by_group, published)
     assert "più della metà" in text and "54% delle Meccaniche e 60% delle Metallurgiche" in text
+    assert "l'indice medio (su 100) è 24 per le Meccaniche e 25 per le Metallurgiche" in text
+    assert "nessuna impresa raggiunge il livello Avanzato" in text
+
+
+def test_the_champion_finding_names_the_choices_that_are_not_robust():
+    assert "la scelta regge" in findings.champions(3, [])
+    text = findings.champions(12, ["Impresa ABC123 (consenso da richiedere)", "Rossi S.p.A."]).replace("\\", "")
+    assert "solida per 10 su 12, meno sicura per Impresa ABC123 (consenso da richiedere) e Rossi S.p.A." in text
+    assert findings.champions(0, None) is None and "regge" not in findings.champions(2, None)
 
 
 def test_the_segment_finding_says_when_there_are_none_and_merges_small_segments(cb):
@@ -83,6 +92,9 @@ def test_the_startup_finding_lists_the_priorities_without_a_startup(cb):
     matches = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": [keys[0]]})
     text = findings.startups(matches, prio, cb, 3)
     assert "per 1 delle prime 3 priorità" in text and cb.by_key[keys[2]].short in text.split("nessuna")[0]
+    assert "Nessun abbinamento è ancora stato verificato" in text
+    accepted = findings.startups(matches.assign(verdetto="accettata"), prio, cb, 3)
+    assert "1 abbinamento è già stato accettato dagli scout" in accepted
     assert findings.startups(None, prio, cb) is None
 
 

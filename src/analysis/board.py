@@ -93,8 +93,8 @@ def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: 
         steps.append("Organizzare l'incontro per la proposta di sperimentazione tra Champion e startup." if pilots == 1
                      else f"Organizzare gli incontri per le {pilots} proposte di sperimentazione tra Champion e startup.")
     if issues:
-        steps.append(f"Verificare con le imprese le {fmt_int(issues)} risposte segnalate come illeggibili "
-                     "(elenco nella cartella per gli analisti).")
+        cells = "la cella segnalata" if issues == 1 else f"le {fmt_int(issues)} celle segnalate"
+        steps.append(f"Verificare con le imprese {cells} come illeggibili nelle risposte.")
     steps.append("Condividere le priorità di filiera con i gruppi merceologici e pianificare la prossima "
                  "rilevazione.")
     return steps
@@ -139,6 +139,7 @@ _EXTRA_CSS = """
 .jp-RenderedHTMLCommon table {max-width:100%; table-layout:auto}
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {white-space:normal; overflow-wrap:break-word}
 .jp-OutputArea-output {overflow:visible; display:block; width:auto; max-width:100%; box-sizing:border-box}
+.jp-MarkdownOutput.jp-RenderedHTMLCommon {overflow:visible}  /* printed, it showed a scroll bar */
 .jp-RenderedImage img, .jp-RenderedHTMLCommon img {max-width:100%; height:auto}
 @media (max-width: 900px) {
   .jp-RenderedHTMLCommon table {font-size:12px}
@@ -192,6 +193,18 @@ def weak_champions(champions_: pd.DataFrame, candidates: pd.DataFrame) -> list[s
 
     kept = candidates.set_index("company_id")["frequenza_ricampionamento"]
     return [c for c in champions_["company_id"] if kept.get(c, 0) < champions.ROBUST]
+
+
+def fragile_champions(champions_: pd.DataFrame, candidates: pd.DataFrame, resampled: bool) -> list[str]:
+    """The Champions whose choice is not robust by the rule of
+    :func:`analysis.champions.robustness_sentence`: under other weights of the criteria or (``resampled``) on
+    subsamples of the companies."""
+    from analysis import champions
+
+    c = candidates.set_index("company_id")
+    return [cid for cid in champions_["company_id"]
+            if not champions.is_robust(c["frequenza_selezione"].get(cid, 0.0),
+                                       c["frequenza_ricampionamento"].get(cid, 0.0) if resampled else None)]
 
 
 def robustness_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: pd.Series, per_segment: int,

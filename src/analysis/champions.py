@@ -449,10 +449,18 @@ def reasons(row: pd.Series, cb: Codebook) -> str:
     return " ".join(parts)
 
 
+WEIGHTS_ROBUST = 0.8  # a Champion kept in at least this share of the weight draws is robust to the weights
+
+
+def is_robust(weights_share: float, data_share: float | None) -> bool:
+    """A Champion's choice holds under other weights of the criteria and (when checked) on subsamples."""
+    return weights_share >= WEIGHTS_ROBUST and (data_share is None or data_share >= ROBUST)
+
+
 def robustness_sentence(weights_share: float, data_share: float | None) -> str:
     """Whether a Champion's choice is robust, in one sentence: kept under other weights of the criteria and on
     subsamples of the companies."""
-    solid = weights_share >= 0.8 and (data_share is None or data_share >= ROBUST)
+    solid = is_robust(weights_share, data_share)
     text = f"Resta Champion nel {fmt_num(weights_share * 100, 0)}% dei sorteggi dei pesi"
     text += "" if data_share is None else f" e nel {fmt_num(data_share * 100, 0)}% dei sottocampioni delle imprese"
     return f"Scelta {'solida' if solid else 'da verificare'}: {text.lower()[0]}{text[1:]}."

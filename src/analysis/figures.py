@@ -217,18 +217,27 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
     return fig
 
 
-def annotate_points(ax, xs, ys, labels, fontsize: int = 8) -> None:
-    """Label points without overlapping labels.
+def annotate_points(ax, xs, ys, labels, fontsize: int = 8, sizes=None) -> None:
+    """Label points without overlapping labels or bubbles.
 
     Each label tries positions right and left of its point, then further up and down (with a thin leader
-    line), and takes the first that clears the labels already placed, highest points first. The figure's
+    line), and takes the first that clears the labels already placed and the bubbles (``sizes``: the
+    scatter's marker areas in points², when the points are bubbles), highest points first. The figure's
     automatic layout is switched off first: it would move the axes after the labels were placed.
     """
+    from matplotlib.transforms import Bbox
+
     fig = ax.figure
     fig.set_layout_engine("none")
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     placed = []
+    if sizes is not None:  # each bubble as its bounding square, in display pixels
+        centres = ax.transData.transform(np.column_stack([np.asarray(xs, float), np.asarray(ys, float)]))
+        for (cx, cy), area in zip(centres, np.asarray(sizes, float), strict=True):
+            r = np.sqrt(area) / 2 * fig.dpi / 72 * 0.8  # a little inside the circle: its corners are empty
+            placed.append(Bbox([[cx - r, cy - r], [cx + r, cy + r]]))
+    own = len(placed)
     step = fontsize * 1.2
     candidates = [(side, k) for k in range(0, 12) for side in (1, -1)]
     for i in np.argsort(-np.asarray(ys, dtype=float), kind="stable"):
@@ -240,13 +249,29 @@ def annotate_points(ax, xs, ys, labels, fontsize: int = 8) -> None:
                                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"} if dy else None)
                 text.update_positions(renderer)  # an annotation computes its place only when drawn
                 box = Text.get_window_extent(text, renderer).expanded(1.03, 1.2)  # the label, not its leader
-                if not any(box.overlaps(other) for other in placed) or n == len(candidates) - 1:
+                others = [b for j, b in enumerate(placed) if j != i or j >= own]  # its own bubble may touch
+                if not any(box.overlaps(other) for other in others) or n == len(candidates) - 1:
                     break
                 text.remove()
             else:
                 continue
             break
         placed.append(box)
+
+
+def _bubble_legend(ax, counts, area, title: str) -> None:
+    """A legend for bubble sizes: three round reference counts within the data's range, drawn with the same
+    ``area(count)`` as the bubbles (reference sizes, not any company's figure)."""
+    counts = np.asarray(counts, float)
+    if not len(counts) or counts.max() <= 0:
+        return
+    lo, hi = max(1.0, counts.min()), counts.max()
+    raw = [lo, np.sqrt(lo * hi), hi]
+    nice = sorted({float(10 ** np.floor(np.log10(v)) * min((1, 2, 5, 10), key=lambda m: abs(
+        m * 10 ** np.floor(np.log10(v)) - v))) for v in raw})
+    handles = [ax.scatter([], [], s=area(v), color="#7F7F7F", alpha=0.5, edgecolor="white") for v in nice]
+    ax.legend(handles, [fmt_num(v, 0) for v in nice], title=title, loc="lower right", fontsize=8, title_fontsize=8,
+              labelspacing=1.3, borderpad=1.0, frameon=True)
 
 
 @italian
@@ -256,7 +281,11 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
     g = gap.dropna(subset=["maturity_high"])
     g = g[~gate.small(g["n_high"].to_numpy())]
     fig, ax = plt.subplots(figsize=(10, 6.5))
-    ax.scatter(g["maturity_high"], g["intensity"], s=g["n_high"] * 8, alpha=0.55, color="#1F4E79", edgecolor="white")
+    def area(n):
+        return np.asarray(n, float) * 8
+
+    ax.scatter(g["maturity_high"], g["intensity"], s=area(g["n_high"]), alpha=0.55, color="#1F4E79",
+               edgecolor="white")
     ax.set_xlabel("Maturità nella dimensione collegata delle imprese che lo chiedono (0-100)")
     ax.set_ylabel("Intensità del bisogno (importanza media, 0-100)")
     ax.set_title("Bisogni e maturità: in alto a sinistra i bisogni con il divario maggiore")
@@ -264,8 +293,9 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
     ax.set_xlim(0, xmax)
     ax.set_ylim(max(0, float(g["intensity"].min()) - 8) if len(g) else 0,
                 min(100, float(g["intensity"].max()) + 8) if len(g) else 100)
+    _bubble_legend(ax, g["n_high"], area, "Imprese che lo\ngiudicano 4-5")
     annotate_points(ax, g["maturity_high"].to_numpy(), g["intensity"].to_numpy(),
-                    [cb.by_key[k].short for k in g["need"]])
+                    [cb.by_key[k].short for k in g["need"]], sizes=area(g["n_high"]))
     return fig
 
 
@@ -354,8 +384,13 @@ def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, g
     t = t[~gate.small(t["n_high"].to_numpy())]
     fig, ax = plt.subplots(figsize=(10, 6.5))
     colors = np.where(t["rank"] <= top, "#1F4E79", "#9DC3E6")
-    ax.scatter(t["divario"] * 100, t["diffusione"] * 100, s=t["n_high"] / max(1, t["n_high"].max()) * 900 + 30,
-               color=colors, alpha=0.75, edgecolor="white")
+    biggest = max(1, int(t["n_high"].max())) if len(t) else 1
+
+    def area(n):
+        return np.asarray(n, float) / biggest * 900 + 30
+
+    ax.scatter(t["divario"] * 100, t["diffusione"] * 100, s=area(t["n_high"]), color=colors, alpha=0.75,
+               edgecolor="white")
     ax.set_xlabel("Divario di maturità: distanza dalla piena maturità, nella dimensione collegata, delle imprese "
                   "che lo giudicano 4-5 (0-100)", fontsize=9)
     ax.set_ylabel("Imprese che lo giudicano 4-5 (%)")
@@ -364,9 +399,10 @@ def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, g
         gx = t["divario"] * 100
         ax.set_xlim(max(0, float(gx.min()) - 8), min(100, float(gx.max()) + 8))
         ax.set_ylim(0, min(100, float(t["diffusione"].max()) * 100 * 1.2 + 3))
+        _bubble_legend(ax, t["n_high"], area, "Imprese che lo\ngiudicano 4-5")
         annotate_points(ax, gx.to_numpy(), (t["diffusione"] * 100).to_numpy(),
                         [f"{r}. {cb.by_key[k].short}" if r <= top else cb.by_key[k].short
-                         for r, k in zip(t["rank"], t["need"], strict=True)])
+                         for r, k in zip(t["rank"], t["need"], strict=True)], sizes=area(t["n_high"]))
     return fig
 
 
@@ -486,15 +522,17 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
 @italian
 def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
     """How often each Champion stays selected when the weights are drawn again."""
+    from analysis.champions import WEIGHTS_ROBUST
+
     f = frequency.sort_values()
     fig, ax = plt.subplots(figsize=(10, 0.38 * len(f) + 1.4))
     ax.barh([textwrap.fill(figure_text(labels[c]), 45) for c in f.index], f * 100,
-            color=["#1F4E79" if v >= 0.8 else "#9DC3E6" for v in f])
+            color=["#1F4E79" if v >= WEIGHTS_ROBUST else "#9DC3E6" for v in f])
     for y, v in enumerate(f):
         ax.text(v * 100 + 1, y, f"{fmt_num(v * 100, 0)}%", va="center", fontsize=8)
     ax.set_xlim(0, 110)
     ax.set_xlabel("Sorteggi dei pesi in cui l'impresa resta Champion (%)")
-    ax.set_title("Robustezza della scelta (in blu scuro: almeno l'80% dei sorteggi)")
+    ax.set_title(f"Robustezza della scelta (in blu scuro: almeno il {fmt_num(WEIGHTS_ROBUST * 100, 0)}% dei sorteggi)")
     ax.tick_params(axis="y", labelsize=8)
     return fig
 

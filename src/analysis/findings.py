@@ -48,27 +48,31 @@ def _share(published: pd.DataFrame, need: str, group: str) -> float | None:
 
 
 def needs(prio: pd.DataFrame, published: pd.DataFrame, cb: Codebook) -> str | None:
-    """The first tier of the supply chain's priorities with the share of companies behind each need, and what a
-    priority score says."""
+    """The first tier of the supply chain's priorities (in alphabetical order: the data do not order them) with
+    the share of companies behind each need, and what a priority score says."""
     part = prio[prio["scope"] == priorities.ALL_SCOPE]
     if part.empty:
         return None
-    first = part[part["tier"] == part["tier"].min()].sort_values("rank")
-    named = []
-    for need in first["need"]:
+    first = part[part["tier"] == part["tier"].min()]
+    named, shares = [], []
+    for need in sorted(first["need"], key=lambda k: cb.by_key[k].short.casefold()):
         share = _share(published, need, ALL_COMPANIES)
         named.append(cb.by_key[need].short + (f" ({fmt_pct(share, 0)})" if share is not None else ""))
+        shares += [share] if share is not None else []
     scores = first["score"]
     score_text = (f"{fmt_int(scores.min())}" if round(scores.min()) == round(scores.max())
                   else f"tra {fmt_int(scores.min())} e {fmt_int(scores.max())}")
-    return (f"**Le priorità della filiera** sono {and_list(named)}; tra parentesi la quota di imprese che giudica il "
-            f"bisogno molto rilevante o prioritario (voto 4-5). Il loro punteggio di priorità, {score_text} su 100, "
-            "combina quante imprese chiedono il bisogno, con quanta forza e quanto sono lontane dalla maturità "
-            "digitale in quell'area; i dati non permettono di ordinarle tra loro. Sono i temi su cui concentrare "
+    many = len(named) > 1
+    lead = (f"**{fmt_int(len(named))} bisogni formano la prima fascia delle priorità della filiera**, senza un ordine "
+            f"certo tra loro: " if many else "**La prima priorità della filiera** è ")
+    return (f"{lead}{and_list(named)}; tra parentesi la quota di imprese che giudica il bisogno molto rilevante o "
+            f"prioritario (voto 4-5). Il punteggio di priorità ({score_text} su 100) tiene conto di quante imprese "
+            "segnalano il bisogno, con quanta forza, di quanto sono lontane dalla maturità digitale in quell'area, "
+            "di quanto presto intendono investire e del loro peso nella filiera. Sono i temi su cui concentrare "
             "Champion e scouting.")
 
 
-def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per_side: int = 2) -> str | None:
+def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per_side: int = 3) -> str | None:
     """Where the two sector groups differ: the credible differences with the widest gap in the share rating the
     need 4-5, on each side (both shares visible to the board)."""
     if comparison.empty or len(cb.sector_labels) < 2:
@@ -87,31 +91,42 @@ def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per
         chosen = sorted((r for r in rows if (r[1] - r[2]) * sign > 0), key=lambda r: -abs(r[1] - r[2]))[:per_side]
         if chosen:
             mine, theirs = (2, 1) if sign < 0 else (1, 2)
-            sides.append(f"le {cb.sector_short[hi]} chiedono più delle {cb.sector_short[lo]} " + and_list(
+            sides.append(f"le {cb.sector_short[hi]} segnalano più delle {cb.sector_short[lo]} " + and_list(
                 [f"{cb.by_key[r[0]].short} ({fmt_pct(r[mine], 0)} contro {fmt_pct(r[theirs], 0)})" for r in chosen]))
     text = "; ".join(sides)
-    return (f"**Dove i gruppi merceologici si distinguono**: {text} (quota di imprese con voto 4-5). Le azioni del "
-            "programma vanno calibrate per gruppo.")
+    return (f"**I due gruppi merceologici hanno bisogni diversi** ({fmt_int(len(rows))} bisogni su "
+            f"{fmt_int(len(comparison))} con una differenza credibile): {text} (quota di imprese con voto 4-5). Le "
+            "azioni del programma vanno calibrate per gruppo.")
 
 
 def maturity(by_group: pd.DataFrame, published, band: str = "Base") -> str | None:
     """Digital maturity: the share of each sector group in the lowest band, from the band counts the board
-    sees."""
+    sees, each group's mean index and whether any company reaches the top band."""
+    from analysis.maturity import BAND_LABELS
+
     counts, hidden = published.counts, published.hidden
-    shares = []
+    shares, means = [], []
     for group in counts.index:
-        total = float(by_group.loc[group, "n"]) if "n" in by_group.columns else float(counts.loc[group].sum())
-        if hidden.loc[group, band] or total <= 0 or (published.row_hidden is not None and published.row_hidden[group]):
+        total = float(by_group.loc[group, "n"])
+        row_hidden = published.row_hidden is not None and bool(published.row_hidden[group])
+        if total <= 0 or row_hidden:
             continue
-        shares.append((group, float(counts.loc[group, band]) / total))
+        if not hidden.loc[group, band]:
+            shares.append((group, float(counts.loc[group, band]) / total))
+        if total >= 3 and by_group.loc[group, "indice_medio"] == by_group.loc[group, "indice_medio"]:
+            means.append(f"{fmt_int(by_group.loc[group, 'indice_medio'])} per le {group}")
     if not shares:
         return None
     low = min(s for _, s in shares)
     lead = "più della metà" if low > 0.5 else "una parte importante" if low >= 0.25 else "una minoranza"
-    parts = and_list([f"{fmt_pct(s, 0)} delle {g}" for g, s in shares])
-    return (f"**Maturità digitale**: {lead} delle imprese è al livello {band} del "
-            f"Digital Maturity Assessment europeo ({parts}). Servono accompagnamento e competenze prima delle "
-            "tecnologie più avanzate.")
+    text = (f"**Maturità digitale**: {lead} delle imprese è al livello {band} del Digital Maturity Assessment "
+            f"europeo ({and_list([f'{fmt_pct(s, 0)} delle {g}' for g, s in shares])})")
+    if means:
+        text += f"; l'indice medio (su 100) è {and_list(means)}"
+    top = BAND_LABELS[-1]
+    if not hidden[top].any() and int(counts[top].sum()) == 0:
+        text += f"; nessuna impresa raggiunge il livello {top}"
+    return text + "."
 
 
 def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, cb: Codebook, gate,
@@ -139,16 +154,19 @@ def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, 
             f"(nel dettaglio).{caution}")
 
 
-def champions(n: int, robust: int | None) -> str | None:
-    """The Champions: how many, and how robust the choice is to the data (what is left to do before they start
-    is among the next steps)."""
+def champions(n: int, fragile: list[str] | None) -> str | None:
+    """The Champions: how many, and which choices are not robust (``fragile``: their names under the naming
+    rule; ``None`` when robustness was not checked). What is left to do before they start is a next step."""
     if n == 0:
         return None
     text = f"**{quantity(n, 'impresa è proposta', 'imprese sono proposte')} come Champion**"
-    if robust is not None:
-        kept = ("resta Champion" if n == 1 and robust == 1 else "tutte restano Champion" if robust == n
-                else f"{fmt_int(robust)} su {fmt_int(n)} restano Champion")
-        text += f"; {kept} anche rifacendo l'analisi su sottocampioni delle imprese"
+    if fragile is not None:
+        if not fragile:
+            text += ("; la scelta regge sia cambiando i pesi dei criteri sia rifacendo l'analisi su parti delle "
+                     "imprese")
+        else:
+            text += (f"; la scelta è solida per {fmt_int(n - len(fragile))} su {fmt_int(n)}, meno sicura per "
+                     f"{and_list([markdown_text(f) for f in fragile])}")
     return text + ": sono i punti di riferimento che raccoglieranno i bisogni della loro filiera."
 
 
@@ -165,7 +183,13 @@ def startups(matches: pd.DataFrame | None, prio: pd.DataFrame, cb: Codebook, n: 
     text = f"**Startup**: {share} l'elenco degli scout ha startup pertinenti"
     if missing:
         text += f"; per {and_list(missing)} nessuna: lo scouting deve ancora cercare"
-    return text + ". Ogni abbinamento va verificato dagli scout prima di un contatto."
+    from analysis.startups import ACCEPTED
+
+    checked = int((matches["verdetto"] == ACCEPTED).sum()) if "verdetto" in matches else 0
+    return text + (". Nessun abbinamento è ancora stato verificato dagli scout: ognuno va verificato prima di un "
+                   "contatto." if not checked else
+                   f"; {quantity(checked, 'abbinamento è già stato accettato', 'abbinamenti sono già stati accettati')}"
+                   " dagli scout, gli altri vanno verificati prima di un contatto.")
 
 
 def waves(changes: pd.DataFrame | None, cb: Codebook, previous: str | None, at_least: float = 0.05) -> str | None:
