@@ -69,7 +69,7 @@ if not sectors.omitted:
     by_group = maturity.board_groups(found.scores, data.responses["gruppo_merceologico"], sectors,
                                      found.weighting.weights)
     by_group.index = [cb.sector_short.get(g, g) for g in by_group.index]
-    lines.append(findings.maturity(by_group, maturity.band_counts(by_group, gate, "Fasce di maturità")))
+    lines.append(findings.maturity(by_group, maturity.band_counts(by_group, gate, "Fasce di maturità"), gate))
 lines.append(findings.segments(data.read("segments"), order, data.responses, cb, gate, seg.selection.structured,
                                seg.selection.stable))
 resampled = bool(resampling and resampling.get("resamples"))

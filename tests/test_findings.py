@@ -55,7 +55,7 @@ def test_the_sector_finding_shows_only_credible_differences_the_board_may_see(cb
     assert f"{cb.by_key[a].short} (45% contro 10%)" in text and f"{cb.by_key[b].short} (36% contro 15%)" in text
     assert cb.by_key[c].short not in text  # 2 companies of the second group: hidden, not described
     none = findings.sectors(comparison.assign(credible=False), published, cb)
-    assert "stesse cose" in none
+    assert "stessi bisogni" in none and "nessuno dei 3 bisogni confrontati" in none
 
 
 def test_the_maturity_finding_reads_the_published_band_counts():
@@ -63,7 +63,7 @@ def test_the_maturity_finding_reads_the_published_band_counts():
                              "Moderatamente avanzato": [6, 2], "Avanzato": [0, 0], maturity.NO_INDEX: [0, 0]},
                             index=["Meccaniche", "Metallurgiche"])
     published = maturity.band_counts(by_group, Gate("board"), "t")
-    text = findings.maturity(by_group, published)
+    text = findings.maturity(by_group, published, Gate("board"))
     assert "più della metà" in text and "54% delle Meccaniche e 60% delle Metallurgiche" in text
     assert "l'indice medio (su 100) è 24 per le Meccaniche e 25 per le Metallurgiche" in text
     assert "nessuna impresa raggiunge il livello Avanzato" in text
@@ -148,3 +148,33 @@ def test_the_board_sections_speak_plainly_and_the_method_appendix_explains_the_t
     for term in ("Mann-Whitney", "rank-biserial", "Benjamini-Hochberg", "Spearman", "silhouette", "Calinski-Harabasz",
                  "PageRank", "programmazione lineare intera", "componenti principali", "TRL"):
         assert term in appendix, term
+
+
+def test_the_maturity_finding_gives_away_no_hidden_count():
+    """From the hostile review: 30 Meccaniche, 20 Base, 9 Intermedio and 1 without an index. The share is of the
+    30 the tables show (20 of 29 would reveal the 1 without an index), and the mean index, hidden in the table
+    with that cell, is hidden here too."""
+    by_group = pd.DataFrame({"n": [29, 7], "indice_medio": [19.0, 49.0], "Base": [20, 0], "Intermedio": [9, 4],
+                             "Moderatamente avanzato": [0, 3], "Avanzato": [0, 0], maturity.NO_INDEX: [1, 3]},
+                            index=["Meccaniche", "Metallurgiche"])
+    gate = Gate("board")
+    published = maturity.band_counts(by_group, gate, "t")
+    text = findings.maturity(by_group, published, gate)
+    hidden = maturity.mean_hidden(by_group, published, gate)
+    assert "67% delle Meccaniche" in text and "69%" not in text
+    assert ("19 per le Meccaniche" in text) == (not hidden[0])
+    assert "minoranza" not in text  # 20 of 40 companies: not a minority
+
+
+def test_the_sector_finding_does_not_call_untested_needs_equal(cb):
+    comparison = pd.DataFrame({"need": cb.need_keys[:3], "p": [float("nan")] * 3, "credible": [False] * 3})
+    assert "non si possono confrontare" in findings.sectors(comparison, pd.DataFrame(
+        columns=["need", "gruppo_merceologico", "share_high", "share_hidden"]), cb)
+
+
+def test_no_priority_stands_out_when_every_need_is_in_one_tier(cb):
+    prio = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": cb.need_keys, "score": 40.0,
+                         "rank": range(1, len(cb.need_keys) + 1), "tier": 1})
+    summary = _summary(cb, [(k, ALL_COMPANIES, 40, 10) for k in cb.need_keys])
+    text = findings.needs(prio, published_summary(summary, Gate("board"), breakdown=False), cb)
+    assert text.startswith("**Nessun bisogno emerge")

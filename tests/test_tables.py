@@ -2,6 +2,8 @@
 the survey's mechanics (sheets, header search, encodings, delimiters, value rules, every row accounted for)
 with each kind's fields and header rule from the codebook."""
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -94,3 +96,13 @@ def test_counts_take_the_right_number_and_zero_has_no_sign():
     assert quantity(1250, "risposta accettata", "risposte accettate") == "1.250 risposte accettate"
     assert fmt_num(-0.04, 1) == "0,0" and fmt_num(-0.4, 0) == "0" and fmt_num(-0.06, 1) == "-0,1"
     assert fmt_num(-1234.56, 1) == "-1.234,6"
+
+
+def test_the_default_wave_name_reads_as_a_month_and_text_columns_align_left():
+    from analysis.reporting import table, wave_label
+
+    assert wave_label("2026-12") == "dicembre 2026" and wave_label("2026-autunno") == "2026-autunno"
+    assert wave_label("2026-13") == "2026-13"
+    html = table(pd.DataFrame({"Bisogno": ["Cybersecurity", "Digital twin"], "Quota": ["29%", "17%"]}), "t").to_html()
+    aligned = re.findall(r"([^{}]*)\{\s*text-align: left;\s*\}", html)
+    assert len(aligned) == 1 and "_col0" in aligned[0] and "_col1" not in aligned[0]  # the words, not the numbers

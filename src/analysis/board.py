@@ -18,7 +18,7 @@ import pandas as pd
 from analysis import priorities
 from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
-from analysis.reporting import fmt_int, fmt_pct
+from analysis.reporting import fmt_int, fmt_pct, wave_label
 from analysis.segmentation import NO_SEGMENTS, NO_SEGMENTS_SENTENCE
 from analysis.text import markdown_text
 
@@ -181,8 +181,8 @@ def combine(parts: list[Path], out: Path, title: str, wave: str) -> Path:
     head_text = re.sub(r"<title>.*?</title>", "", head.group(1), flags=re.DOTALL) if head else \
         "<meta charset='utf-8'>"
     page = ["<!DOCTYPE html><html lang='it'><head>", head_text,
-            f"<title>{html.escape(title)} - {html.escape(wave)}</title>", _EXTRA_CSS, "</head><body>",
-            f"<nav class='board-toc'><b>{html.escape(title)} - rilevazione {html.escape(wave)}</b><ol>",
+            f"<title>{html.escape(title)} - {html.escape(wave_label(wave))}</title>", _EXTRA_CSS, "</head><body>",
+            f"<nav class='board-toc'><b>{html.escape(title)} - rilevazione {html.escape(wave_label(wave))}</b><ol>",
             *toc, "</ol></nav>", *bodies, "</body></html>"]
     return atomic_write_text(out, "".join(page))
 

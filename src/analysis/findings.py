@@ -62,6 +62,9 @@ def needs(prio: pd.DataFrame, published: pd.DataFrame, cb: Codebook) -> str | No
     scores = first["score"]
     score_text = (f"{fmt_int(scores.min())}" if round(scores.min()) == round(scores.max())
                   else f"tra {fmt_int(scores.min())} e {fmt_int(scores.max())}")
+    if len(named) == len(part) and len(named) > 1:  # no need stands out: say so, do not list them all
+        return ("**Nessun bisogno emerge come priorità della filiera**: i dati non permettono di ordinare i "
+                f"{fmt_int(len(named))} bisogni, che stanno tutti nella stessa fascia (punteggio {score_text} su 100).")
     many = len(named) > 1
     lead = (f"**{fmt_int(len(named))} bisogni formano la prima fascia delle priorità della filiera**, senza un ordine "
             f"certo tra loro: " if many else "**La prima priorità della filiera** è ")
@@ -78,14 +81,23 @@ def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per
     if comparison.empty or len(cb.sector_labels) < 2:
         return None
     first, second = cb.sector_labels[:2]
+    tested = comparison[comparison["p"].notna()] if "p" in comparison else comparison
+    if tested.empty:  # too few answers in a group: nothing was compared, which is not "no difference"
+        return ("**I due gruppi merceologici non si possono confrontare**: un gruppo ha troppo poche risposte per "
+                "dire se chiede cose diverse dall'altro.")
+    credible = tested[tested["credible"]]
     rows = []
-    for r in comparison[comparison["credible"]].itertuples(index=False):
+    for r in credible.itertuples(index=False):
         a, b = _share(published, r.need, first), _share(published, r.need, second)
         if a is not None and b is not None:
             rows.append((r.need, a, b))
+    if credible.empty:
+        return (f"**I due gruppi merceologici segnalano gli stessi bisogni**: nessuno dei {fmt_int(len(tested))} "
+                "bisogni confrontati mostra una differenza credibile tra Meccaniche e Metallurgiche. Le priorità di "
+                "filiera valgono per entrambi.")
     if not rows:
-        return ("**I due gruppi merceologici chiedono le stesse cose**: nessun bisogno mostra una differenza "
-                "credibile tra Meccaniche e Metallurgiche. Le priorità di filiera valgono per entrambi.")
+        return (f"**I due gruppi merceologici si distinguono** su {quantity(len(credible), 'bisogno', 'bisogni')}, "
+                "ma su pochi casi: le cifre non sono pubblicabili.")
     sides = []
     for hi, lo, sign in ((second, first, -1), (first, second, 1)):
         chosen = sorted((r for r in rows if (r[1] - r[2]) * sign > 0), key=lambda r: -abs(r[1] - r[2]))[:per_side]
@@ -94,31 +106,36 @@ def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per
             sides.append(f"le {cb.sector_short[hi]} segnalano più delle {cb.sector_short[lo]} " + and_list(
                 [f"{cb.by_key[r[0]].short} ({fmt_pct(r[mine], 0)} contro {fmt_pct(r[theirs], 0)})" for r in chosen]))
     text = "; ".join(sides)
-    return (f"**I due gruppi merceologici hanno bisogni diversi** ({fmt_int(len(rows))} bisogni su "
-            f"{fmt_int(len(comparison))} con una differenza credibile): {text} (quota di imprese con voto 4-5). Le "
-            "azioni del programma vanno calibrate per gruppo.")
+    return (f"**I due gruppi merceologici hanno bisogni diversi** ({fmt_int(len(credible))} bisogni su "
+            f"{fmt_int(len(tested))} confrontati con una differenza credibile): {text} (quota di imprese con voto "
+            "4-5). Le azioni del programma vanno calibrate per gruppo.")
 
 
-def maturity(by_group: pd.DataFrame, published, band: str = "Base") -> str | None:
-    """Digital maturity: the share of each sector group in the lowest band, from the band counts the board
-    sees, each group's mean index and whether any company reaches the top band."""
-    from analysis.maturity import BAND_LABELS
+def maturity(by_group: pd.DataFrame, published, gate, band: str = "Base") -> str | None:
+    """Digital maturity from the band counts the board sees: each sector group's share in the lowest band (of
+    the group's companies, the size the tables show, so no hidden count follows), its mean index where the
+    gate shows it, and whether any company reaches the top band."""
+    from analysis.maturity import BAND_LABELS, mean_hidden
 
     counts, hidden = published.counts, published.hidden
-    shares, means = [], []
+    row_hidden = (published.row_hidden if published.row_hidden is not None
+                  else pd.Series(False, index=counts.index)).astype(bool)
+    no_mean = pd.Series(mean_hidden(by_group, published, gate), index=by_group.index)
+    shares, means, pooled = [], [], [0.0, 0.0]
     for group in counts.index:
-        total = float(by_group.loc[group, "n"])
-        row_hidden = published.row_hidden is not None and bool(published.row_hidden[group])
-        if total <= 0 or row_hidden:
+        size = float(counts.loc[group].sum())
+        if size <= 0 or row_hidden[group] or hidden.loc[group, band]:
             continue
-        if not hidden.loc[group, band]:
-            shares.append((group, float(counts.loc[group, band]) / total))
-        if total >= 3 and by_group.loc[group, "indice_medio"] == by_group.loc[group, "indice_medio"]:
+        shares.append((group, float(counts.loc[group, band]) / size))
+        pooled[0] += float(counts.loc[group, band])
+        pooled[1] += size
+        if not no_mean[group]:
             means.append(f"{fmt_int(by_group.loc[group, 'indice_medio'])} per le {group}")
     if not shares:
         return None
-    low = min(s for _, s in shares)
-    lead = "più della metà" if low > 0.5 else "una parte importante" if low >= 0.25 else "una minoranza"
+    overall = pooled[0] / pooled[1]
+    lead = ("più della metà" if overall > 0.5 else "circa la metà" if overall >= 0.45 else
+            "una parte importante" if overall >= 0.25 else "una minoranza")
     text = (f"**Maturità digitale**: {lead} delle imprese è al livello {band} del Digital Maturity Assessment "
             f"europeo ({and_list([f'{fmt_pct(s, 0)} delle {g}' for g, s in shares])})")
     if means:
@@ -148,7 +165,8 @@ def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, 
         parts.append(f"«{markdown_text(label)}» ({quantity(len(ids), 'impresa', 'imprese')}, voto medio "
                      f"{fmt_num(level, 1)})")
     caution = "" if stable else " La divisione cambia se si ricampionano le imprese: va letta come indicativa."
-    return (f"**Le imprese si dividono in {fmt_int(len(groups.order))} segmenti con bisogni diversi**: {and_list(parts)}. "
+    # The number of segments is the analysis's (the choices line states it), whatever the board sees merged.
+    return (f"**Le imprese si dividono in {fmt_int(len(order))} segmenti con bisogni diversi**: {and_list(parts)}. "
             "Il nome di un segmento dice i bisogni che lo distinguono; il voto medio (da 1 a 5, su tutti i bisogni) "
             "dice quanto le sue imprese giudicano rilevanti i bisogni in generale; ogni segmento ha le sue priorità "
             f"(nel dettaglio).{caution}")

@@ -151,14 +151,19 @@ def band_counts(by_group: pd.DataFrame, gate: Gate, caption: str) -> Published:
     return gate.counts(by_group[BAND_LABELS + [NO_INDEX]], caption)
 
 
+def mean_hidden(by_group: pd.DataFrame, published: Published, gate: Gate) -> np.ndarray:
+    """Which groups' mean index the board may not see: with the group's size, with its companies without an
+    index (the mean is over the others: their number would follow), or under 3 companies."""
+    row_hidden = published.row_hidden if published.row_hidden is not None else pd.Series(False, index=by_group.index)
+    return np.asarray(row_hidden, dtype=bool) | published.hidden[NO_INDEX].to_numpy() | np.asarray(
+        gate.small(by_group["n"].to_numpy()), dtype=bool)
+
+
 def band_table(by_group: pd.DataFrame, published: Published, gate: Gate) -> pd.DataFrame:
     """Companies, mean index and band counts per group (and those without an index), as ``published``
-    (:func:`band_counts`) allows; the mean index is hidden with the group's size or under 3 companies."""
+    (:func:`band_counts`) allows; the mean index as :func:`mean_hidden` allows."""
     out = published.show()
-    row_hidden = published.row_hidden if published.row_hidden is not None else pd.Series(False, index=out.index)
-    small = np.asarray(row_hidden, dtype=bool) | published.hidden[NO_INDEX].to_numpy() | np.asarray(
-        gate.small(by_group["n"].to_numpy()), dtype=bool)
-    out.insert(0, "Indice medio", shown(by_group["indice_medio"], small, fmt_num))
+    out.insert(0, "Indice medio", shown(by_group["indice_medio"], mean_hidden(by_group, published, gate), fmt_num))
     out.insert(0, "Imprese", published.row_total_text())
     out.insert(0, "Gruppo", list(by_group.index))
     return with_note(out.reset_index(drop=True), published.omitted)

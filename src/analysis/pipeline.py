@@ -476,10 +476,11 @@ def print_board_report(board: Path, wave: str) -> dict:
     """The board report as an A4 PDF beside its HTML (:mod:`analysis.printing`). Where it cannot be printed the
     run says why, on the terminal and in the board manifest, and the HTML stands alone."""
     from analysis.printing import Job, PrintUnavailable, print_pdfs
+    from analysis.reporting import wave_label
 
     pdf = board.with_name(catalog.BOARD_PDF)
     try:
-        print_pdfs([Job(board, pdf, f"Rapporto per il Consiglio - rilevazione {wave}")])
+        print_pdfs([Job(board, pdf, f"Rapporto per il Consiglio - rilevazione {wave_label(wave)}")])
     except PrintUnavailable as exc:
         print(visible(f"Nota: il PDF del rapporto non è stato stampato ({exc}); il rapporto HTML è completo."),
               flush=True)

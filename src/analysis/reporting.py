@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -185,6 +186,18 @@ def load_processed(processed_dir: str | Path, codebook_path: str | Path | None =
         folder=folder, codebook=cb, manifest=manifest)
 
 
+MONTHS = ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre",
+          "novembre", "dicembre")
+
+
+def wave_label(wave: str) -> str:
+    """A wave as the board reads it: the default name ``2026-12`` as ``dicembre 2026``; any other name as given."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", str(wave))
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{MONTHS[int(m.group(2)) - 1]} {m.group(1)}"
+    return str(wave)
+
+
 def report_header(title: str, wave: str, summary: dict, sample_run: bool, gate):
     """The block at the top of every report (an IPython HTML object)."""
     from IPython.display import HTML
@@ -194,7 +207,7 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, gate):
         "<div style='border-bottom:3px solid #1F4E79;padding-bottom:6px;margin-bottom:10px'>",
         "<div style='color:#555'>Confindustria Varese &middot; PoliHub &mdash; Programma filiere metalmeccaniche</div>",
         f"<h1 style='margin:4px 0'>{html.escape(title)}</h1>",
-        f"<div>Rilevazione <b>{html_text(wave)}</b> &middot; generato il "
+        f"<div>Rilevazione <b>{html_text(wave_label(wave))}</b> &middot; generato il "
         f"{datetime.now().strftime('%d/%m/%Y %H:%M')}</div>",
         f"<div>{quantity(t['files_read'], 'file letto', 'file letti')}, "
         f"{quantity(t['files_left_out'], 'escluso', 'esclusi')}; "
@@ -226,9 +239,16 @@ def table(frame: pd.DataFrame, caption: str | None = None):
     # and control characters are shown visibly.
     frame = frame.copy()
     frame.columns = [visible(c) for c in frame.columns]
-    for c in frame.columns[frame.dtypes.eq(object).to_numpy()]:
+    text_columns = [c for c in frame.columns
+                    if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    for c in text_columns:
         frame[c] = frame[c].map(lambda v: visible(v) if isinstance(v, str) else v)
     styler = frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
+    # Words read from the left, numbers from the right: a column of mostly words is left-aligned.
+    words = [c for c in text_columns if frame[c].map(
+        lambda v: isinstance(v, str) and bool(re.search(r"[^\W\d_]{3}", v))).mean() > 0.5]
+    if words:
+        styler = styler.set_properties(subset=words, **{"text-align": "left"})
     # The same table gets the same element ids on every run (pandas draws them at random).
     styler.set_uuid(hashlib.sha256(f"{caption}|{list(frame.columns)}|{len(frame)}".encode()).hexdigest()[:8])
     if caption:
