@@ -82,10 +82,6 @@ plt.show()
 # %%
 table(needs.summary_table(summary, cb), "Bisogni per gruppo merceologico")
 
-# %%
-fig = figures.need_heatmap(summary, cb)
-plt.show()
-
 # %% [markdown]
 # ## Dove i due gruppi merceologici differiscono
 #

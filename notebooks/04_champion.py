@@ -125,10 +125,6 @@ plt.show()
 # sorteggi.
 
 # %%
-fig = figures.selection_frequency(frequency[chosen], shown.to_dict())
-plt.show()
-
-# %%
 resampling = selection.get("resampling")
 if resampling and resampling.get("resamples") and kept is not None:
     robust = int((kept[chosen] >= champions.ROBUST).sum())

@@ -34,6 +34,7 @@ from analysis import figures, paths, priorities, startups
 from analysis.disclosure import Gate
 from analysis.quality import reason_in_words
 from analysis.reporting import fmt_int, load_processed, report_header, setup_plots, table
+from analysis.text import markdown_text
 
 gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path, need=("segmentation", "segments", "priorities"))
@@ -115,17 +116,22 @@ if has_list:
 # %% [markdown]
 # ## Startup per segmento
 #
-# Le liste delle prime priorità di ogni segmento (una startup risponde a un bisogno allo stesso modo per ogni
-# segmento).
+# Le prime priorità di ogni segmento. Una startup risponde a un bisogno allo stesso modo per ogni segmento: una
+# priorità che ha già la sua lista sopra non la ripete.
 
 # %%
 if has_list:
     seg_names = data.read("segmentation")["names"]
     segments = data.read("segments")["segment"].value_counts()
+    listed_needs = set(top_needs)
     # A segment of fewer than 3 companies has no lists of its own for the board (its needs would describe them).
     for scope in [seg_names[k] for k in sorted(seg_names, key=int) if not gate.small(segments.get(seg_names[k], 0))]:
-        needs = prio[prio["scope"] == scope].nsmallest(startup_priorita_per_segmento, "rank")["need"]
-        for need in needs:
+        needs = prio[prio["scope"] == scope].nsmallest(startup_priorita_per_segmento, "rank")["need"].tolist()
+        above = [cb.by_key[k].short for k in needs if k in listed_needs]
+        if above:
+            display(Markdown(f"**{markdown_text(scope)}**: {', '.join(above)} (liste sopra)."))
+        for need in [k for k in needs if k not in listed_needs]:
+            listed_needs.add(need)
             title = f"{scope}: {cb.by_key[need].short}"
             listed = startups.shortlist_table(matches, need, scope, 3)
             display(table(listed, title) if len(listed) else Markdown(f"**{title}**: "

@@ -132,7 +132,4 @@ else:
     display(Markdown("### Startup\n\nNessun elenco di startup in questa rilevazione."))
 
 # %%
-display(Markdown("### Prossimi passi\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, start=1))))
-
-# %%
 Markdown(board.choices_line({**settings, "structured": seg.selection.structured}, found.weighting.weighted))

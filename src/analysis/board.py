@@ -53,8 +53,9 @@ def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, 
 
 
 def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
-    """One line per Champion, by the naming rule, with its segment and its own reasons (the segment's sentence
-    is left out: the segment is in brackets)."""
+    """One line per Champion, by the naming rule, with its segment and its own reasons: what it asks for most,
+    its place in the supply network, its readiness, whether the choice is robust (the segment's sentence is
+    left out: the segment is in brackets)."""
     lines = []
     for row in champions.itertuples(index=False):
         reason = re.sub(r'^Segmento "[^"]*"\. ', "", row.reasons)

@@ -73,28 +73,6 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False)
 
 
 @italian
-def need_heatmap(summary: pd.DataFrame, cb: Codebook):
-    """Need x group heatmap of the share rating 4-5 (%); hidden cells (``summary`` from
-    :func:`analysis.needs.published_summary`) left blank and marked."""
-    table = summary.pivot(index="need", columns="gruppo_merceologico", values="share_high") * 100
-    hidden = summary.pivot(index="need", columns="gruppo_merceologico", values="share_hidden")
-    cols = [c for c in [*cb.sector_labels, ALL_COMPANIES] if c in table.columns]
-    order = display_order(summary)
-    table, hidden = table.loc[order, cols], hidden.loc[order, cols]
-    mask = hidden.fillna(True).astype(bool).to_numpy()
-    annot = np.where(mask, SUPPRESSED, table.map(lambda v: fmt_num(v, 0)).to_numpy())
-    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(table) + 1.8))
-    sns.heatmap(table.where(~mask), annot=annot, fmt="", cmap="Blues", vmin=0, vmax=max(50, table.max().max()),
-                cbar_kws={"label": "% voto 4-5"}, linewidths=0.5, ax=ax)
-    ax.set_yticklabels([cb.by_key[k].short for k in table.index], rotation=0)
-    ax.set_xticklabels([cb.sector_short.get(c, c) for c in table.columns], rotation=0)
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.set_title("Quota di imprese che giudicano il bisogno rilevante (4-5)")
-    return fig
-
-
-@italian
 def sector_differences(comparison: pd.DataFrame, cb: Codebook):
     """Rank-biserial correlation per need: bars to the left are felt more by the second sector group, to the
     right by the first; credible differences (adjusted p < 0.05) in colour, the rest grey."""
@@ -518,27 +496,6 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
     fig.suptitle("I criteri di ogni Champion (da 0 a 100)", fontweight="bold")
     return fig
 
-
-@italian
-def selection_frequency(frequency: pd.Series, labels: dict[str, str]):
-    """How often each Champion stays selected when the weights are drawn again."""
-    from analysis.champions import WEIGHTS_ROBUST
-
-    f = frequency.sort_values()
-    fig, ax = plt.subplots(figsize=(10, 0.38 * len(f) + 1.4))
-    ax.barh([textwrap.fill(figure_text(labels[c]), 45) for c in f.index], f * 100,
-            color=["#1F4E79" if v >= WEIGHTS_ROBUST else "#9DC3E6" for v in f])
-    for y, v in enumerate(f):
-        ax.text(v * 100 + 1, y, f"{fmt_num(v * 100, 0)}%", va="center", fontsize=8)
-    ax.set_xlim(0, 110)
-    ax.set_xlabel("Sorteggi dei pesi in cui l'impresa resta Champion (%)")
-    ax.set_title(f"Robustezza della scelta (in blu scuro: almeno il {fmt_num(WEIGHTS_ROBUST * 100, 0)}% dei sorteggi)")
-    ax.tick_params(axis="y", labelsize=8)
-    return fig
-
-
-# --------------------------------------------------------------------------
-# Startups (notebook 05)
 
 @italian
 def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope: str, threshold: float = 40.0):
