@@ -104,10 +104,7 @@ plt.show()
 
 # %%
 edges, _ = network.supply_edges(responses, cb)
-graph = network.supply_graph(responses, edges)
-fig = figures.supply_network(graph, dict(zip(responses["company_id"], seg.named().map(seg_board), strict=True)),
-                             chosen, shown.to_dict(), list(dict.fromkeys(seg_board[seg.names[s]]
-                                                                         for s in sorted(seg.names))), cfg["seed"])
+fig = figures.supply_chain(responses, edges, chosen, shown.to_dict(), cb, gate)
 plt.show()
 
 # %% [markdown]

@@ -347,3 +347,29 @@ def test_companies_named_elsewhere_are_lower_bounds_the_gate_respects():
     named = Gate().counts(table, "t", known=known)
     # The names fill segment "a" (1 + 3 = its published size): nothing can protect its cells, so it is left out.
     assert named.omitted and named.hidden.to_numpy().all()
+
+
+def test_the_supply_chain_figure_hides_small_groups_and_draws_no_link_under_3(cb):
+    """Issue 15's aggregated supply network: a group of 2 companies shows no number; 2 links between two groups are
+    not drawn (they describe two pairs of companies); 5 are, with their number."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import figures
+
+    mecc, metal = cb.sector_labels[:2]
+    oem, first = cb.by_key["posizione_filiera"].options[:2]
+    ids = [f"c{i}" for i in range(14)]
+    sector = [mecc] * 12 + [metal] * 2
+    position = [oem] * 6 + [first] * 6 + [oem] * 2
+    responses = pd.DataFrame({"company_id": ids, "gruppo_merceologico": sector, "posizione_filiera": position})
+    edges = pd.DataFrame({"supplier": ["c6", "c7", "c8", "c9", "c10", "c12", "c13"],
+                          "customer": ["c0", "c1", "c2", "c3", "c4", "c5", "c0"]})
+    fig = figures.supply_chain(responses, edges, ["c6"], {"c6": "Rossi S.p.A."}, cb, Gate())
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "5" in texts  # first tier -> final producers (Meccaniche): 5 links
+    assert "1" not in texts and "2" not in texts  # neither the two Metallurgiche nor their links are counted
+    assert SUPPRESSED in texts and "Rossi S.p.A." in texts
+    plt.close(fig)

@@ -410,67 +410,79 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
 # Champions (notebook 04)
 
 @italian
-def supply_network(graph, segments: dict[str, str], champions: list[str], labels: dict[str, str],
-                   segment_order: list[str], seed: int = 42, max_nodes: int = 600):
-    """The supply network (client-supplier links), companies coloured by segment, Champions large and labelled
-    (only they are labelled, by the naming rule). Large networks show the Champions and their neighbours.
-    Every company is drawn, linked or not: leaving the unlinked ones out would let the dots of a segment be
-    counted against its published size."""
-    import networkx as nx
+def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[str], labels: dict[str, str],
+                 cb: Codebook, gate: Gate, top_flows: int = 10):
+    """The supply network aggregated so that its structure shows: one circle per sector group and position in the
+    chain (suppliers on the left, final producers on the right; size = companies), arrows from suppliers to
+    customers with the number of links between the two groups (the ``top_flows`` strongest), and each Champion
+    named beside its group (by the naming rule). Groups the disclosure gate hides show no number; links between
+    two groups too few to publish are not drawn (they would describe one or two pairs of companies)."""
+    from matplotlib.patches import FancyArrowPatch
 
-    g = graph
-    whole = g.number_of_nodes() <= max_nodes
-    if not whole:
-        keep = set(champions)
-        for c in champions:
-            keep |= set(g.predecessors(c)) | set(g.successors(c))
-        g = g.subgraph(sorted(keep))
-    pos = _network_layout(g.to_undirected(), seed)
-    fig, ax = plt.subplots(figsize=(12, 9))
-    # Plain lines: at this density arrow heads were unreadable and cost a second to draw (one patch per edge).
-    nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.18, arrows=False, width=0.6, edge_color="#404040")
-    colour = {s: SEGMENT_COLORS[i % 10] for i, s in enumerate(segment_order)}
-    others = [n for n in g.nodes if n not in set(champions)]
-    nx.draw_networkx_nodes(g, pos, nodelist=others, ax=ax, node_size=18,
-                           node_color=[colour.get(segments.get(n), "#BFBFBF") for n in others], alpha=0.7)
-    chosen = [c for c in champions if c in g]
-    nx.draw_networkx_nodes(g, pos, nodelist=chosen, ax=ax, node_size=260, edgecolors="black", linewidths=1.5,
-                           node_color=[colour.get(segments.get(n), "#BFBFBF") for n in chosen])
-    if chosen:
-        annotate_points(ax, np.array([pos[c][0] for c in chosen]), np.array([pos[c][1] for c in chosen]),
-                        [textwrap.fill(figure_text(labels[c]), 30) for c in chosen], fontsize=8)
-    for s in segment_order:
-        ax.scatter([], [], color=colour[s], label=textwrap.fill(figure_text(s), 40), s=30)
-    ax.scatter([], [], color="white", edgecolor="black", s=120, label="Champion")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
-    ax.set_axis_off()
-    ax.set_title("Rete di fornitura locale (legami cliente-fornitore tra imprese rispondenti) e Champion\n"
-                 + ("ogni punto è un'impresa rispondente" if whole else
-                    "per leggibilità, solo i Champion e le imprese collegate a loro"), fontsize=11)
-    return fig
+    positions = [*cb.by_key["posizione_filiera"].options, "Non indicata"]
+    # Left to right as goods flow: further suppliers, contract work, first tier, final producers; unknown apart.
+    column = {positions[2]: 0, positions[3]: 0.9, positions[1]: 1.8, positions[0]: 2.7, "Non indicata": 3.8}
+    sectors = [s for s in cb.sector_labels if s in set(responses["gruppo_merceologico"])]
+    row = {s: len(sectors) - 1 - i for i, s in enumerate(sectors)}
+    where = responses.assign(pos=responses["posizione_filiera"].fillna("Non indicata"))
+    group = dict(zip(where["company_id"], zip(where["gruppo_merceologico"], where["pos"], strict=True), strict=True))
+    counts = where.groupby(["gruppo_merceologico", "pos"]).size().unstack(fill_value=0).reindex(
+        index=sectors, columns=[p for p in positions], fill_value=0)
+    published = gate.counts(counts, "Imprese per gruppo merceologico e posizione nella filiera")
 
-
-def _network_layout(graph, seed: int) -> dict:
-    """Positions: the largest connected group of companies laid out by force (Fruchterman-Reingold, seeded) in
-    the square -1..1, the smaller groups and single companies in a row below it (laid out together, the small
-    groups would drift away and squeeze the main one into a corner; Kamada-Kawai fared better but took ten times
-    longer)."""
-    import networkx as nx
-
-    groups = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
-    if not groups:
-        return {}
-    pos = nx.spring_layout(graph.subgraph(groups[0]), seed=seed, iterations=60, center=(0, 0), scale=1.0)
-    rest = groups[1:]
-    for i, group in enumerate(rest):
-        x = -1 + 2 * (i + 0.5) / len(rest)
-        if len(group) == 1:
-            pos[group[0]] = np.array([x, -1.25])
+    fig, ax = plt.subplots(figsize=(11, 3.4 + 2.4 * len(sectors)))
+    palette = sector_palette(cb)
+    xy = {}
+    for (sector, pos_), n in counts.stack().items():
+        if n == 0:
             continue
-        small = nx.spring_layout(graph.subgraph(group), seed=seed, center=(x, -1.25),
-                                 scale=min(0.12, 0.9 / len(rest)))
-        pos.update(small)
-    return pos
+        x, y = column[pos_], row[sector] * 2.2
+        xy[(sector, pos_)] = (x, y)
+        hidden = bool(published.hidden.loc[sector, pos_])
+        size = 400 if hidden else 300 + 2400 * np.sqrt(n / max(1, counts.to_numpy().max()))
+        ax.scatter([x], [y], s=size, color=palette.get(sector, "#7F7F7F"), alpha=0.85, edgecolor="white", zorder=3)
+        ax.text(x, y, SUPPRESSED if hidden else fmt_num(n, 0), ha="center", va="center", fontsize=9,
+                color="white", fontweight="bold", zorder=4)
+    links = edges.assign(a=edges["supplier"].map(group), b=edges["customer"].map(group)).dropna(subset=["a", "b"])
+    flows = links.groupby(["a", "b"]).size()
+    flows = flows[[a != b and a in xy and b in xy for a, b in flows.index]]
+    flows = flows[~np.asarray(gate.small(flows.to_numpy()), dtype=bool)]
+    strongest = flows.sort_values(ascending=False, kind="stable").head(top_flows)
+    for (a, b), k in strongest.items():
+        (x0, y0), (x1, y1) = xy[a], xy[b]
+        arrow = FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=22,
+                                connectionstyle="arc3,rad=0.18", lw=0.6 + 4 * k / strongest.max(), color="#595959",
+                                alpha=0.55, zorder=2)
+        ax.add_patch(arrow)
+        # On the arc: matplotlib's arc3 bends towards (dy, -dx) by rad; the curve's middle is half way there.
+        mx, my = (x0 + x1) / 2 + 0.5 * 0.18 * (y1 - y0), (y0 + y1) / 2 - 0.5 * 0.18 * (x1 - x0)
+        ax.text(mx, my, fmt_num(k, 0), fontsize=8, ha="center", va="center", color="#262626",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}, zorder=5)
+    named: dict[tuple, list[str]] = {}
+    for c in champions:
+        if c in group:
+            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 26))
+    top_row = max(row.values()) if row else 0
+    for key, names_ in named.items():
+        if key in xy:  # names away from the arrows: above the top row, below the others
+            x, y = xy[key]
+            up = row[key[0]] == top_row and len(sectors) > 1
+            ax.text(x, y + (0.5 if up else -0.5), "\n".join(names_), ha="center", va="bottom" if up else "top",
+                    fontsize=7.5, color="#1F1F1F", zorder=5)
+    for sector in sectors:
+        ax.text(-0.75, row[sector] * 2.2, textwrap.fill(cb.sector_short[sector], 14), ha="right", va="center",
+                fontsize=10, fontweight="bold", color=palette.get(sector, "#404040"))
+    used = sorted({p for (_, p) in xy}, key=lambda p: column[p])
+    head = top_row * 2.2 + 1.5
+    for p in used:
+        ax.text(column[p], head, textwrap.fill(p, 18), ha="center", va="bottom", fontsize=9)
+    ax.set_xlim(-1.5, max(column[p] for p in used) + 0.8 if used else 3.5)
+    ax.set_ylim(-2.0, head + 0.9)
+    ax.set_axis_off()
+    ax.set_title(f"La filiera locale: imprese per gruppo e posizione (nei cerchi), i {len(strongest)} legami "
+                 "cliente-fornitore più frequenti tra i gruppi\n(sulle frecce, dal fornitore al cliente) e i Champion "
+                 "accanto al loro gruppo", fontsize=10)
+    return fig
 
 
 @italian
