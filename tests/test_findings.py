@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import pytest
 
@@ -178,3 +180,33 @@ def test_no_priority_stands_out_when_every_need_is_in_one_tier(cb):
     summary = _summary(cb, [(k, ALL_COMPANIES, 40, 10) for k in cb.need_keys])
     text = findings.needs(prio, published_summary(summary, Gate("board"), breakdown=False), cb)
     assert text.startswith("**Nessun bisogno emerge")
+
+
+@pytest.mark.slow
+def test_every_champion_has_a_page_for_the_board_and_one_for_the_analysts(small_run):
+    """Issue 15: one page per Champion in two versions; the board's under the naming rule, with the company's own
+    answers only with consent and never a contact person; the analysts' with real names and contacts, outside
+    the board folder; both printed."""
+    import re
+
+    import pandas as pd
+
+    root, proc = small_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    board = (root / "out" / "reports" / "test-wave" / "schede_champion.html").read_text("utf-8")
+    analyst = (root / "out" / "processed" / "schede_champion_analisti.html").read_text("utf-8")
+    assert not (root / "out" / "reports" / "test-wave" / "schede_champion_analisti.html").exists()
+    champs = pd.read_csv(root / "out" / "processed" / "champions.csv", dtype=str)
+    responses = pd.read_parquet(root / "out" / "processed" / "responses.parquet")
+    assert board.count("<section class='brief'>") == analyst.count("<section class='brief'>") == len(champs)
+    for cid, name in zip(champs["company_id"], champs["ragione_sociale"], strict=True):
+        r = responses.loc[responses["company_id"] == cid].iloc[0]
+        assert name in analyst or html.escape(name) in analyst
+        if isinstance(r["referente"], str):
+            assert r["referente"] not in board
+        if not r["consenso_nominativo"]:
+            assert name not in board
+    pages = re.findall(r"<section class='brief'>(.*?)</section>", board, re.DOTALL)
+    hidden = [p for p in pages if "consenso da richiedere" in p]
+    assert all("I suoi bisogni principali" in p and not re.search(r"\(voto [1-5]\)", p) for p in hidden)
+    assert (root / "out" / "reports" / "test-wave" / "schede_champion.pdf").is_file()

@@ -35,6 +35,8 @@ RUN_MANIFEST = "manifest.json"  # in the processed folder (analyst manifest) and
 EXECUTED_NOTEBOOKS = "notebook_eseguiti"  # in the processed folder: executed notebooks are analyst material
 BOARD_REPORT = "rapporto_consiglio.html"
 BOARD_PDF = "rapporto_consiglio.pdf"  # the board report printed on A4
+BOARD_BRIEFS = "schede_champion.html"  # one page per Champion under the naming rule (analysis.briefs)
+ANALYST_BRIEFS = "schede_champion_analisti.html"  # the same with real names and contacts: processed folder only
 
 
 def key_path(processed: str | Path) -> Path:
@@ -332,7 +334,8 @@ def foreign_entries(folder: Path, board: bool) -> list[str]:
     if not folder.is_dir():
         return [folder.name]
     known = {RUN_MANIFEST, ".gitkeep"}
-    known |= {BOARD_PDF} if board else {d.file for d in DATASETS} | {EXECUTED_NOTEBOOKS, KEY_FILE}
+    pdf = {Path(f).with_suffix(".pdf").name for f in (BOARD_REPORT, BOARD_BRIEFS, ANALYST_BRIEFS)}
+    known |= pdf if board else {d.file for d in DATASETS} | {EXECUTED_NOTEBOOKS, KEY_FILE, ANALYST_BRIEFS} | pdf
     return sorted(p.name for p in folder.iterdir()
                   if p.name not in known and not (board and p.suffix in (".html", ".ipynb"))
                   and not (p.name.startswith(".") and p.name.endswith(".tmp")))

@@ -330,9 +330,12 @@ def _build_in(plan: RunPlan, run_id: str, processed: Path, reports: Path, t0: fl
     results_workbook.build(processed, cb)  # while the kernels render (no notebook reads it)
     executed = renderer.wait()
     board = build_board_report(executed, reports, plan.wave)
+    from analysis.briefs import write_briefs
+
+    briefs = write_briefs(processed, reports, plan.wave, plan.sample_run, opts.codebook)
     timings["render"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    printed = print_board_report(board, plan.wave)
+    printed = print_board_report([board, *briefs], plan.wave)
     timings["pdf"] = round(time.perf_counter() - t, 2)
     write_board_manifest(reports, run_id, plan, result, context["inputs"], printed)
     timings["total"] = round(time.perf_counter() - t0, 2)
@@ -472,20 +475,23 @@ def build_board_report(sections: list[Path], reports: Path, wave: str) -> Path:
                    "Rapporto per il Consiglio - Programma filiere metalmeccaniche", wave)
 
 
-def print_board_report(board: Path, wave: str) -> dict:
-    """The board report as an A4 PDF beside its HTML (:mod:`analysis.printing`). Where it cannot be printed the
-    run says why, on the terminal and in the board manifest, and the HTML stands alone."""
+def print_board_report(pages: list[Path], wave: str) -> dict:
+    """The board report and the Champions' pages as A4 PDFs beside their HTML, in one browser session
+    (:mod:`analysis.printing`). Where they cannot be printed the run says why, on the terminal and in the board
+    manifest, and the HTML stands alone."""
     from analysis.printing import Job, PrintUnavailable, print_pdfs
     from analysis.reporting import wave_label
 
-    pdf = board.with_name(catalog.BOARD_PDF)
+    titles = {catalog.BOARD_REPORT: "Rapporto per il Consiglio", catalog.BOARD_BRIEFS: "Schede Champion",
+              catalog.ANALYST_BRIEFS: "Schede Champion per gli analisti (nomi reali, da non inoltrare)"}
+    jobs = [Job(p, p.with_suffix(".pdf"), f"{titles.get(p.name, p.stem)} - rilevazione {wave_label(wave)}")
+            for p in pages]
     try:
-        print_pdfs([Job(board, pdf, f"Rapporto per il Consiglio - rilevazione {wave_label(wave)}")])
+        print_pdfs(jobs)
     except PrintUnavailable as exc:
-        print(visible(f"Nota: il PDF del rapporto non è stato stampato ({exc}); il rapporto HTML è completo."),
-              flush=True)
-        return {"file": pdf.name, "printed": False, "reason": str(exc)}
-    return {"file": pdf.name, "printed": True}
+        print(visible(f"Nota: i PDF non sono stati stampati ({exc}); i rapporti HTML sono completi."), flush=True)
+        return {"file": catalog.BOARD_PDF, "printed": False, "reason": str(exc)}
+    return {"file": catalog.BOARD_PDF, "printed": True}
 
 
 # --------------------------------------------------------------------------
