@@ -21,7 +21,7 @@ from analysis import catalog, network, priorities, segmentation
 from analysis.codebook import Codebook
 from analysis.disclosure import Gate
 from analysis.maturity import band
-from analysis.reporting import fmt_num, fmt_pct, wave_label
+from analysis.reporting import fmt_num, wave_label
 from analysis.text import and_list, html_text, quantity
 
 _CSS = """
@@ -50,21 +50,22 @@ def _linked(edges: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def linked_needs(ids: set[str], responses: pd.DataFrame, cb: Codebook, gate: Gate, top: int = 3) -> list[str]:
-    """The needs the linked companies rate 4-5 most often, as '<need> (<share>)', over at least 3 companies and
-    only shares the gate shows; empty when they are too few."""
+    """The needs the linked companies rate 4-5 most often, over at least 3 companies; empty when they are too
+    few. Named without their shares: two Champions linked to sets that differ by one company would give that
+    company's answers away by difference."""
     part = responses[responses["company_id"].isin(ids)]
     if gate.small(len(part)):
         return []
     rows = []
     for k in cb.need_keys:
         answered = part[k].dropna()
-        if not len(answered):
+        if gate.small(len(answered)):
             continue
         share = float((answered >= 4).mean())
-        if share > 0 and not bool(gate.share([share], [len(answered)])[0]):
+        if share > 0:
             rows.append((share, k))
     rows.sort(key=lambda t: (-t[0], cb.need_keys.index(t[1])))
-    return [f"{cb.by_key[k].short} ({fmt_pct(s, 0)})" for s, k in rows[:top]]
+    return [cb.by_key[k].short for _, k in rows[:top]]
 
 
 def _startups(matches: pd.DataFrame | None, needs: list[str], cb: Codebook, per_need: int = 2) -> list[str]:
@@ -114,7 +115,7 @@ def brief(cid: str, data, cb: Codebook, gate: Gate, names: pd.Series, board_segm
     parts.append("<h2>Le imprese collegate nella filiera</h2>")
     found = linked_needs(ids, responses, cb, gate)
     parts.append(f"<p>Collegata come cliente o fornitore a {quantity(len(ids), 'impresa rispondente', 'imprese rispondenti')}"
-                 + (f"; i bisogni che segnalano più spesso (voto 4-5): {and_list(found)}.</p>" if found else
+                 + (f"; i bisogni che segnalano più spesso come rilevanti: {and_list(found)}.</p>" if found else
                     ": troppo poche per riassumerne i bisogni senza descriverle.</p>" if ids else ".</p>"))
     parts.append("<h2>Le priorità del suo segmento</h2>")
     if segment == row["segment"] or not gate.board:
