@@ -220,8 +220,11 @@ def robustness_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: 
     weak = weak_champions(champions_, candidates)
     share = fmt_pct(resampling["share"], 0)
     lines = [f"**Robustezza ai dati**: rifacendo segmentazione, priorità e scelta su {fmt_int(resampling['resamples'])} "
-             f"sottocampioni del {share} delle imprese, {len(chosen) - len(weak)} dei {len(chosen)} Champion restano "
-             f"tali in almeno il {fmt_pct(champions.ROBUST, 0)} dei casi."]
+             f"sottocampioni del {share} delle imprese, "
+             + ("il Champion resta tale" if len(chosen) == 1 and not weak else
+                f"tutti i {len(chosen)} Champion restano tali" if not weak else
+                f"{len(chosen) - len(weak)} dei {len(chosen)} Champion restano tali")
+             + f" in almeno il {fmt_pct(champions.ROBUST, 0)} dei casi."]
     if weak:
         alt = champions.alternates(candidates, candidates["score"], chosen,
                                    candidates.set_index("company_id")["frequenza_selezione"], per_segment)
