@@ -59,7 +59,7 @@ def linked_needs(ids: set[str], responses: pd.DataFrame, cb: Codebook, gate: Gat
     rows = []
     for k in cb.need_keys:
         answered = part[k].dropna()
-        if gate.small(len(answered)):
+        if not len(answered) or gate.small(len(answered)):  # the analysts' gate hides nothing: skip the empty
             continue
         share = float((answered >= 4).mean())
         if share > 0:
@@ -159,9 +159,8 @@ def write_briefs(processed: Path, reports: Path, wave: str, sample_run: bool, co
     edges, _ = network.supply_edges(data.responses, cb)
     linked = _linked(edges)
     written = []
-    for audience, folder, file in (("board", reports, catalog.BOARD_BRIEFS),
-                                   ("analyst", processed, catalog.ANALYST_BRIEFS)):
-        gate = Gate(audience)
+    for view, folder, file in (("board", reports, catalog.BOARD_BRIEFS), ("analyst", processed, catalog.ANALYST_BRIEFS)):
+        gate = Gate(view)
         names = gate.names(data.responses, data.key(), mark=True)
         board_segments = segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate))
         title = f"Schede Champion - rilevazione {wave_label(wave)}"
