@@ -70,7 +70,7 @@ notes = []
 if not sel.structured:
     notes.append(segmentation.NO_SEGMENTS_SENTENCE)
 else:
-    notes.append(f"**{fmt_int(sel.k)} segmenti**, " + ("numero fissato dagli analisti." if settings_forced else
+    notes.append(f"**{fmt_int(seg.k)} segmenti**, " + ("numero fissato dagli analisti." if settings_forced else
                                                        "numero scelto automaticamente dai dati."))
     if not sel.stable:
         notes.append("**Attenzione**: rifacendo l'analisi su parti delle imprese la divisione cambia: i segmenti vanno "

@@ -301,3 +301,14 @@ def test_latent_classes_agree_with_the_planted_segments_of_the_sample(cb, sample
     weak = sg.LatentCheck(check.criteria, 3, 0.3, 300)
     assert "sceglie 3 gruppi" in weak.sentence(5) and "cautela" in weak.sentence(5)
     assert "non battono un gruppo unico" in weak.sentence(1)
+
+
+def test_a_group_too_small_to_publish_is_never_a_segment(cb):
+    """From the hostile review: a planted group of 2 companies with their own profile, once its own segment, let
+    the board infer by difference (segments stated, "altre imprese" shown) that a segment of 1-2 companies
+    existed. It joins the nearest segments in the analysis itself; the note gives no size."""
+    r, _ = planted(cb, [30, 30, 25, 2], seed=4)
+    seg = sg.segment(r, cb, seed=0, n_boot=4, force_k=4, small_policy="flag")
+    sizes = seg.labels.value_counts()
+    assert sizes.min() >= 3 and seg.k == len(sizes) <= 3
+    assert any("troppo raro" in m for m in seg.merged) and not any(ch.isdigit() for m in seg.merged for ch in m)

@@ -492,13 +492,14 @@ def refit(X: np.ndarray, centres: np.ndarray, counts: np.ndarray | None = None) 
     return km.labels_ + 1
 
 
-def _merge_small(X: np.ndarray, labels: np.ndarray, min_share: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Move the members of segments under ``min_share`` to the nearest remaining centre, smallest first."""
+def _merge_small(X: np.ndarray, labels: np.ndarray, too_small) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Move the members of segments ``too_small(companies, all companies)`` says are too small to the nearest
+    remaining centre, smallest first (two segments at least remain)."""
     labels = labels.copy()
     moves = []
     while True:
         ids, counts = np.unique(labels, return_counts=True)
-        small = [(c, i) for i, c in zip(ids, counts, strict=True) if c < min_share * len(labels)]
+        small = [(c, i) for i, c in zip(ids, counts, strict=True) if too_small(c, len(labels))]
         if not small or len(ids) <= 2:
             return labels, moves
         _, victim = min(small)
@@ -550,9 +551,15 @@ def segment(responses: pd.DataFrame, cb: Codebook, method: str = "kmeans", k_min
     labels[~fit] = nearest_by_direction(feats.X[~fit], centres)
     merged, small = [], []
     if small_policy == "merge":
-        labels, moves = _merge_small(feats.X, labels, min_share)
+        labels, moves = _merge_small(feats.X, labels, lambda c, n: c < min_share * n)
         merged = [f"un segmento di {n} imprese (sotto il {min_share:.0%}) è stato unito ai segmenti più vicini"
-                  .replace(".", ",") for _, n in moves]
+                  .replace(".", ",") for _, n in moves if not Gate("board").small(n)]
+    # A group of companies too small to publish is no segment: its companies join the nearest ones, in the
+    # analysis itself, so that no report can tell such a group existed from the number of segments.
+    labels, tiny = _merge_small(feats.X, labels, lambda c, n: bool(Gate("board").small(c)))
+    if tiny or (small_policy == "merge" and len(merged) < len(moves)):
+        merged.append("le imprese con un profilo troppo raro per formare un segmento pubblicabile sono state unite "
+                      "ai segmenti più vicini")
     labels, centres = _renumber(feats.X, labels)
     if small_policy == "flag":
         counts = np.bincount(labels)[1:]
