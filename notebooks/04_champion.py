@@ -26,8 +26,8 @@ report_formato_figure = "png"  # report.formato_figure: png, or svg so that the 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import catalog, champions, figures, network, paths, segmentation
-from analysis.disclosure import Gate
+from analysis import catalog, champions, figures, network, paths, quality, segmentation
+from analysis.disclosure import SUPPRESSED, Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import champion_rules
 from analysis.text import markdown_text
@@ -96,15 +96,18 @@ table(champions.rules_table(champion_rules(cfg, seg.k), minimum, weights), "Vinc
 # %%
 shown = gate.names(responses, data.key(), mark=True)
 kept = cands.set_index("company_id")["frequenza_ricampionamento"] if "frequenza_ricampionamento" in cands else None
-table(champions.champions_report(table_, frequency, shown, cb, kept), "Le imprese Champion")
+# A Champion's sector group is named only where the board sees the sector groups (none of 1-2 companies).
+sector_shown = quality.sector_names(responses, cb, gate)
+by_sector = SUPPRESSED not in sector_shown.values()
+table(champions.champions_report(table_, frequency, shown, cb, kept, sector_shown), "Le imprese Champion")
 
 # %%
-fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb)
+fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb, by_sector)
 plt.show()
 
 # %%
 edges, _ = network.supply_edges(responses, cb)
-fig = figures.supply_chain(responses, edges, chosen, shown.to_dict(), cb, gate)
+fig = figures.supply_chain(responses, edges, chosen, shown.to_dict(), cb, gate, by_sector=by_sector)
 plt.show()
 
 # %% [markdown]
@@ -136,4 +139,5 @@ if resampling and resampling.get("resamples") and kept is not None:
 
 # %%
 alt = champions.alternates(cands, cands["score"], chosen, frequency, cfg["champion.alternative_per_segmento"])
-table(champions.alternates_report(champions.board_view(alt, seg_board), shown, cb), "Alternative per segmento")
+table(champions.alternates_report(champions.board_view(alt, seg_board), shown, cb, sector_shown),
+      "Alternative per segmento")

@@ -373,3 +373,16 @@ def test_the_supply_chain_figure_hides_small_groups_and_draws_no_link_under_3(cb
     assert "1" not in texts and "2" not in texts  # neither the two Metallurgiche nor their links are counted
     assert SUPPRESSED in texts and "Rossi S.p.A." in texts
     plt.close(fig)
+
+
+def test_a_champions_sector_group_is_not_named_when_that_group_is_too_small_to_show(cb):
+    """From the hostile review: with 38 Meccaniche and 2 Metallurgiche the sector breakdown is left out, and a
+    Champion's 'Gruppo' would place it among the 2; the board sees n.p., the analysts the group."""
+    from analysis.quality import sector_names
+
+    mecc, metal = cb.sector_labels[:2]
+    responses = pd.DataFrame({"gruppo_merceologico": [mecc] * 38 + [metal] * 2})
+    assert set(sector_names(responses, cb, Gate()).values()) == {SUPPRESSED}
+    assert sector_names(responses, cb, Gate("analyst"))[metal] == cb.sector_short[metal]
+    both = pd.DataFrame({"gruppo_merceologico": [mecc] * 30 + [metal] * 10})
+    assert sector_names(both, cb, Gate())[metal] == cb.sector_short[metal]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import catalog, network, priorities, segmentation
+from analysis import catalog, network, priorities, quality, segmentation
 from analysis.codebook import Codebook
 from analysis.disclosure import Gate
 from analysis.maturity import band
@@ -81,7 +81,7 @@ def _startups(matches: pd.DataFrame | None, needs: list[str], cb: Codebook, per_
 
 
 def brief(cid: str, data, cb: Codebook, gate: Gate, names: pd.Series, board_segments: dict[str, str],
-          linked: dict[str, set[str]], contacts: bool) -> str:
+          linked: dict[str, set[str]], contacts: bool, sectors: dict[str, str]) -> str:
     """The HTML of one Champion's page. ``contacts``: the analyst version (real name, contact person)."""
     cands = data.read("champion_candidates").set_index("company_id")
     row = cands.loc[cid]
@@ -93,7 +93,7 @@ def brief(cid: str, data, cb: Codebook, gate: Gate, names: pd.Series, board_segm
     own_shown = contacts or bool(row["consenso"])
     segment = board_segments.get(row["segment"], row["segment"])
     parts = [f"<section class='brief'><h1>{html_text(names[cid])}</h1>",
-             f"<div class='who'>{html_text(cb.sector_short.get(row['gruppo_merceologico'], row['gruppo_merceologico']))}"
+             f"<div class='who'>{html_text(sectors.get(row['gruppo_merceologico'], row['gruppo_merceologico']))}"
              f" &middot; segmento «{html_text(segment)}» &middot; "
              f"{html_text(row['posizione_filiera'] if isinstance(row['posizione_filiera'], str) else 'posizione nella filiera non indicata')}"
              "</div>"]
@@ -168,7 +168,8 @@ def write_briefs(processed: Path, reports: Path, wave: str, sample_run: bool, co
                   "progetto.</div>" if sample_run else "")
         warn = ("" if gate.board else "<div class='banner'>SCHEDE PER GLI ANALISTI: nomi reali e referenti, da non "
                                       "inoltrare al consiglio.</div>")
-        pages = [brief(c, data, cb, gate, names, board_segments, linked, contacts=not gate.board)
+        sectors = quality.sector_names(data.responses, cb, gate)
+        pages = [brief(c, data, cb, gate, names, board_segments, linked, contacts=not gate.board, sectors=sectors)
                  for c in champs["company_id"]]
         doc = (f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
                f"{_CSS}</head><body>{warn}{banner}{''.join(pages)}</body></html>")

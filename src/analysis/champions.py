@@ -495,12 +495,12 @@ def candidates_table(cands: pd.DataFrame, scores: pd.Series, frequency: pd.Serie
 
 
 def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series, cb: Codebook,
-                     kept: pd.Series | None = None) -> pd.DataFrame:
+                     kept: pd.Series | None = None, sectors: dict[str, str] | None = None) -> pd.DataFrame:
     """The Champions for the report: name by the naming rule, sector group, segment, score, how often chosen
     under other weights and on subsamples of the companies (``kept``), and why."""
     out = pd.DataFrame({
         "Champion": table["company_id"].map(names).to_numpy(),
-        "Gruppo": table["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
+        "Gruppo": table["gruppo_merceologico"].map(sectors or cb.sector_short).to_numpy(),
         "Segmento": table["segment"].to_numpy(),
         "Punteggio (0-100)": [fmt_num(v * 100, 0) for v in table["score"]],
         "Scelto nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(frequency).fillna(0)]})
@@ -510,10 +510,11 @@ def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series
     return out
 
 
-def alternates_report(alt: pd.DataFrame, names: pd.Series, cb: Codebook) -> pd.DataFrame:
+def alternates_report(alt: pd.DataFrame, names: pd.Series, cb: Codebook,
+                      sectors: dict[str, str] | None = None) -> pd.DataFrame:
     out = pd.DataFrame({
         "Segmento": alt["segment"].to_numpy(), "Alternativa": alt["company_id"].map(names).to_numpy(),
-        "Gruppo": alt["gruppo_merceologico"].map(cb.sector_short).to_numpy(),
+        "Gruppo": alt["gruppo_merceologico"].map(sectors or cb.sector_short).to_numpy(),
         "Punteggio (0-100)": [fmt_num(v * 100, 0) for v in alt["score"]],
         "Scelta nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in alt["frequenza"]]})
     if "frequenza_ricampionamento" in alt:

@@ -411,7 +411,7 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
 
 @italian
 def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[str], labels: dict[str, str],
-                 cb: Codebook, gate: Gate, top_flows: int = 10):
+                 cb: Codebook, gate: Gate, top_flows: int = 10, by_sector: bool = True):
     """The supply network aggregated so that its structure shows: one circle per sector group and position in the
     chain (suppliers on the left, final producers on the right; size = companies), arrows from suppliers to
     customers with the number of links between the two groups (the ``top_flows`` strongest), and each Champion
@@ -422,9 +422,12 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
     positions = [*cb.by_key["posizione_filiera"].options, "Non indicata"]
     # Left to right as goods flow: further suppliers, contract work, first tier, final producers; unknown apart.
     column = {positions[2]: 0, positions[3]: 0.9, positions[1]: 1.8, positions[0]: 2.7, "Non indicata": 3.8}
-    sectors = [s for s in cb.sector_labels if s in set(responses["gruppo_merceologico"])]
-    row = {s: len(sectors) - 1 - i for i, s in enumerate(sectors)}
     where = responses.assign(pos=responses["posizione_filiera"].fillna("Non indicata"))
+    if not by_sector:  # the board may not see the sector groups: one row, all companies
+        where = where.assign(gruppo_merceologico=ALL_COMPANIES)
+    sectors = ([s for s in cb.sector_labels if s in set(where["gruppo_merceologico"])] if by_sector
+               else [ALL_COMPANIES])
+    row = {s: len(sectors) - 1 - i for i, s in enumerate(sectors)}
     group = dict(zip(where["company_id"], zip(where["gruppo_merceologico"], where["pos"], strict=True), strict=True))
     counts = where.groupby(["gruppo_merceologico", "pos"]).size().unstack(fill_value=0).reindex(
         index=sectors, columns=[p for p in positions], fill_value=0)
@@ -470,7 +473,7 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
             ax.text(x, y + (0.5 if up else -0.5), "\n".join(names_), ha="center", va="bottom" if up else "top",
                     fontsize=7.5, color="#1F1F1F", zorder=5)
     for sector in sectors:
-        ax.text(-0.75, row[sector] * 2.2, textwrap.fill(cb.sector_short[sector], 14), ha="right", va="center",
+        ax.text(-0.75, row[sector] * 2.2, textwrap.fill(cb.sector_short.get(sector, sector), 14), ha="right", va="center",
                 fontsize=10, fontweight="bold", color=palette.get(sector, "#404040"))
     used = sorted({p for (_, p) in xy}, key=lambda p: column[p])
     head = top_row * 2.2 + 1.5
@@ -486,9 +489,10 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
 
 
 @italian
-def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook):
+def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook,
+                      by_sector: bool = True):
     """One small panel per Champion: its five criteria on the report's one scale (0-100), bars in its sector
-    group's colour."""
+    group's colour (one colour when the board may not see the sector groups: ``by_sector`` False)."""
     from analysis.champions import CRITERIA, CRITERIA_LABELS
 
     rows = cands.set_index("company_id").loc[chosen]
@@ -498,7 +502,8 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
     palette = sector_palette(cb)
     names = [CRITERIA_LABELS[c] for c in CRITERIA]
     for ax, (cid, row) in zip(axes.flat, rows.iterrows(), strict=False):
-        ax.barh(names, [row[c] * 100 for c in CRITERIA], color=palette.get(row["gruppo_merceologico"], "#7F7F7F"))
+        colour = palette.get(row["gruppo_merceologico"], "#7F7F7F") if by_sector else "#1F4E79"
+        ax.barh(names, [row[c] * 100 for c in CRITERIA], color=colour)
         ax.set_xlim(0, 100)
         ax.invert_yaxis()
         ax.set_title(textwrap.fill(labels[cid], 38), fontsize=9)

@@ -203,6 +203,17 @@ def board_sectors(responses: pd.DataFrame, cb: Codebook, gate: Gate):
     return gate.categories(counts, cb.sector_short, what="gruppo merceologico")
 
 
+def sector_names(responses: pd.DataFrame, cb: Codebook, gate: Gate) -> dict[str, str]:
+    """Each sector group as the board may name it beside an individual company (a Champion, an alternate): its
+    short name, or ``n.p.`` when the sector breakdown is left out (a group of 1-2 companies: naming a Champion's
+    group would place it in that group)."""
+    from analysis.disclosure import SUPPRESSED
+
+    groups = board_sectors(responses, cb, gate)
+    return {g: (SUPPRESSED if groups.omitted or groups.board.get(g) is None else groups.board[g])
+            for g in cb.sector_labels}
+
+
 def format_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Integers as Italian text (``1.250``), suppressed cells kept as they are."""
     return frame.map(lambda v: fmt_int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
