@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import tempfile
-import time
 from pathlib import Path
 
 from analysis.printing import A4, MARGINS, _Session, find_browser
@@ -66,17 +65,12 @@ class Page:
     def __enter__(self):
         self._profile = tempfile.TemporaryDirectory(prefix="analysis-dom-")
         self.session = _Session(find_browser(), Path(self._profile.name))
-        target = self.session.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.tab = self.session.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        _, self.tab = self.session.new_tab()
         self.session.call("Emulation.setDeviceMetricsOverride", {"width": self.width, "height": self.height,
                                                                  "deviceScaleFactor": 1, "mobile": False},
                           session=self.tab)
         self.session.call("Emulation.setEmulatedMedia", {"media": self.media}, session=self.tab)
-        self.session.call("Page.navigate", {"url": self.html.resolve().as_uri()}, session=self.tab)
-        deadline = time.monotonic() + 120
-        while self.evaluate("document.readyState") != "complete":
-            assert time.monotonic() < deadline, "the report did not load in 120 s"
-            time.sleep(0.05)
+        self.session.load(self.tab, self.html)
         return self
 
     def evaluate(self, expression: str):

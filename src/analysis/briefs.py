@@ -13,6 +13,7 @@ pages read the run's outputs (as the notebooks do) and are printed to PDF with t
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -80,16 +81,24 @@ def _startups(matches: pd.DataFrame | None, needs: list[str], cb: Codebook, per_
     return out
 
 
-def brief(cid: str, data, cb: Codebook, gate: Gate, names: pd.Series, board_segments: dict[str, str],
+@dataclass(frozen=True)
+class Tables:
+    """What the pages read from a run, read once."""
+
+    responses: pd.DataFrame
+    candidates: pd.DataFrame  # indexed by company_id
+    priorities: pd.DataFrame
+    matches: pd.DataFrame | None
+    pilots: pd.DataFrame | None
+
+
+def brief(cid: str, t: Tables, cb: Codebook, gate: Gate, names: pd.Series, board_segments: dict[str, str],
           linked: dict[str, set[str]], contacts: bool, sectors: dict[str, str]) -> str:
     """The HTML of one Champion's page. ``contacts``: the analyst version (real name, contact person)."""
-    cands = data.read("champion_candidates").set_index("company_id")
-    row = cands.loc[cid]
-    responses = data.responses
+    row = t.candidates.loc[cid]
+    responses = t.responses
     answers = responses.set_index("company_id").loc[cid]
-    prio = data.read("priorities")
-    matches = data.read("startup_matches") if data.has("startup_matches") else None
-    pilots = data.read("startup_pilots") if data.has("startup_pilots") else None
+    prio, matches, pilots = t.priorities, t.matches, t.pilots
     own_shown = contacts or bool(row["consenso"])
     segment = board_segments.get(row["segment"], row["segment"])
     parts = [f"<section class='brief'><h1>{html_text(names[cid])}</h1>",
@@ -158,6 +167,9 @@ def write_briefs(processed: Path, reports: Path, wave: str, sample_run: bool, co
     seg = data.segmentation()
     edges, _ = network.supply_edges(data.responses, cb)
     linked = _linked(edges)
+    tables = Tables(data.responses, data.read("champion_candidates").set_index("company_id"), data.read("priorities"),
+                    data.read("startup_matches") if data.has("startup_matches") else None,
+                    data.read("startup_pilots") if data.has("startup_pilots") else None)
     written = []
     for view, folder, file in (("board", reports, catalog.BOARD_BRIEFS), ("analyst", processed, catalog.ANALYST_BRIEFS)):
         gate = Gate(view)
@@ -169,7 +181,7 @@ def write_briefs(processed: Path, reports: Path, wave: str, sample_run: bool, co
         warn = ("" if gate.board else "<div class='banner'>SCHEDE PER GLI ANALISTI: nomi reali e referenti, da non "
                                       "inoltrare al consiglio.</div>")
         sectors = quality.sector_names(data.responses, cb, gate)
-        pages = [brief(c, data, cb, gate, names, board_segments, linked, contacts=not gate.board, sectors=sectors)
+        pages = [brief(c, tables, cb, gate, names, board_segments, linked, contacts=not gate.board, sectors=sectors)
                  for c in champs["company_id"]]
         doc = (f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
                f"{_CSS}</head><body>{warn}{banner}{''.join(pages)}</body></html>")

@@ -106,6 +106,21 @@ class _Session:
                     raise PrintUnavailable(f"il browser ha rifiutato {method}: {answer['error'].get('message')}")
                 return answer["result"]
 
+    def new_tab(self) -> tuple[str, str]:
+        """A blank tab: its target id and its session id."""
+        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        return target, self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+
+    def load(self, tab: str, page: Path) -> None:
+        """Open ``page`` in ``tab`` and wait until it has loaded."""
+        self.call("Page.navigate", {"url": page.resolve().as_uri()}, session=tab)
+        deadline = time.monotonic() + TIMEOUT
+        while self.call("Runtime.evaluate", {"expression": "document.readyState"},
+                        session=tab)["result"].get("value") != "complete":
+            if time.monotonic() > deadline:
+                raise PrintUnavailable(f"la pagina non si è caricata entro {TIMEOUT:.0f} s")
+            time.sleep(0.05)
+
     def close(self) -> None:
         try:
             self.call("Browser.close", timeout=10)
@@ -124,16 +139,9 @@ class _Session:
 
 
 def _print_one(session: _Session, job: Job) -> bytes:
-    target = session.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    tab = session.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+    target, tab = session.new_tab()
     try:
-        session.call("Page.navigate", {"url": job.html.resolve().as_uri()}, session=tab)
-        deadline = time.monotonic() + TIMEOUT
-        while session.call("Runtime.evaluate", {"expression": "document.readyState"},
-                           session=tab)["result"].get("value") != "complete":
-            if time.monotonic() > deadline:
-                raise PrintUnavailable(f"la pagina non si è caricata entro {TIMEOUT:.0f} s")
-            time.sleep(0.05)
+        session.load(tab, job.html)
         result = session.call("Page.printToPDF", {
             "paperWidth": A4[0], "paperHeight": A4[1], "printBackground": True, "preferCSSPageSize": False,
             "displayHeaderFooter": True, "headerTemplate": "<div></div>", "footerTemplate": _footer(job.footer),
