@@ -30,10 +30,8 @@ from analysis import paths, quality
 from analysis.disclosure import Gate
 from analysis.reporting import (
     fmt_int,
-    fmt_pct,
     load_processed,
     report_header,
-    sector_palette,
     setup_plots,
     table,
 )
@@ -103,21 +101,20 @@ if gate.analyst:
 
 # %%
 comp = quality.completeness(data.responses, cb)
-fig, axes = plt.subplots(1, 3, figsize=(15, 7), gridspec_kw={"width_ratios": [1.1, 1, 0.8]})
-for ax, section in zip(axes, ["Profilo", "Bisogni", "Maturità digitale"], strict=True):
-    part = comp[comp["Sezione"] == section].sort_values("Quota")
-    ax.barh(part["Domanda"], part["Quota"] * 100, color="#1F4E79")
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("Imprese che hanno risposto (%)")
-    ax.set_title(section)
-    ax.tick_params(axis="y", labelsize=9)
-fig.suptitle("Completezza delle risposte per domanda", fontweight="bold")
-plt.show()
+if gate.analyst:  # the board reads the questions with the fewest answers, below
+    fig, axes = plt.subplots(1, 3, figsize=(15, 7), gridspec_kw={"width_ratios": [1.1, 1, 0.8]})
+    for ax, section in zip(axes, ["Profilo", "Bisogni", "Maturità digitale"], strict=True):
+        part = comp[comp["Sezione"] == section].sort_values("Quota")
+        ax.barh(part["Domanda"], part["Quota"] * 100, color="#1F4E79")
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("Imprese che hanno risposto (%)")
+        ax.set_title(section)
+        ax.tick_params(axis="y", labelsize=9)
+    fig.suptitle("Completezza delle risposte per domanda", fontweight="bold")
+    plt.show()
 
 # %%
-lowest = comp.sort_values("Quota").head(5)
-Markdown("Domande con meno risposte: " + "; ".join(f"{d} ({fmt_pct(q)})" for d, q in zip(lowest["Domanda"],
-                                                                                         lowest["Quota"], strict=True)))
+Markdown(quality.completeness_sentence(comp))
 
 # %% [markdown]
 # ## Chi ha risposto
@@ -127,19 +124,3 @@ Markdown("Domande con meno risposte: " + "; ".join(f"{d} ({fmt_pct(q)})" for d, 
 
 # %%
 table(quality.sector_size_table(data.responses, cb, gate), "Imprese per gruppo merceologico e dimensione")
-
-# %%
-counts = data.responses["gruppo_merceologico"].value_counts().reindex(cb.sector_labels, fill_value=0)
-sectors = quality.board_sectors(data.responses, cb, gate)
-if sectors.omitted:
-    display(Markdown(sectors.omitted))
-else:
-    fig, ax = plt.subplots(figsize=(8, 2.8))
-    palette = sector_palette(cb)
-    shown = [s for s in cb.sector_labels if sectors.board[s] is not None]
-    ax.barh([cb.sector_short[s] for s in shown], counts[shown].to_numpy(), color=[palette[s] for s in shown])
-    for y, v in enumerate(counts[shown].to_numpy()):
-        ax.text(v, y, f" {fmt_int(v)}", va="center")
-    ax.set_xlabel("Imprese accettate")
-    ax.set_title("Imprese per gruppo merceologico")
-    plt.show()

@@ -50,11 +50,11 @@ sectors, sizes = quality.board_sectors(responses, cb, gate), quality.board_sizes
 # ## Come leggere questa sezione
 #
 # Ogni impresa ha indicato quanto è importante per lei ciascuno dei 17 bisogni di innovazione, da 1 (non
-# rilevante) a 5 (prioritario). Per ogni bisogno e gruppo merceologico riportiamo quante imprese hanno risposto,
-# la **quota che lo giudica molto rilevante o prioritario (voto 4-5)** e l'**importanza media** con il suo
-# intervallo di confidenza al 95% (l'intervallo in cui cade la media vera con il 95% di probabilità, dato il numero
-# di risposte). Una risposta lasciata in bianco non conta come voto basso: l'impresa esce solo dal calcolo di quel
-# bisogno.
+# rilevante) a 5 (prioritario). Per ogni bisogno e gruppo merceologico il grafico riporta la **quota di imprese che
+# lo giudica molto rilevante o prioritario (voto 4-5)**; la vista per gli analisti aggiunge in una tabella quante
+# imprese hanno risposto e l'**importanza media** con il suo intervallo di confidenza al 95% (l'intervallo in cui
+# cade la media vera con il 95% di probabilità, dato il numero di risposte). Una risposta lasciata in bianco non
+# conta come voto basso: l'impresa esce solo dal calcolo di quel bisogno.
 
 # %%
 if weighting.weighted:
@@ -80,7 +80,9 @@ fig = figures.needs_by_sector(summary, cb, weighted=weighting.weighted)
 plt.show()
 
 # %%
-table(needs.summary_table(summary, cb), "Bisogni per gruppo merceologico")
+# The board reads the shares in the figure; the analysts also get the means, intervals and counts.
+if gate.analyst:
+    display(table(needs.summary_table(summary, cb), "Bisogni per gruppo merceologico"))
 
 # %% [markdown]
 # ## Dove i due gruppi merceologici differiscono
@@ -100,7 +102,8 @@ else:
                       ["mean_hidden"].any().loc[lambda h: ~h].index)
     fig = figures.sector_differences(comparison[comparison["need"].isin(shown_needs)], cb)
     plt.show()
-    display(table(needs.comparison_table(comparison, summary, cb), "Differenze tra i gruppi merceologici"))
+    if gate.analyst:  # the board reads the figure and the summary below it
+        display(table(needs.comparison_table(comparison, summary, cb), "Differenze tra i gruppi merceologici"))
 
 # %%
 # Only needs whose figures the board may see are summed up (a verdict on a hidden need would describe it).
@@ -170,8 +173,8 @@ for groups, values, what in breakdowns:
 # Ogni bisogno è collegato a una dimensione della maturità (per esempio la manutenzione predittiva
 # all'automazione). Il grafico mette a confronto l'**intensità del bisogno** (importanza media riportata su 0-100)
 # con la **maturità, nella dimensione collegata, delle imprese che lo giudicano 4-5**: i bisogni in alto a sinistra
-# sono molto sentiti da imprese ancora poco mature in quell'area. La tabella riporta anche di quanto queste imprese
-# sono meno mature della media.
+# sono molto sentiti da imprese ancora poco mature in quell'area. La tabella della vista per gli analisti riporta
+# anche di quanto queste imprese sono meno mature della media.
 
 # %%
 gap = found.gap
@@ -179,7 +182,8 @@ fig = figures.need_gap(gap, cb, gate)
 plt.show()
 
 # %%
-table(maturity.gap_table(gap, cb, gate), "Bisogni e maturità collegata (dal divario maggiore)")
+if gate.analyst:
+    display(table(maturity.gap_table(gap, cb, gate), "Bisogni e maturità collegata (dal divario maggiore)"))
 
 # %% [markdown]
 # ## Rappresentatività

@@ -26,7 +26,7 @@ report_formato_figure = "png"  # report.formato_figure: png, or svg so that the 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import catalog, champions, figures, network, paths, quality, segmentation
+from analysis import board, catalog, champions, figures, network, paths, quality, segmentation
 from analysis.disclosure import SUPPRESSED, Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import champion_rules
@@ -100,6 +100,10 @@ kept = cands.set_index("company_id")["frequenza_ricampionamento"] if "frequenza_
 sector_shown = quality.sector_names(responses, cb, gate)
 by_sector = SUPPRESSED not in sector_shown.values()
 table(champions.champions_report(table_, frequency, shown, cb, kept, sector_shown), "Le imprese Champion")
+
+# %%
+# The reasons as a list below the table: in a table column they took a page per three Champions.
+Markdown("### Perché ognuno\n\n" + "\n".join(board.champion_lines(table_, shown)))
 
 # %%
 fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb, by_sector)

@@ -91,7 +91,7 @@ if has_list and found["rejected"] and not gate.board:
 # %%
 if has_list:
     display(Markdown(f"Startup con TRL almeno {found['trl_threshold']}: {fmt_int(found['eligible'])}"
-                     f"; sotto la soglia o senza TRL: {fmt_int(len(matches.below_trl))} (elencate in fondo)."))
+                     f"; sotto la soglia o senza TRL: {fmt_int(len(matches.below_trl))} (in fondo alla sezione)."))
 
 # %% [markdown]
 # ## Startup per le priorità della filiera
@@ -99,18 +99,20 @@ if has_list:
 # Per ciascuna delle prime priorità di tutte le imprese, le startup più pertinenti.
 
 # %%
-if has_list:
-    setup_plots(report_formato_figure)
+setup_plots(report_formato_figure)
+if has_list and gate.analyst:  # the board reads the lists below; the analysts see every need at a glance
     ordered = prio[prio["scope"] == priorities.ALL_SCOPE].sort_values("rank")["need"].tolist()
     fig = figures.startup_coverage(matches.table, cb, ordered, priorities.ALL_SCOPE, found.get("min_score", 40))
     plt.show()
 
 # %%
+explained = set()  # the (startup, need) pairs the lists explain: the pilots below do not repeat them
 if has_list:
     top_needs = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(startup_priorita_con_lista, "rank")["need"]
     for rank, need in enumerate(top_needs, start=1):
         title = f"Priorità {rank}: {cb.by_key[need].it}"
         listed = startups.shortlist_table(matches, need, priorities.ALL_SCOPE, startup_per_lista)
+        explained |= {(s, need) for s in listed["Startup"]}
         display(table(listed, title) if len(listed) else Markdown(f"**{title}**: {startups.no_match_sentence(found)}"))
 
 # %% [markdown]
@@ -134,6 +136,7 @@ if has_list:
             listed_needs.add(need)
             title = f"{scope}: {cb.by_key[need].short}"
             listed = startups.shortlist_table(matches, need, scope, 3)
+            explained |= {(s, need) for s in listed["Startup"]}
             display(table(listed, title) if len(listed) else Markdown(f"**{title}**: "
                                                                       f"{startups.no_match_sentence(found)}"))
 
@@ -148,7 +151,7 @@ if has_list:
 if has_list:
     pilots = data.read("startup_pilots")
     shown = gate.names(responses, data.key(), mark=True)
-    display(table(startups.pilots_table(pilots, shown, cb), "Proposte di sperimentazione"))
+    display(table(startups.pilots_table(pilots, shown, cb, explained), "Proposte di sperimentazione"))
 
 # %% [markdown]
 # ## Verdetti degli scout
@@ -171,6 +174,8 @@ if has_list:
         display(table(shown_verdicts[cols].rename(columns=str.capitalize), "Verdetti degli scout e che cosa è successo"))
 
 # %%
-if has_list and len(matches.below_trl):
+if has_list and len(matches.below_trl) and gate.analyst:
     display(table(startups.below_trl_table(matches, cb), f"Startup sotto la soglia di TRL {found['trl_threshold']} "
                                                      "(da seguire, non ancora pronte per una sperimentazione)"))
+elif has_list and len(matches.below_trl):  # the board reads how many; the scouts follow them up by name
+    display(Markdown(startups.below_trl_sentence(matches, cb, found["trl_threshold"])))

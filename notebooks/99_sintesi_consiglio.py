@@ -97,24 +97,25 @@ fig = figures.priority_bars(prio, cb, 10)
 plt.show()
 
 # %%
-segments = data.read("segments")
-lines = board.segment_lines(segments, order, prio, cb, gate)
-# The board hears of a weak segmentation here, not only in 03: the whole division, or the segments that do not
-# come back on resampling (by their board name).
+# The segments are finding 4 and section 03; the board hears of a weak segmentation here too: the whole division,
+# or the segments that do not come back on resampling (by their board name).
 shown_names = segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate))
 fragile = list(dict.fromkeys(shown_names[seg.names[s]] for s in seg.unstable))
+lines = []
 if seg.selection.structured and not seg.selection.stable:
     lines.append("**Attenzione**: la divisione in segmenti non è stabile (cambia se si ricampionano le imprese): "
                  "leggete i segmenti come indicativi.")
 if seg.selection.structured and fragile:
     lines.append(f"**Segmenti poco stabili** (si ritrovano solo in parte ricampionando le imprese): "
                  f"{markdown_text('; '.join(fragile))}.")
-display(Markdown("### I segmenti di imprese\n\n" + "\n".join(lines)))
+display(Markdown("\n\n".join(lines)))
 
 # %%
+# One short line per Champion; the full reasons are in the Champion section.
 robust = board.robustness_lines(champs, candidates, names, data.config["champion.alternative_per_segmento"],
                                 resampling)
-display(Markdown(f"### I Champion ({len(champs)})\n\n" + "\n".join(board.champion_lines(champs, names))
+display(Markdown(f"### I Champion ({len(champs)})\n\n"
+                 + "\n".join(board.champion_brief_lines(champs, candidates, names, cb, resampled))
                  + ("\n\n" + "\n".join(robust) if robust else "")))
 
 # %%

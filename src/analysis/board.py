@@ -19,7 +19,7 @@ from analysis import priorities
 from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
 from analysis.reporting import fmt_int, fmt_pct, wave_label
-from analysis.segmentation import NO_SEGMENTS, NO_SEGMENTS_SENTENCE
+from analysis.segmentation import NO_SEGMENTS
 from analysis.text import markdown_text
 
 
@@ -28,28 +28,6 @@ def top_priorities(prio: pd.DataFrame, cb: Codebook, n: int = 5) -> list[str]:
     means: the board sees no order the data do not support."""
     return [f"- {line}" for line in priorities.tier_lines(prio, cb, priorities.ALL_SCOPE, n)] + \
         ["", priorities.tier_sentence()]
-
-
-def segment_lines(segments: pd.DataFrame, order: list[str], prio: pd.DataFrame, cb: Codebook, gate) -> list[str]:
-    """One line per segment: name, companies (share) and its three top priorities. Segments under 3
-    companies are merged into one line "altre imprese" without priorities (see
-    :meth:`analysis.disclosure.Gate.categories`)."""
-    if len(order) == 1:  # the companies form one group: say so, there are no segments to list
-        return [NO_SEGMENTS_SENTENCE]
-    counts = segments["segment"].value_counts().reindex(order, fill_value=0)
-    groups = gate.categories(counts, what="segmento")
-    if groups.omitted:
-        return [groups.omitted]
-    total = len(segments)
-    lines = []
-    for i, label in enumerate(groups.order, start=1):
-        n = int(sum(counts[k] for k in order if groups.board[k] == label))
-        line = f"{i}. **{markdown_text(label)}** ({fmt_int(n)} imprese, {fmt_pct(n / total, 0)})"
-        if label in counts.index:
-            top = prio[prio["scope"] == label].nsmallest(3, "rank")["need"]
-            line += ": " + ", ".join(cb.by_key[k].short for k in top)
-        lines.append(line + ".")
-    return lines
 
 
 def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
@@ -61,6 +39,21 @@ def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:
         reason = re.sub(r'^Segmento "[^"]*"\. ', "", row.reasons)
         segment = "" if row.segment == NO_SEGMENTS else f" ({markdown_text(row.segment)})"  # one group: no segment
         lines.append(f"- **{markdown_text(names[row.company_id])}**{segment}: {markdown_text(reason.rstrip('.'))}.")
+    return lines
+
+
+def champion_brief_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, names: pd.Series, cb: Codebook,
+                         resampled: bool) -> list[str]:
+    """One short line per Champion for the summary, by the naming rule: its segment and, in a few words, why
+    (:func:`analysis.champions.brief_reason`); the full reasons are in the Champion section."""
+    from analysis import champions
+
+    c = candidates.set_index("company_id")
+    lines = []
+    for row in champions_.itertuples(index=False):
+        segment = "" if row.segment == NO_SEGMENTS else f" ({markdown_text(row.segment)})"
+        why = champions.brief_reason(c.loc[row.company_id], cb, resampled)
+        lines.append(f"- **{markdown_text(names[row.company_id])}**{segment}: {markdown_text(why)}.")
     return lines
 
 

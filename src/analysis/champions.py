@@ -421,32 +421,57 @@ def alternates(cands: pd.DataFrame, scores: pd.Series, chosen: list[str], freque
 # --------------------------------------------------------------------------
 # Explanations and outputs
 
-def reasons(row: pd.Series, cb: Codebook) -> str:
-    """Why a Champion was chosen, in Italian and specific to the company: its own top needs and how many of its
-    segment's first priorities it shares, its place in the supply network, its readiness to innovate."""
+def _profile(row: pd.Series, cb: Codebook) -> tuple[list[str], str, int, list[str]]:
+    """A candidate's own top needs, position in the supply chain, links to answering companies and readiness
+    (digital maturity band and index, in-house R&D, innovation manager), in words."""
     from analysis.maturity import band
-    from analysis.text import and_list
 
-    own = [cb.by_key[k].short for k in row["bisogni_propri"]]
-    parts = [f"Segmento \"{row['segment']}\"."]
-    shared = len(row["priorita_coperte"])
-    parts.append((f"Chiede soprattutto {and_list(own)}" if own else "Non giudica prioritario nessun bisogno")
-                 + f"; condivide {shared} delle prime priorità del suo segmento.")
+    keys = row["bisogni_propri"]  # a list in the step, ";"-joined in champion_candidates.csv
+    keys = keys.split(";") if isinstance(keys, str) else keys if isinstance(keys, list | tuple) else []
+    own = [cb.by_key[k].short for k in keys if k in cb.by_key]
     position = row["posizione_filiera"] if isinstance(row["posizione_filiera"], str) else "posizione non indicata"
-    links = int(row["imprese_collegate"])
-    network = ("non collegata ad altre imprese rispondenti" if links == 0 else
-               f"collegata come cliente o fornitore a {links} "
-               f"{'impresa rispondente' if links == 1 else 'imprese rispondenti'}")
-    parts.append(f"Nella filiera: {position[:1].lower()}{position[1:]}, {network}.")
     index = row["indice_maturita"]
     ready = ([f"maturità digitale {band(pd.Series([index])).iloc[0]} ({fmt_num(index, 0)} su 100)"]
              if index == index else ["maturità digitale non indicata"])
     ready += ["funzione R&S interna"] * bool(row["funzione_rs"]) + ["innovation manager"] * bool(
         row["innovation_manager"])
+    return own, position[:1].lower() + position[1:], int(row["imprese_collegate"]), ready
+
+
+def reasons(row: pd.Series, cb: Codebook) -> str:
+    """Why a Champion was chosen, in Italian and specific to the company: its own top needs and how many of its
+    segment's first priorities it shares, its place in the supply network, its readiness to innovate."""
+    from analysis.text import and_list
+
+    own, position, links, ready = _profile(row, cb)
+    parts = [f"Segmento \"{row['segment']}\"."]
+    shared = len(row["priorita_coperte"])
+    parts.append((f"Chiede soprattutto {and_list(own)}" if own else "Non giudica prioritario nessun bisogno")
+                 + f"; condivide {shared} delle prime priorità del suo segmento.")
+    network = ("non collegata ad altre imprese rispondenti" if links == 0 else
+               f"collegata come cliente o fornitore a {links} "
+               f"{'impresa rispondente' if links == 1 else 'imprese rispondenti'}")
+    parts.append(f"Nella filiera: {position}, {network}.")
     parts.append(f"Prontezza: {and_list(ready)}.")
     if row["disponibilita_champion"] == MAYBE:
         parts.append("Disponibilità da confermare.")
     return " ".join(parts)
+
+
+def brief_reason(row: pd.Series, cb: Codebook, data_checked: bool) -> str:
+    """The reasons of :func:`reasons` in one short clause list, for the board's summary: own top needs, place in
+    the supply chain, readiness, whether the choice is robust (:func:`is_robust`; on subsamples only when
+    ``data_checked``) and whether its availability is to be confirmed."""
+    from analysis.text import and_list, quantity
+
+    own, position, links, ready = _profile(row, cb)
+    solid = is_robust(row["frequenza_selezione"], row["frequenza_ricampionamento"] if data_checked else None)
+    parts = [f"chiede soprattutto {and_list(own)}" if own else "nessun bisogno prioritario",
+             f"{position}, {quantity(links, 'legame', 'legami')} nella filiera locale",
+             and_list([r.replace(" digitale", "") for r in ready]),
+             "scelta solida" if solid else "scelta da verificare"]
+    parts += ["disponibilità da confermare"] * (row["disponibilita_champion"] == MAYBE)
+    return "; ".join(parts)
 
 
 WEIGHTS_ROBUST = 0.8  # a Champion kept in at least this share of the weight draws is robust to the weights
@@ -497,7 +522,8 @@ def candidates_table(cands: pd.DataFrame, scores: pd.Series, frequency: pd.Serie
 def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series, cb: Codebook,
                      kept: pd.Series | None = None, sectors: dict[str, str] | None = None) -> pd.DataFrame:
     """The Champions for the report: name by the naming rule, sector group, segment, score, how often chosen
-    under other weights and on subsamples of the companies (``kept``), and why."""
+    under other weights and on subsamples of the companies (``kept``); the reasons go below it
+    (:func:`analysis.board.champion_lines`)."""
     out = pd.DataFrame({
         "Champion": table["company_id"].map(names).to_numpy(),
         "Gruppo": table["gruppo_merceologico"].map(sectors or cb.sector_short).to_numpy(),
@@ -506,7 +532,6 @@ def champions_report(table: pd.DataFrame, frequency: pd.Series, names: pd.Series
         "Scelto nei sorteggi dei pesi": [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(frequency).fillna(0)]})
     if kept is not None:
         out["Scelto nei sottocampioni"] = [f"{fmt_num(v * 100, 0)}%" for v in table["company_id"].map(kept).fillna(0)]
-    out["Perché"] = table["reasons"].to_numpy()
     return out
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.codebook import Codebook
 from analysis.disclosure import SUPPRESSED, Gate, with_note
-from analysis.reporting import fmt_int
+from analysis.reporting import fmt_int, fmt_pct
 from analysis.values import REASONS
 
 REJECTION_LABELS = {
@@ -162,6 +162,20 @@ def completeness(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         rows.append({"Sezione": group, "Domanda": f.short if f.group == "need" else f.it,
                      "Risposte": answered, "Quota": answered / n if n else float("nan")})
     return pd.DataFrame(rows)
+
+
+def completeness_sentence(comp: pd.DataFrame, n: int = 5) -> str:
+    """The ``n`` questions with the fewest answers and the lowest share among the others, in one sentence."""
+    if comp.empty:
+        return "Nessuna domanda del questionario è stata letta."
+    order = comp.sort_values(["Quota", "Domanda"], kind="stable")
+    lowest, rest = order.head(n), order.iloc[n:]
+    text = "Domande con meno risposte: " + "; ".join(
+        f"{d} ({fmt_pct(q)})" for d, q in zip(lowest["Domanda"], lowest["Quota"], strict=True)) + "."
+    if len(rest):
+        text += f" A ciascuna delle altre {len(rest)} domande ha risposto almeno il {fmt_pct(rest['Quota'].min())} " \
+                "delle imprese."
+    return text
 
 
 def sector_size_table(responses: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:

@@ -369,17 +369,41 @@ def shortlist_table(matches: Matches, need: str, scope: str = ALL_SCOPE, top: in
     return out
 
 
-def pilots_table(pilots: pd.DataFrame, names: pd.Series, cb: Codebook) -> pd.DataFrame:
-    """Pilot proposals for the report: the Champion by the naming rule, its need, the startup and why."""
+def pilots_table(pilots: pd.DataFrame, names: pd.Series, cb: Codebook,
+                 explained: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
+    """Pilot proposals for the report: the Champion by the naming rule, its need, the startup and why. A pair
+    (startup, need) is explained once: where the report already did (``explained``, the pairs of the lists
+    above) or an earlier row did, "Perché" says so."""
     from analysis.reporting import fmt_num
 
+    seen, why = set(explained), []
+    for startup, need, text in zip(pilots["startup"], pilots["need"], pilots["explanation"].fillna(""), strict=True):
+        pair = (startup, need)
+        why.append(text if not isinstance(startup, str) else "come nella lista del bisogno, sopra"
+                   if pair in explained else "come sopra" if pair in seen else text)
+        seen.add(pair)
     return pd.DataFrame({
         "Champion": pilots["company_id"].map(names).to_numpy(),
         "Bisogno": [cb.by_key[k].short if isinstance(k, str) else "–" for k in pilots["need"]],
         "Startup proposta": pilots["startup"].fillna("–").to_numpy(),
         "Pertinenza": [fmt_num(v, 0) for v in pilots["score"]],
-        "Perché": pilots["explanation"].fillna("").to_numpy(),
+        "Perché": why,
         "Nota": pilots["note"].fillna("").to_numpy()})
+
+
+def below_trl_sentence(matches: Matches, cb: Codebook, threshold: int) -> str:
+    """The startups under the TRL threshold in one sentence: how many, and the needs most of them come closest
+    to (the list by name is analyst material)."""
+    from analysis.text import and_list, quantity
+
+    b = matches.below_trl
+    near = b["best_need"][b["best_need"].map(lambda k: isinstance(k, str))].value_counts()
+    near = near.sort_index().sort_values(ascending=False, kind="stable").head(3)
+    text = (f"{quantity(len(b), 'startup è', 'startup sono')} sotto la soglia di TRL {threshold} o senza TRL: "
+            "da seguire, non ancora pronte per una sperimentazione")
+    if len(near):
+        text += " (più vicine a " + and_list([f"{cb.by_key[k].short} ({n})" for k, n in near.items()]) + ")"
+    return text + ". L'elenco per nome è nella vista per gli analisti."
 
 
 def below_trl_table(matches: Matches, cb: Codebook) -> pd.DataFrame:
