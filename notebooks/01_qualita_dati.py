@@ -45,19 +45,13 @@ report_header("Qualità dei dati del questionario", wave or "non indicata", data
 # %% [markdown]
 # ## Come sono state lette le risposte
 #
-# Ogni file della cartella dei dati grezzi viene letto senza essere modificato. In ogni foglio visibile si cerca,
-# tra le prime 11 righe, l'intestazione che riconosce più domande del questionario (almeno cinque); le colonne non
-# riconosciute vengono elencate e messe da parte. Ogni riga letta finisce in una sola di tre categorie:
-#
-# - **accettata**: entra nell'analisi;
-# - **scartata**, con il primo motivo che si applica: senza ragione sociale né partita IVA valida; fuori dai due
-#   gruppi merceologici (Meccaniche; Metallurgiche, Siderurgiche e Fonderie); nessun bisogno leggibile; risposta
-#   ripetuta della stessa impresa (vale la più recente);
-# - **vuota**: nessuna risposta nelle colonne del questionario.
-#
-# Per ogni file e foglio vale il bilancio *lette = accettate + scartate + vuote*. Le celle che non si possono
-# leggere come scritte (per esempio "50-249" come numero di dipendenti) sono segnalate e, salvo eccezioni, trattate
-# come mancanti: l'elenco completo delle celle segnalate è a disposizione degli analisti.
+# Ogni file della cartella dei dati grezzi è letto senza essere modificato; in ogni foglio visibile si cerca, tra le
+# prime 11 righe, l'intestazione che riconosce più domande del questionario (almeno cinque). Ogni riga letta è
+# **accettata** (entra nell'analisi), **scartata** con il primo motivo che si applica (senza ragione sociale né
+# partita IVA valida; fuori dai due gruppi merceologici; nessun bisogno leggibile; risposta ripetuta della stessa
+# impresa, vale la più recente) o **vuota**, e in ogni file e foglio vale il bilancio *lette = accettate + scartate +
+# vuote*. Le celle che non si possono leggere come scritte (per esempio "50-249" come numero di dipendenti) sono
+# segnalate e trattate come mancanti; l'elenco completo è a disposizione degli analisti.
 
 # %%
 balance = quality.balance_table(data.summary)

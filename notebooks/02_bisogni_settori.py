@@ -185,15 +185,17 @@ plt.show()
 if gate.analyst:
     display(table(maturity.gap_table(gap, cb, gate), "Bisogni e maturità collegata (dal divario maggiore)"))
 
-# %% [markdown]
-# ## Rappresentatività
-#
-# Quando è disponibile il registro dei soci, il tasso di risposta per gruppo merceologico e classe dimensionale
-# mostra quali parti della base associativa sono sotto- o sovra-rappresentate, e i pesi di post-stratificazione
-# riportano ogni cella al suo peso reale. Le celle con meno di tre rispondenti sono unite alla classe dimensionale
-# vicina dello stesso gruppo, perché nessuna singola impresa conti troppo.
-
 # %%
+# With no register there is nothing to show but the fact (one sentence); with one, what it means and the rates.
+if register is None and not weighting.weighted:
+    display(Markdown("## Rappresentatività\n\nNessun registro dei soci né tabella dei pesi: le cifre descrivono le "
+                     "imprese che hanno risposto e non sono ponderate."))
+else:
+    display(Markdown(
+        "## Rappresentatività\n\nIl tasso di risposta per gruppo merceologico e classe dimensionale mostra quali "
+        "parti della base associativa sono sotto- o sovra-rappresentate, e i pesi di post-stratificazione riportano "
+        "ogni cella al suo peso reale. Le celle con meno di tre rispondenti sono unite alla classe dimensionale "
+        "vicina dello stesso gruppo, perché nessuna singola impresa conti troppo."))
 if register is not None:
     rates, outside = found.rates, found.outside
     display(table(weights.rates_table(rates, cb, gate), "Tasso di risposta per gruppo e classe dimensionale"))
@@ -204,5 +206,3 @@ if register is not None:
         display(Markdown("\n".join(f"- {p}" for p in register.problems)))
 if weighting.weighted:
     display(table(weights.cells_table(weighting, cb, gate), "Pesi di post-stratificazione"))
-else:
-    display(Markdown("Nessun registro dei soci né tabella dei pesi: le cifre non sono ponderate."))

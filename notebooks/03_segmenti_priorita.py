@@ -136,31 +136,12 @@ display(table(segmentation.segment_mix(responses, seg, segments, position_groups
 # %% [markdown]
 # ## Le priorità di filiera
 #
-# Per ogni bisogno, sia per tutte le imprese sia dentro ogni segmento, calcoliamo un **punteggio di priorità** da 0 a
-# 100 come media pesata di cinque componenti, ciascuna tra 0 e 1. Ognuna misura una cosa diversa: la prima **quante**
-# imprese chiedono il bisogno, le altre **chi sono** le imprese che lo chiedono.
-#
-# - **diffusione**: la quota di imprese che giudicano il bisogno molto rilevante o prioritario (voto 4-5);
-# - **intensità**: tra le imprese che lo giudicano 4-5, la quota che gli dà 5;
-# - **divario di maturità**: tra quelle imprese, quanto sono lontane in media dalla piena maturità nella dimensione
-#   digitale collegata;
-# - **urgenza**: tra quelle imprese, quanto presto intendono investire (entro 12 mesi vale 1, da 1 a 3 anni 0,5,
-#   oltre 3 anni 0);
-# - **peso nella filiera**: tra quelle imprese, il peso medio nella filiera: la posizione (produttore finale 1,
-#   primo livello 0,83, secondo livello 0,67, conto terzi 0,5) più quante altre imprese rispondenti la indicano o
-#   sono indicate da lei come cliente o fornitore (rispetto all'impresa più collegata), riportato a 0-1.
-#
-# Le ultime quattro sono medie sulle imprese che chiedono il bisogno: perché un bisogno chiesto da due sole imprese
-# non salga per le loro sole risposte, ognuna è avvicinata alla media di tutti i bisogni come se vi si aggiungessero
-# 10 imprese medie. Con il registro dei soci, ogni impresa conta con il suo peso (sezione 02).
-#
-# Le posizioni hanno un'incertezza: rifacciamo il calcolo molte volte su campioni estratti dalle imprese stesse e
-# per ogni bisogno riportiamo l'intervallo al 90% del punteggio e delle posizioni possibili.
-# Le **fasce** leggono le posizioni onestamente: scendendo dall'alto, una fascia è il bisogno con la posizione
-# mediana migliore più tutti quelli il cui intervallo di posizioni si sovrappone al suo. Dentro una fascia i dati
-# non permettono di stabilire un ordine.
-#
-# I pesi usati in questa analisi sono nella tabella seguente.
+# Per ogni bisogno, per tutte le imprese e dentro ogni segmento, un **punteggio di priorità** da 0 a 100 mette
+# insieme **quante** imprese lo giudicano molto rilevante o prioritario (voto 4-5: la **diffusione**) e **chi sono**:
+# quanto lo sentono (**intensità**), quanto sono lontane dalla piena maturità digitale (**divario di maturità**),
+# quanto presto intendono investire (**urgenza**) e quanto pesano nella filiera (**peso nella filiera**). Il calcolo
+# e la sua incertezza sono spiegati nella nota metodologica; i pesi sono nella tabella seguente. Con il registro dei
+# soci, ogni impresa conta con il suo peso (sezione 02).
 
 # %%
 edges, unmatched = network.supply_edges(responses, cb)
@@ -175,8 +156,8 @@ table(priorities.top_table(prio, cb, priorities.ALL_SCOPE, gate, priorita_mostra
       "Le priorità della filiera (tutte le imprese)")
 
 # %%
-Markdown("\n".join(f"- {line}" for line in priorities.tier_lines(prio, cb, priorities.ALL_SCOPE, priorita_mostrate))
-         + "\n\n" + priorities.tier_sentence())
+# The first tier is the summary's first finding; the table above gives each priority's tier.
+Markdown(priorities.tier_sentence())
 
 # %%
 fig = figures.priority_matrix(prio, cb, priorities.ALL_SCOPE, "Matrice delle priorità: tutte le imprese", gate,
@@ -191,9 +172,12 @@ fig = figures.priority_heatmap(prio, cb, scopes)
 plt.show()
 
 # %%
+merged = ("" if len(own) == len(seg.names) else "I segmenti con meno di 3 imprese sono uniti in \"altre imprese\" e "
+          "le loro priorità non sono mostrate.")
 if not seg.selection.structured:
     display(Markdown(segmentation.NO_SEGMENTS_SENTENCE))
-else:
+elif gate.analyst:  # the board reads them in the figure above (the stars)
     display(Markdown("### Le prime tre priorità di ogni segmento\n\n" + priorities.segment_lines(prio, cb, own)
-                     + ("" if len(own) == len(seg.names) else "\n\nI segmenti con meno di 3 imprese sono uniti in "
-                        "\"altre imprese\" e le loro priorità non sono mostrate.")))
+                     + ("\n\n" + merged if merged else "")))
+elif merged:
+    display(Markdown(merged))

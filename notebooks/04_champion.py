@@ -82,7 +82,7 @@ elif selection["messages"]:  # they count candidates of single segments and grou
     display(Markdown(f"**{len(selection['messages'])} vincoli non si potevano rispettare** e la scelta li ha "
                      "allentati (il dettaglio è nella vista per gli analisti)."))
 minimum = {s: n for s, n in selection["minimum"].items() if seg_board.get(s, s) == s}
-table(champions.rules_table(champion_rules(cfg, seg.k), minimum, weights), "Vincoli e pesi della scelta")
+Markdown(markdown_text(champions.rules_sentence(champion_rules(cfg, seg.k), minimum, weights)))
 
 # %% [markdown]
 # ## I Champion
@@ -102,8 +102,11 @@ by_sector = SUPPRESSED not in sector_shown.values()
 table(champions.champions_report(table_, frequency, shown, cb, kept, sector_shown), "Le imprese Champion")
 
 # %%
-# The reasons as a list below the table: in a table column they took a page per three Champions.
-Markdown("### Perché ognuno\n\n" + "\n".join(board.champion_lines(table_, shown)))
+# The reasons as a list below the table (in a table column they took a page per three Champions); the board reads
+# them, in short, in the summary.
+Markdown("### Perché ognuno\n\n" + "\n".join(board.champion_lines(table_, shown)) if gate.analyst else
+         "Il perché di ogni scelta, impresa per impresa, è nella sintesi per il Consiglio; qui sotto i cinque "
+         "criteri di ogni Champion.")
 
 # %%
 fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb, by_sector)
@@ -117,16 +120,11 @@ plt.show()
 # %% [markdown]
 # ## Robustezza della scelta
 #
-# Una scelta credibile non deve dipendere da un peso arbitrario né da poche risposte. Due verifiche:
-#
-# - **i pesi**: ripetiamo la selezione molte volte, ogni volta con pesi dei criteri
-#   estratti a caso intorno a quelli scelti, e contiamo quante volte ogni Champion resta selezionato;
-# - **i dati**: togliamo a caso il 10% delle imprese e rifacciamo tutto, segmenti (con lo stesso numero, partendo
-#   dai centri scelti), priorità e scelta, molte volte. Un Champion che resta
-#   tale in almeno il 70% dei sottocampioni che lo comprendono è **robusto ai dati**.
-#
-# Per ogni segmento indichiamo anche le migliori alternative: le imprese non scelte che entrano più spesso nei
-# sorteggi.
+# Una scelta credibile non deve dipendere da un peso arbitrario né da poche risposte: per questo la ripetiamo con pesi
+# dei criteri sorteggiati e su sottocampioni delle imprese (le due colonne della tabella dei Champion; il metodo è
+# nella nota metodologica). Un Champion che resta tale in almeno il 70% dei sottocampioni che lo comprendono è
+# **robusto ai dati**. Per ogni segmento indichiamo anche le migliori alternative: le imprese non scelte che entrano
+# più spesso nei sorteggi.
 
 # %%
 resampling = selection.get("resampling")

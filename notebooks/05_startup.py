@@ -45,22 +45,14 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # %% [markdown]
 # ## Il metodo
 #
-# PoliHub segnala startup deep-tech, italiane ed estere, la cui tecnologia risponde alle priorità della filiera.
-# Per ogni startup e ogni bisogno guardiamo **che cosa dice la startup** di quel bisogno, in italiano o in inglese:
-#
-# - le **tecnologie dichiarate** e la **descrizione** della startup confrontate con il vocabolario del bisogno nel
-#   codebook (i suoi nomi, i termini che da soli lo indicano, come "cobot" o "manutenzione predittiva", e le
-#   parole che lo sostengono senza bastare da sole, come "robot" o "sicurezza"), per radice delle parole e in
-#   qualunque ordine: "celle robotizzate collaborative" e "collaborative robotic cells" dicono la stessa cosa;
-# - la **pertinenza** (0-100) è la probabilità stimata che la startup risponda davvero al bisogno, tarata su un
-#   elenco di prova di startup già classificate: vale lo stesso per ogni bisogno e ogni elenco. Entrano nelle liste
-#   solo le startup con pertinenza almeno pari alla soglia scelta; **un bisogno a cui nessuna startup risponde
-#   resta senza lista**, e lo diciamo. Una startup che parla solo di un altro mercato (pazienti, negozi,
-#   alimentare) non entra nelle liste, anche se usa le parole del bisogno;
-# - la **maturità tecnologica** (TRL, da 1 idea a 9 prodotto sul mercato): entrano nelle liste solo le startup con
-#   TRL almeno pari alla soglia scelta; le altre sono elencate a parte.
-#
-# Ogni abbinamento è spiegato con le parole della startup. Le risposte delle imprese non entrano nel confronto.
+# PoliHub segnala startup deep-tech, italiane ed estere, la cui tecnologia risponde alle priorità della filiera. Per
+# ogni startup e ogni bisogno guardiamo **che cosa dice la startup** di quel bisogno, in italiano o in inglese: le
+# tecnologie che dichiara e la sua descrizione, confrontate con il vocabolario del bisogno. La **pertinenza** (0-100)
+# è la probabilità stimata che la startup risponda davvero al bisogno, e vale lo stesso per ogni bisogno: entrano
+# nelle liste solo le startup con pertinenza almeno pari alla soglia scelta e una **maturità tecnologica** (TRL, da 1
+# idea a 9 prodotto sul mercato) almeno pari alla soglia di TRL; **un bisogno a cui nessuna startup risponde resta
+# senza lista**, e lo diciamo. Ogni abbinamento è spiegato con le parole della startup; il metodo è nella nota
+# metodologica.
 #
 # **Quanto fidarsi delle liste.** Su un elenco di prova scritto da chi non conosceva il vocabolario, circa
 # tre startup elencate su quattro rispondono davvero al bisogno, e le startup descritte solo in inglese, senza

@@ -42,9 +42,8 @@ settings = data.read("segmentation")
 weighted = data.read("weighting")["source"] != weights.UNWEIGHTED
 
 # %% [markdown]
-# Questa nota spiega, per chi non fa statistica di mestiere, come sono ottenute le cifre del rapporto. Ogni termine
-# tecnico usato nelle sezioni è spiegato qui una volta. La configurazione completa dell'analisi e l'elenco dei file
-# letti restano con il materiale per gli analisti.
+# Come sono ottenute le cifre del rapporto, per chi non fa statistica di mestiere: ogni termine tecnico è spiegato
+# qui una volta. La configurazione completa e l'elenco dei file letti restano con il materiale per gli analisti.
 
 # %%
 Markdown(board.choices_line({**settings, "structured": seg.selection.structured}, weighted))
@@ -112,13 +111,14 @@ Markdown(board.choices_line({**settings, "structured": seg.selection.structured}
 sel = seg.selection
 if sel.structured and len(sel.criteria):
     crit = sel.criteria
-    display(table(crit.assign(**{"Segmenti": crit["k"], "BIC": crit["bic"].map(lambda v: fmt_num(v, 0)),
-                                 "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
-                                 "Calinski-Harabasz": crit["calinski_harabasz"].map(lambda v: fmt_num(v, 1)),
-                                 "Stabilità (ARI)": crit["stability"].map(lambda v: fmt_num(v, 2)),
-                                 "Stabile": crit["stable"].map({True: "sì", False: "no"})})
-                  [["Segmenti", "BIC", "Silhouette", "Calinski-Harabasz", "Stabilità (ARI)", "Stabile"]],
-                  "Criteri per il numero di segmenti"))
+    if gate.analyst:  # the board reads the figure
+        shown = crit.assign(**{"Segmenti": crit["k"], "BIC": crit["bic"].map(lambda v: fmt_num(v, 0)),
+                               "Silhouette": crit["silhouette"].map(lambda v: fmt_num(v, 3)),
+                               "Calinski-Harabasz": crit["calinski_harabasz"].map(lambda v: fmt_num(v, 1)),
+                               "Stabilità (ARI)": crit["stability"].map(lambda v: fmt_num(v, 2)),
+                               "Stabile": crit["stable"].map({True: "sì", False: "no"})})
+        display(table(shown[["Segmenti", "BIC", "Silhouette", "Calinski-Harabasz", "Stabilità (ARI)", "Stabile"]],
+                      "Criteri per il numero di segmenti"))
     fig = figures.k_criteria(crit, sel.k, segmentation.STABLE)
     plt.show()
     display(Markdown(f"**Scelta**: {sel.reason}."))
@@ -128,9 +128,10 @@ else:
 # %%
 if seg.latent is not None and len(seg.latent.criteria):
     lc = seg.latent.criteria
-    display(table(pd.DataFrame({"Classi": lc["k"], "BIC": lc["bic"].map(lambda v: fmt_num(v, 0)),
-                                "Accordo con i segmenti (ARI)": lc["agreement"].map(lambda v: fmt_num(v, 2))}),
-                  "Verifica con modelli a classi latenti (risposte come categorie)"))
+    if gate.analyst:  # the board reads the verdict, in the sentence below
+        display(table(pd.DataFrame({"Classi": lc["k"], "BIC": lc["bic"].map(lambda v: fmt_num(v, 0)),
+                                    "Accordo con i segmenti (ARI)": lc["agreement"].map(lambda v: fmt_num(v, 2))}),
+                      "Verifica con modelli a classi latenti (risposte come categorie)"))
     display(Markdown(seg.latent.sentence(seg.k)))
 
 # %% [markdown]
@@ -140,8 +141,11 @@ if seg.latent is not None and len(seg.latent.criteria):
 # **diffusione** (quota di imprese con voto 4-5), **intensità** (tra queste, la quota che dà 5), **divario di
 # maturità** (quanto queste imprese sono lontane dalla piena maturità nella dimensione digitale collegata), **urgenza**
 # (quanto presto intendono investire) e **peso nella filiera** (la loro posizione nella catena di fornitura e quante
-# altre imprese rispondenti le indicano come cliente o fornitore). Perché un bisogno chiesto da due sole imprese non
-# salga per le loro sole risposte, le ultime quattro sono avvicinate alla media di tutti i bisogni.
+# altre imprese rispondenti le indicano come cliente o fornitore). Ognuna va da 0 a 1: l'urgenza vale 1 entro 12
+# mesi, 0,5 da 1 a 3 anni, 0 oltre; la posizione vale 1 per il produttore finale, 0,83 per il primo livello, 0,67
+# per il secondo, 0,5 per il conto terzi, e si somma ai legami con le altre imprese (rispetto all'impresa più
+# collegata), riportata a 0-1. Perché un bisogno chiesto da due sole imprese non salga per le loro sole risposte, le
+# ultime quattro sono avvicinate alla media di tutti i bisogni, come se vi si aggiungessero 10 imprese medie.
 #
 # Le posizioni hanno un'incertezza: ricampioniamo le imprese (**bootstrap**: si rifà il calcolo molte volte su
 # campioni estratti dalle imprese stesse) e per ogni bisogno otteniamo un **intervallo al 90%** del punteggio e delle
@@ -168,13 +172,14 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 #
 # ## Startup
 #
-# PoliHub segnala startup deep-tech. Per ogni startup e ogni bisogno confrontiamo le tecnologie dichiarate e la
-# descrizione, in italiano o in inglese, con il vocabolario del bisogno, parola per parola e per **radice** (così
-# "robotizzate" e "robotic" ritrovano "robotica"). La **pertinenza** (0-100) è la probabilità stimata che la startup
-# risponda davvero al bisogno, tarata su un elenco di prova di startup già classificate; entrano nelle liste solo le
-# startup sopra la soglia, e una startup che parla solo di un altro mercato (pazienti, negozi, alimentare) ne resta
-# fuori. Su un elenco di prova scritto da chi non conosceva il vocabolario, circa tre startup elencate su quattro
-# rispondono davvero al bisogno: ogni nome va verificato dagli scout.
+# Per ogni startup e ogni bisogno confrontiamo le tecnologie dichiarate e la descrizione, in italiano o in inglese,
+# con il vocabolario del bisogno: i suoi nomi, i termini che da soli lo indicano (come "cobot") e le parole che lo
+# sostengono senza bastare da sole (come "robot"), per **radice** e in qualunque ordine ("celle robotizzate
+# collaborative" e "collaborative robotic cells" dicono la stessa cosa). La **pertinenza** (0-100) è la probabilità
+# stimata che la startup risponda davvero al bisogno, tarata su un elenco di prova di startup già classificate;
+# entrano nelle liste solo le startup sopra la soglia, mai una che parla solo di un altro mercato (pazienti, negozi,
+# alimentare). Su un elenco di prova scritto da chi non conosceva il vocabolario, circa tre startup elencate su
+# quattro rispondono davvero al bisogno: ogni nome va verificato dagli scout.
 #
 # Il **TRL** (Technology Readiness Level) misura la maturità di una tecnologia da 1 (idea) a 9 (prodotto sul
 # mercato); 5-6 significa un prototipo provato in un ambiente simile a quello reale.

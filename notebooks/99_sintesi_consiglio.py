@@ -87,14 +87,12 @@ rate = (data.summary["totals"]["accepted"] / found.register.used) if found.regis
 display(Markdown("\n".join(f"{i}. {line}" for i, line in enumerate([x for x in lines if x], start=1))
                  + "\n\n" + findings.basis(data.summary, found.weighting.weighted, rate)))
 
-# %% [markdown]
-# ## Il dettaglio
-
 # %%
-display(Markdown("### Le priorità della filiera\n\n" + "\n".join(board.top_priorities(prio, cb, sintesi_priorita_mostrate))))
+# The first tier is finding 1: here the figure, and what a tier means (the figure's title heads the detail).
 setup_plots(report_formato_figure)
 fig = figures.priority_bars(prio, cb, 10)
 plt.show()
+display(Markdown(priorities.tier_sentence()))
 
 # %%
 # The segments are finding 4 and section 03; the board hears of a weak segmentation here too: the whole division,

@@ -1,5 +1,6 @@
 """The board report as a browser lays it out (issue 15): tables and images beyond the window or the printed page,
-content cut by a container that hides or scrolls its overflow, the smallest text; screenshots. Drives Chromium
+content cut by a container that hides or scrolls its overflow, the smallest text, in the page and inside each
+figure; screenshots. Drives Chromium
 over the same DevTools pipe that prints the PDF (:mod:`analysis.printing`)."""
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ _MEASURE = r"""
     const clips = (cs.overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1)
       || (cs.overflowY !== 'visible' && el.scrollHeight > el.clientHeight + 1);
     if (clips && el.clientHeight > 0) out.clipped.push({tag: el.tagName, container: el.className.toString().slice(0, 60), what: (el.textContent || '').trim().slice(0, 60)});
+  }
+  // The smallest text inside each figure at the width the figure is laid out (its image says the text's size
+  // at its own width: analysis.render.with_alt_text).
+  out.figures = [];
+  for (const img of document.querySelectorAll('img[data-font-pt][data-width-in]')) {
+    const r = img.getBoundingClientRect();
+    out.figures.push({what: label(img), pt: parseFloat(img.dataset.fontPt) * (r.width / 96) / parseFloat(img.dataset.widthIn)});
   }
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {

@@ -55,6 +55,10 @@ def test_no_table_or_figure_is_cut_at_1280_px_800_px_or_on_the_printed_page(smal
     assert not found["clipped"], found["clipped"][:5]
     smallest_pt = found["smallest"] * 72 / 96
     assert smallest_pt >= 8 - 1e-6, (smallest_pt, found["smallest_text"])
+    assert len(found["figures"]) >= 8  # every figure says how small its text is
+    if media == "print":  # on the page, the text inside the figures too
+        small = [f for f in found["figures"] if f["pt"] < 8 - 0.05]
+        assert not small, small[:5]
 
 
 @pytest.mark.slow
@@ -85,3 +89,23 @@ def test_the_run_prints_the_board_report_on_a4_with_the_wave_and_page_numbers(sm
     sections = [i for i in range(pages) if "Sintesi per il Consiglio" in pdf[i].get_textpage().get_text_range()]
     assert sections, "the summary is printed"
     print(f"PDF: {pages} pages; pictures in {root}")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BROWSER is None, reason="chromium is not installed and could not be installed by `make test`")
+def test_the_board_report_of_the_bundled_sample_prints_on_at_most_30_pages(tmp_path):
+    """Issue 15: at most 30 A4 pages on the bundled sample (as `make report` runs it), the figures' text no smaller
+    than 8 pt once printed (measured above on the small run)."""
+    import subprocess
+    import sys
+
+    import pypdfium2 as pdfium
+
+    from analysis.paths import PROJECT_ROOT, SAMPLE_STARTUPS_DIR, SAMPLE_SURVEY_DIR
+
+    proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(SAMPLE_SURVEY_DIR), "--startups",
+                           str(SAMPLE_STARTUPS_DIR), "--out", str(tmp_path / "out"), "--wave", "2026-12"],
+                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pages = len(pdfium.PdfDocument(tmp_path / "out" / "reports" / "2026-12" / "rapporto_consiglio.pdf"))
+    assert 15 <= pages <= 30, pages

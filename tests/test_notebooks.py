@@ -46,7 +46,8 @@ def test_run_executes_every_notebook_and_exports_html_without_code(small_run):
             assert not (reports / nb.name).exists()
             continue
         html = (reports / nb.name).with_suffix(".html").read_text()
-        assert "<img" in html and "data:image/png;base64" in html
+        if nb.stem not in ("01_qualita_dati", "05_startup"):  # for the board, text and tables (issue 15)
+            assert "<img" in html and "data:image/png;base64" in html
         assert "import " not in html and "check_audience(" not in html  # no code
         assert "<script src=" not in html and "cdn." not in html  # nothing fetched from the internet
         assert "test-wave" in html

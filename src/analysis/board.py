@@ -15,19 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import priorities
 from analysis.codebook import Codebook
 from analysis.confidentiality import CONSENT_TO_REQUEST
 from analysis.reporting import fmt_int, fmt_pct, wave_label
 from analysis.segmentation import NO_SEGMENTS
 from analysis.text import markdown_text
-
-
-def top_priorities(prio: pd.DataFrame, cb: Codebook, n: int = 5) -> list[str]:
-    """The priorities of all companies in tiers (whole tiers until ``n`` needs are listed), then what a tier
-    means: the board sees no order the data do not support."""
-    return [f"- {line}" for line in priorities.tier_lines(prio, cb, priorities.ALL_SCOPE, n)] + \
-        ["", priorities.tier_sentence()]
 
 
 def champion_lines(champions: pd.DataFrame, names: pd.Series) -> list[str]:

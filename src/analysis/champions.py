@@ -547,12 +547,14 @@ def alternates_report(alt: pd.DataFrame, names: pd.Series, cb: Codebook,
     return out
 
 
-def rules_table(rules: Rules, minimum: dict[str, int], weights: dict) -> pd.DataFrame:
-    """The constraints and weights of the selection, in words, for the report."""
+def rules_sentence(rules: Rules, minimum: dict[str, int], weights: dict) -> str:
+    """The constraints and weights of the selection, in words, for the report (two sentences)."""
+    from analysis.text import and_list
+
     w = check_weights(weights)
     total = sum(w.values())
-    rows = [("Champion al massimo", str(rules.max_total)), ("Per segmento al massimo", str(rules.max_per_segment))]
-    rows += [(f"Minimo nel segmento \"{seg}\"", str(n)) for seg, n in minimum.items()]
-    rows += [("Gruppi merceologici", "almeno un Champion per gruppo")]
-    rows += [(f"Peso: {CRITERIA_LABELS[c].lower()}", f"{fmt_num(w[c] / total * 100, 0)}%") for c in CRITERIA]
-    return pd.DataFrame(rows, columns=["Regola", "Valore"])
+    least = [f"{n} nel segmento \"{seg}\"" for seg, n in minimum.items()]
+    return (f"Vincoli: al massimo {rules.max_total} Champion e {rules.max_per_segment} per segmento"
+            + (f"; almeno {and_list(least)}" if least else "") + "; almeno un Champion per gruppo merceologico. "
+            + "Pesi dei criteri: " + and_list([f"{CRITERIA_LABELS[c].lower()} {fmt_num(w[c] / total * 100, 0)}%"
+                                              for c in CRITERIA]) + ".")

@@ -21,10 +21,14 @@ from analysis.codebook import Codebook
 from analysis.disclosure import SUPPRESSED, Gate, Published
 from analysis.maturity import BAND_LABELS, NO_INDEX, weighted_mean
 from analysis.needs import ALL_COMPANIES, NeedFamilies, display_order
-from analysis.reporting import fmt_num, italian_ticks, sector_palette
+from analysis.reporting import SECTOR_COLOR_NAMES, fmt_num, italian_ticks, sector_palette
 from analysis.text import figure_text
 
 BAND_COLORS = ["#C00000", "#ED7D31", "#70AD47", "#2E75B6"]
+# Every figure is as wide as the printed page's text (A4 less margins, as the report lays it out) and no text in it
+# is smaller than SMALL points: printed, it keeps that size (the browser test measures it).
+PAGE_WIDTH_IN = 6.8
+SMALL = 8.5
 STARRED = 3  # priorities marked with a star in each column of the priority heatmap
 
 
@@ -46,7 +50,7 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False)
     part = summary[summary["gruppo_merceologico"] != ALL_COMPANIES].assign(hidden=lambda f: f["share_hidden"])
     palette = sector_palette(cb)
     groups = [g for g in cb.sector_labels if g in set(part["gruppo_merceologico"])]
-    fig, ax = plt.subplots(figsize=(10, 0.22 * len(order) * max(len(groups), 1) + 1.2))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.12 * len(order) * max(len(groups), 1) + 0.9))
     height = 0.8 / max(len(groups), 1)
     y = np.arange(len(order))
     for i, g in enumerate(groups):
@@ -57,8 +61,8 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False)
                 label=cb.sector_short[g])
         for yy, (need, r) in zip(ys, rows.iterrows(), strict=True):
             text = SUPPRESSED if not shown[need] else f"{fmt_num(r['share_high'] * 100, 0)}%"
-            ax.text((0 if not shown[need] else r["share_high"] * 100) + 0.8, yy, text, va="center", fontsize=8)
-    ax.scatter(overall.reindex(order) * 100, y, marker="|", s=300, color="black", zorder=3,
+            ax.text((0 if not shown[need] else r["share_high"] * 100) + 0.8, yy, text, va="center", fontsize=SMALL)
+    ax.scatter(overall.reindex(order) * 100, y, marker="|", s=160, color="black", zorder=3,
                label="Tutte le imprese")
     ax.set_yticks(y, [cb.by_key[k].short for k in order])
     ax.invert_yaxis()
@@ -81,7 +85,7 @@ def sector_differences(comparison: pd.DataFrame, cb: Codebook):
     first, second = cb.sector_labels[:2]
     colors = [palette[first] if (ok and r > 0) else palette[second] if ok else "#BFBFBF"
               for r, ok in zip(c["rank_biserial"], c["credible"], strict=True)]
-    fig, ax = plt.subplots(figsize=(9, 0.36 * len(c) + 1.6))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.27 * len(c) + 1.4))
     ax.barh([cb.by_key[k].short for k in c["need"]], c["rank_biserial"], color=colors)
     ax.axvline(0, color="black", lw=0.8)
     lim = max(0.3, float(c["rank_biserial"].abs().max()) * 1.1) if len(c) else 1
@@ -96,8 +100,9 @@ def sector_differences(comparison: pd.DataFrame, cb: Codebook):
 def need_families(families: NeedFamilies, cb: Codebook):
     """Dendrogram beside the correlation heatmap in dendrogram order, family boundaries outlined."""
     labels = [cb.by_key[k].short for k in families.order]
-    fig = plt.figure(figsize=(13, 0.42 * len(labels) + 2.5), layout="none")
-    grid = fig.add_gridspec(1, 2, width_ratios=[1, 3.2], wspace=0.02, left=0.02, right=0.8, bottom=0.2, top=0.92)
+    # No numbers in the cells (they would be too small to print): the colours and the family table say how much.
+    fig = plt.figure(figsize=(PAGE_WIDTH_IN, 0.24 * len(labels) + 2.4), layout="none")
+    grid = fig.add_gridspec(1, 2, width_ratios=[1, 3.6], wspace=0.02, left=0.02, right=0.76, bottom=0.27, top=0.9)
     ax_d = fig.add_subplot(grid[0])
     hierarchy.dendrogram(families.linkage, orientation="left", ax=ax_d, no_labels=True,
                          color_threshold=1 - families.threshold, above_threshold_color="#7F7F7F")
@@ -108,9 +113,7 @@ def need_families(families: NeedFamilies, cb: Codebook):
     ax_d.grid(False)
     ax_h = fig.add_subplot(grid[1])
     sns.heatmap(families.correlation, cmap="RdBu_r", vmin=-1, vmax=1, center=0, square=False, ax=ax_h,
-                xticklabels=labels, yticklabels=labels, cbar=False,
-                annot=families.correlation.map(lambda v: fmt_num(v, 1)).to_numpy(), fmt="",
-                annot_kws={"fontsize": 7})
+                xticklabels=labels, yticklabels=labels, cbar=False)
     ax_h.yaxis.tick_right()
     ax_h.tick_params(axis="y", rotation=0)
     ax_h.tick_params(axis="x", rotation=60)
@@ -120,7 +123,8 @@ def need_families(families: NeedFamilies, cb: Codebook):
     for members in families.members().values():
         ax_h.add_patch(plt.Rectangle((start, start), len(members), len(members), fill=False, ec="black", lw=2))
         start += len(members)
-    ax_h.set_title("Quanto i voti di due bisogni vanno insieme (famiglie riquadrate)", fontsize=10, fontweight="normal")
+    ax_h.set_title("Quanto i voti di due bisogni vanno insieme: rosso insieme, blu in opposizione\n(famiglie "
+                   "riquadrate)", fontsize=9, fontweight="normal")
     fig.suptitle("Famiglie di bisogni: quali bisogni vengono chiesti insieme", fontweight="bold")
     return fig
 
@@ -141,7 +145,7 @@ def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook,
     counts = frame.groupby("group").count().reindex(means.index).fillna(0)
     hidden = gate.bases(counts.T, counts.sum(axis=0), "Maturità per dimensione e gruppo merceologico").T
     palette = sector_palette(cb)
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.4))
     x = np.arange(len(dims))
     width = 0.8 / max(len(means), 1)
     for i, (g, row) in enumerate(means.iterrows()):
@@ -150,8 +154,8 @@ def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook,
         ax.bar(xs[shown.to_numpy()], row[shown], width=width, color=palette[g], label=cb.sector_short[g])
         for xx, d in zip(xs, row.index, strict=True):
             ax.text(xx, (row[d] if shown[d] else 0) + 1, fmt_num(row[d], 0) if shown[d] else SUPPRESSED,
-                    ha="center", fontsize=8)
-    ax.set_xticks(x, [textwrap.fill(s, 14) for _, s in dims])
+                    ha="center", fontsize=SMALL)
+    ax.set_xticks(x, [textwrap.fill(s, 13) for _, s in dims])
     ax.set_ylim(0, 100)
     for upper, _ in [(25, ""), (50, ""), (75, "")]:
         ax.axhline(upper, color="#7F7F7F", lw=0.6, ls=":")
@@ -174,7 +178,7 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
     counts = table[columns].where(~hidden[columns], 0)
     shares = counts.div(table[columns].sum(axis=1), axis=0) * 100
     shares["n.p."] = 100 - shares.sum(axis=1)
-    fig, ax = plt.subplots(figsize=(10, 0.55 * len(shares) + 1.8))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.4 * len(shares) + 1.5))
     left = np.zeros(len(shares))
     names = [(labels or {}).get(g, g) for g in shares.index]
     for band, color in zip([*columns, "n.p."], [*BAND_COLORS, "#EFE8D8", "#A6A6A6"], strict=True):
@@ -184,18 +188,18 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
                 label={"n.p.": "non pubblicabile", NO_INDEX: "senza indice"}.get(band, band))
         for y, (lo, v) in enumerate(zip(left, shares[band], strict=True)):
             if v >= 6 and band in BAND_LABELS:
-                ax.text(lo + v / 2, y, f"{fmt_num(v, 0)}%", ha="center", va="center", color="white", fontsize=8)
+                ax.text(lo + v / 2, y, f"{fmt_num(v, 0)}%", ha="center", va="center", color="white", fontsize=SMALL)
         left += shares[band].to_numpy()
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("Imprese per fascia di maturità (%)")
-    ax.set_title(title)
-    ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.3 if len(shares) < 4 else -0.15), frameon=False,
-              fontsize=8)
+    ax.set_title(title, pad=22)  # the legend sits between the title and the bars
+    ax.legend(ncol=len(ax.get_legend_handles_labels()[0]), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              frameon=False, fontsize=SMALL, handlelength=1.2, columnspacing=1.0)
     return fig
 
 
-def annotate_points(ax, xs, ys, labels, fontsize: int = 8, sizes=None) -> None:
+def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> None:
     """Label points without overlapping labels or bubbles.
 
     Each label tries positions right and left of its point, then further up and down (with a thin leader
@@ -248,8 +252,8 @@ def _bubble_legend(ax, counts, area, title: str) -> None:
     nice = sorted({float(10 ** np.floor(np.log10(v)) * min((1, 2, 5, 10), key=lambda m: abs(
         m * 10 ** np.floor(np.log10(v)) - v))) for v in raw})
     handles = [ax.scatter([], [], s=area(v), color="#7F7F7F", alpha=0.5, edgecolor="white") for v in nice]
-    ax.legend(handles, [fmt_num(v, 0) for v in nice], title=title, loc="lower right", fontsize=8, title_fontsize=8,
-              labelspacing=1.3, borderpad=1.0, frameon=True)
+    ax.legend(handles, [fmt_num(v, 0) for v in nice], title=title, loc="lower right", fontsize=SMALL,
+              title_fontsize=SMALL, labelspacing=1.3, borderpad=1.0, frameon=True)
 
 
 @italian
@@ -258,17 +262,18 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
     4-5; bubble size = those companies."""
     g = gap.dropna(subset=["maturity_high"])
     g = g[~gate.small(g["n_high"].to_numpy())]
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4.0))
     def area(n):
-        return np.asarray(n, float) * 8
+        return np.asarray(n, float) * 5
 
     ax.scatter(g["maturity_high"], g["intensity"], s=area(g["n_high"]), alpha=0.55, color="#1F4E79",
                edgecolor="white")
     ax.set_xlabel("Maturità nella dimensione collegata delle imprese che lo chiedono (0-100)")
     ax.set_ylabel("Intensità del bisogno (importanza media, 0-100)")
     ax.set_title("Bisogni e maturità: in alto a sinistra i bisogni con il divario maggiore")
-    xmax = max(50, float(g["maturity_high"].max()) + 10) if len(g) else 100
-    ax.set_xlim(0, xmax)
+    # The axis spans the points (not 0-100): labels need the room more than the scale needs its origin.
+    ax.set_xlim(*((max(0.0, float(g["maturity_high"].min()) - 6), min(100.0, float(g["maturity_high"].max()) + 12))
+                  if len(g) else (0, 100)))
     ax.set_ylim(max(0, float(g["intensity"].min()) - 8) if len(g) else 0,
                 min(100, float(g["intensity"].max()) + 8) if len(g) else 100)
     _bubble_legend(ax, g["n_high"], area, "Imprese che lo\ngiudicano 4-5")
@@ -284,18 +289,18 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
 def k_criteria(criteria: pd.DataFrame, chosen: int, stable_threshold: float):
     """BIC (the criterion), silhouette and resampling stability against k, the chosen k marked (k = 1, no
     distinct segments, marked at the left edge)."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH_IN, 2.9))
     specs = [("bic", "BIC (più basso è meglio: il criterio)"),
              ("silhouette", "Silhouette (più alta è meglio)"),
              ("stability", "Stabilità sui ricampionamenti (ARI medio)")]
     for ax, (col, title) in zip(axes, specs, strict=True):
         ax.plot(criteria["k"], criteria[col], marker="o", color="#1F4E79")
         ax.axvline(chosen, color="#C00000", ls="--", lw=1)
-        ax.set_title(title, fontsize=11)
+        ax.set_title(textwrap.fill(title, 24), fontsize=9)
         ax.set_xlabel("Numero di segmenti (k)")
         ax.set_xticks(criteria["k"])
     axes[2].axhline(stable_threshold, color="#7F7F7F", ls=":", lw=1)
-    axes[2].text(criteria["k"].min(), stable_threshold, " soglia di stabilità", va="bottom", fontsize=8)
+    axes[2].text(criteria["k"].min(), stable_threshold, " soglia di stabilità", va="bottom", fontsize=SMALL)
     axes[2].set_ylim(min(0, float(criteria["stability"].min()) - 0.05), 1.05)
     fig.suptitle(f"Scelta del numero di segmenti (scelto k = {chosen}, linea rossa)", fontweight="bold")
     return fig
@@ -310,19 +315,20 @@ def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict, cb: Co
     hide = np.asarray(gate.small(sizes.reindex(shown.index).fillna(0).to_numpy()), dtype=bool)
     annot = shown.map(lambda v: fmt_num(v, 1)).to_numpy().astype(object)
     annot[hide] = SUPPRESSED
-    fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(shown) + 2.6))
-    sns.heatmap(shown.where(np.repeat(~hide[:, None], shown.shape[1], axis=1)), annot=annot, fmt="", cmap="YlOrRd", vmin=1, vmax=5, linewidths=0.5,
-                cbar_kws={"label": "importanza media (1-5)", "shrink": 0.8}, ax=ax)
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.36 * len(shown) + 2.2))
+    sns.heatmap(shown.where(np.repeat(~hide[:, None], shown.shape[1], axis=1)), annot=annot, fmt="", cmap="YlOrRd",
+                vmin=1, vmax=5, linewidths=0.5, annot_kws={"fontsize": 8},
+                cbar_kws={"label": "importanza media (1-5)", "shrink": 0.8, "pad": 0.02}, ax=ax)
     strong = lift.reindex(shown.index)[order].to_numpy() >= 1.25
     for text in ax.texts:  # seaborn writes one text per shown cell, centred in it
         x, y = text.get_position()
         if strong[int(y), int(x)]:
             text.set_fontweight("bold")
-    ax.set_yticklabels([textwrap.fill(figure_text(names[s]), 34) for s in shown.index], rotation=0, fontsize=9)
-    ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=55, ha="right", fontsize=9)
+    ax.set_yticklabels([textwrap.fill(figure_text(names[s]), 22) for s in shown.index], rotation=0, fontsize=SMALL)
+    ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=60, ha="right", fontsize=SMALL)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title("Profilo dei segmenti: importanza media di ogni bisogno (in grassetto: almeno +25% sulla media)")
+    ax.set_title("Profilo dei segmenti: importanza media di ogni bisogno\n(in grassetto: almeno +25% sulla media)")
     return fig
 
 
@@ -341,16 +347,16 @@ def block_order(matrix: pd.DataFrame) -> list:
 def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explained: tuple[float, float]):
     """Companies on the first two principal components, coloured by segment (``labels`` as the board sees
     them, in ``order``; no names: dots only)."""
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4.4))
     for i, name in enumerate(order):
         pts = coords[labels == name]
-        ax.scatter(pts[:, 0], pts[:, 1], s=14, alpha=0.65, color=SEGMENT_COLORS[i % 10],
+        ax.scatter(pts[:, 0], pts[:, 1], s=10, alpha=0.65, color=SEGMENT_COLORS[i % 10],
                    label=textwrap.fill(figure_text(name), 40))
     # The two principal components, in words (the method appendix names them).
     ax.set_xlabel(f"Prima direzione in cui le imprese differiscono ({fmt_num(explained[0] * 100, 0)}% delle differenze)")
     ax.set_ylabel(f"Seconda direzione ({fmt_num(explained[1] * 100, 0)}%)")
     ax.set_title("Mappa delle imprese per segmento (ogni punto è un'impresa)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False, fontsize=SMALL)
     return fig
 
 
@@ -360,17 +366,17 @@ def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, g
     top-ranked needs of the scope in dark blue."""
     t = table[table["scope"] == scope]
     t = t[~gate.small(t["n_high"].to_numpy())]
-    fig, ax = plt.subplots(figsize=(10, 6.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4.2))
     colors = np.where(t["rank"] <= top, "#1F4E79", "#9DC3E6")
     biggest = max(1, int(t["n_high"].max())) if len(t) else 1
 
     def area(n):
-        return np.asarray(n, float) / biggest * 900 + 30
+        return np.asarray(n, float) / biggest * 600 + 20
 
     ax.scatter(t["divario"] * 100, t["diffusione"] * 100, s=area(t["n_high"]), color=colors, alpha=0.75,
                edgecolor="white")
-    ax.set_xlabel("Divario di maturità: distanza dalla piena maturità, nella dimensione collegata, delle imprese "
-                  "che lo giudicano 4-5 (0-100)", fontsize=9)
+    ax.set_xlabel("Divario di maturità: distanza dalla piena maturità, nella dimensione collegata,\ndelle imprese "
+                  "che lo giudicano 4-5 (0-100)")
     ax.set_ylabel("Imprese che lo giudicano 4-5 (%)")
     ax.set_title(title + f" (in blu scuro le prime {top})")
     if len(t):
@@ -394,15 +400,15 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
     pivot, ranks = pivot[order], ranks[order]
     annot = np.where(ranks.to_numpy() <= STARRED, np.char.add(pivot.round(0).astype(int).astype(str).to_numpy(), "*"),
                      pivot.round(0).astype(int).astype(str).to_numpy())
-    fig, ax = plt.subplots(figsize=(max(11, 0.62 * len(order) + 3), 0.55 * len(scopes) + 2.6))
-    sns.heatmap(pivot, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5,
-                cbar_kws={"label": "punteggio di priorità (0-100)", "shrink": 0.8}, ax=ax)
-    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else figure_text(s), 34) for s in scopes],
-                       rotation=0, fontsize=9)
-    ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=55, ha="right", fontsize=9)
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.36 * len(scopes) + 2.2))
+    sns.heatmap(pivot, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5, annot_kws={"fontsize": 8},
+                cbar_kws={"label": "punteggio di priorità (0-100)", "shrink": 0.8, "pad": 0.02}, ax=ax)
+    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else figure_text(s), 22) for s in scopes],
+                       rotation=0, fontsize=SMALL)
+    ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=60, ha="right", fontsize=SMALL)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.set_title("Punteggio di priorità per segmento (* = tra le prime tre del segmento)")
+    ax.set_title("Punteggio di priorità per segmento\n(* = tra le prime tre del segmento)")
     return fig
 
 
@@ -433,7 +439,7 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
         index=sectors, columns=[p for p in positions], fill_value=0)
     published = gate.counts(counts, "Imprese per gruppo merceologico e posizione nella filiera")
 
-    fig, ax = plt.subplots(figsize=(11, 3.4 + 2.4 * len(sectors)))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 2.0 + 1.4 * len(sectors)))
     palette = sector_palette(cb)
     xy = {}
     for (sector, pos_), n in counts.stack().items():
@@ -442,7 +448,7 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
         x, y = column[pos_], row[sector] * 2.2
         xy[(sector, pos_)] = (x, y)
         hidden = bool(published.hidden.loc[sector, pos_])
-        size = 400 if hidden else 300 + 2400 * np.sqrt(n / max(1, counts.to_numpy().max()))
+        size = 300 if hidden else 220 + 1500 * np.sqrt(n / max(1, counts.to_numpy().max()))
         ax.scatter([x], [y], s=size, color=palette.get(sector, "#7F7F7F"), alpha=0.85, edgecolor="white", zorder=3)
         ax.text(x, y, SUPPRESSED if hidden else fmt_num(n, 0), ha="center", va="center", fontsize=9,
                 color="white", fontweight="bold", zorder=4)
@@ -453,64 +459,69 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
     strongest = flows.sort_values(ascending=False, kind="stable").head(top_flows)
     for (a, b), k in strongest.items():
         (x0, y0), (x1, y1) = xy[a], xy[b]
-        arrow = FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, shrinkA=22, shrinkB=22,
+        arrow = FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10, shrinkA=17, shrinkB=17,
                                 connectionstyle="arc3,rad=0.18", lw=0.6 + 4 * k / strongest.max(), color="#595959",
                                 alpha=0.55, zorder=2)
         ax.add_patch(arrow)
         # On the arc: matplotlib's arc3 bends towards (dy, -dx) by rad; the curve's middle is half way there.
         mx, my = (x0 + x1) / 2 + 0.5 * 0.18 * (y1 - y0), (y0 + y1) / 2 - 0.5 * 0.18 * (x1 - x0)
-        ax.text(mx, my, fmt_num(k, 0), fontsize=8, ha="center", va="center", color="#262626",
+        ax.text(mx, my, fmt_num(k, 0), fontsize=SMALL, ha="center", va="center", color="#262626",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}, zorder=5)
     named: dict[tuple, list[str]] = {}
     for c in champions:
         if c in group:
-            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 26))
+            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 20))
     top_row = max(row.values()) if row else 0
     for key, names_ in named.items():
         if key in xy:  # names away from the arrows: above the top row, below the others
             x, y = xy[key]
             up = row[key[0]] == top_row and len(sectors) > 1
             ax.text(x, y + (0.5 if up else -0.5), "\n".join(names_), ha="center", va="bottom" if up else "top",
-                    fontsize=7.5, color="#1F1F1F", zorder=5)
+                    fontsize=8, color="#1F1F1F", zorder=5)
     for sector in sectors:
         ax.text(-0.75, row[sector] * 2.2, textwrap.fill(cb.sector_short.get(sector, sector), 14), ha="right", va="center",
                 fontsize=10, fontweight="bold", color=palette.get(sector, "#404040"))
     used = sorted({p for (_, p) in xy}, key=lambda p: column[p])
     head = top_row * 2.2 + 1.5
     for p in used:
-        ax.text(column[p], head, textwrap.fill(p, 18), ha="center", va="bottom", fontsize=9)
+        ax.text(column[p], head, textwrap.fill(p, 14), ha="center", va="bottom", fontsize=SMALL)
     ax.set_xlim(-1.5, max(column[p] for p in used) + 0.8 if used else 3.5)
     ax.set_ylim(-2.0, head + 0.9)
     ax.set_axis_off()
-    ax.set_title(f"La filiera locale: imprese per gruppo e posizione (nei cerchi), i {len(strongest)} legami "
-                 "cliente-fornitore più frequenti tra i gruppi\n(sulle frecce, dal fornitore al cliente) e i Champion "
-                 "accanto al loro gruppo", fontsize=10)
+    ax.set_title(f"La filiera locale: imprese per gruppo e posizione (nei cerchi),\ni {len(strongest)} legami "
+                 "cliente-fornitore più frequenti tra i gruppi (sulle frecce,\ndal fornitore al cliente) e i Champion "
+                 "accanto al loro gruppo", fontsize=9.5)
     return fig
 
 
 @italian
 def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, str], cb: Codebook,
                       by_sector: bool = True):
-    """One small panel per Champion: its five criteria on the report's one scale (0-100), bars in its sector
-    group's colour (one colour when the board may not see the sector groups: ``by_sector`` False)."""
+    """Champions x their five criteria on the report's one scale (0-100): one row per Champion, the value in each
+    cell; names in their sector group's colour (one colour when the board may not see the sector groups:
+    ``by_sector`` False)."""
     from analysis.champions import CRITERIA, CRITERIA_LABELS
 
     rows = cands.set_index("company_id").loc[chosen]
-    cols = 3
-    nrows = max(1, int(np.ceil(len(chosen) / cols)))
-    fig, axes = plt.subplots(nrows, cols, figsize=(13, 2.3 * nrows + 0.6), sharex=True, squeeze=False)
+    values = pd.DataFrame({CRITERIA_LABELS[c]: rows[c].to_numpy(dtype=float) * 100 for c in CRITERIA},
+                          index=[textwrap.fill(figure_text(labels[c]), 30) for c in chosen])
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.24 * len(chosen) + 1.5))
+    sns.heatmap(values, annot=values.round(0).astype(int).astype(str).to_numpy(), fmt="", cmap="Blues", vmin=0,
+                vmax=100, linewidths=0.5, annot_kws={"fontsize": 8}, ax=ax,
+                cbar_kws={"label": "punteggio (0-100)", "shrink": 0.8, "pad": 0.02})
     palette = sector_palette(cb)
-    names = [CRITERIA_LABELS[c] for c in CRITERIA]
-    for ax, (cid, row) in zip(axes.flat, rows.iterrows(), strict=False):
-        colour = palette.get(row["gruppo_merceologico"], "#7F7F7F") if by_sector else "#1F4E79"
-        ax.barh(names, [row[c] * 100 for c in CRITERIA], color=colour)
-        ax.set_xlim(0, 100)
-        ax.invert_yaxis()
-        ax.set_title(textwrap.fill(labels[cid], 38), fontsize=9)
-        ax.tick_params(axis="y", labelsize=8)
-    for ax in list(axes.flat)[len(chosen):]:
-        ax.set_axis_off()
-    fig.suptitle("I criteri di ogni Champion (da 0 a 100)", fontweight="bold")
+    for text, sector in zip(ax.get_yticklabels(), rows["gruppo_merceologico"], strict=True):
+        text.set_color(palette.get(sector, "#262626") if by_sector else "#262626")
+    ax.tick_params(axis="y", rotation=0, labelsize=SMALL)
+    ax.set_xticklabels([textwrap.fill(t.get_text(), 14) for t in ax.get_xticklabels()], rotation=0, fontsize=SMALL)
+    ax.xaxis.tick_top()
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    title = "I criteri di ogni Champion (da 0 a 100)"
+    if by_sector:
+        title += "\n(" + ", ".join(f"{cb.sector_short[s]} in {SECTOR_COLOR_NAMES[i % len(SECTOR_COLOR_NAMES)]}"
+                                   for i, s in enumerate(cb.sector_labels)) + ")"
+    ax.set_title(title, pad=28)
     return fig
 
 
@@ -521,15 +532,15 @@ def startup_coverage(table: pd.DataFrame, cb: Codebook, needs: list[str], scope:
     t = table[table["scope"] == scope]
     counts = [int((t["need"] == k).sum()) for k in needs]
     labels = [cb.by_key[k].short for k in needs]
-    fig, ax = plt.subplots(figsize=(10, 0.42 * len(needs) + 1.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.3 * len(needs) + 1.3))
     ax.barh(labels, counts, color="#1F4E79")
     for y, n in enumerate(counts):
-        ax.text(n + 0.05, y, str(n) if n else "nessuna: da cercare", va="center", fontsize=8,
+        ax.text(n + 0.05, y, str(n) if n else "nessuna: da cercare", va="center", fontsize=SMALL,
                 color="#404040" if n else "#C00000")
     ax.invert_yaxis()
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.set_xlim(0, max(counts + [1]) * 1.35)
-    ax.set_xlabel(f"Startup che rispondono al bisogno (pertinenza almeno {fmt_num(threshold, 0)}, TRL sopra la soglia)")
+    ax.set_xlabel(f"Startup che rispondono al bisogno\n(pertinenza almeno {fmt_num(threshold, 0)}, TRL sopra la soglia)")
     ax.set_title("Quante startup rispondono a ogni priorità (in ordine di priorità)")
     return fig
 
@@ -544,23 +555,23 @@ def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "t
     from analysis.priorities import tier_name
 
     t = prio[prio["scope"] == scope].nsmallest(n, "rank")
-    fig, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.6))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.26 * len(t) + 1.2))
     colours = [TIER_COLOURS[min(int(k), len(TIER_COLOURS)) - 1] for k in t["tier"]]
     y = np.arange(len(t))
     ax.barh(y, t["score"], color=colours)
     ax.errorbar(t["score"], y, xerr=[t["score"] - t["score_lo"], t["score_hi"] - t["score"]], fmt="none",
                 ecolor="#404040", elinewidth=1, capsize=3)
     for yy, (v, hi) in enumerate(zip(t["score"], t["score_hi"], strict=True)):
-        ax.text(hi + 0.8, yy, fmt_num(v, 0), va="center", fontsize=8)
+        ax.text(hi + 0.8, yy, fmt_num(v, 0), va="center", fontsize=SMALL)
     ax.set_yticks(y, [cb.by_key[k].short for k in t["need"]])
     ax.invert_yaxis()
     ax.set_xlim(0, max(10.0, float(t["score_hi"].max()) * 1.15) if len(t) else 100)
-    ax.set_xlabel("Punteggio di priorità (0-100); la linea nera è l'intervallo al 90% ricampionando le imprese")
+    ax.set_xlabel("Punteggio di priorità (0-100); la linea nera è l'intervallo al 90%\nricampionando le imprese")
     handles = [plt.Rectangle((0, 0), 1, 1, color=TIER_COLOURS[min(int(k), len(TIER_COLOURS)) - 1])
                for k in sorted(t["tier"].unique())]
-    ax.legend(handles, [tier_name(k) for k in sorted(t["tier"].unique())], loc="lower right", fontsize=8,
-              frameon=False)
-    ax.set_title("Le priorità della filiera (tutte le imprese), per fascia")
+    ax.legend(handles, [tier_name(k) for k in sorted(t["tier"].unique())], loc="lower center", fontsize=SMALL,
+              frameon=False, bbox_to_anchor=(0.5, 1.0), ncol=len(handles))  # above the bars, below the title
+    ax.set_title("Le priorità della filiera (tutte le imprese), per fascia", pad=20)
     return fig
 
 
@@ -572,14 +583,14 @@ def needs_change(table: pd.DataFrame, cb: Codebook, label_before: str, label_now
     """Share rating each need 4-5, previous wave against this one (grey dot to blue dot), sorted by now."""
     t = table.sort_values("share_now", ascending=True)
     y = np.arange(len(t))
-    fig, ax = plt.subplots(figsize=(10, 0.4 * len(t) + 1.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.3 * len(t) + 1.3))
     ax.hlines(y, t["share_before"] * 100, t["share_now"] * 100, color="#BFBFBF", lw=2)
     ax.scatter(t["share_before"] * 100, y, color="#7F7F7F", label=label_before, zorder=3)
     ax.scatter(t["share_now"] * 100, y, color="#1F4E79", label=label_now, zorder=3)
     for yy, (b, n) in enumerate(zip(t["share_before"], t["share_now"], strict=True)):
         if b == b and n == n:
             ax.text(max(b, n) * 100 + 1, yy, f"{'+' if n >= b else ''}{fmt_num((n - b) * 100, 0)} punti",
-                    va="center", fontsize=8)
+                    va="center", fontsize=SMALL)
     ax.set_yticks(y, [cb.by_key[k].short for k in t["need"]])
     shown = t[["share_before", "share_now"]].to_numpy(dtype=float)
     ax.set_xlim(0, min(100, (float(np.nanmax(shown)) if np.isfinite(shown).any() else 0.5) * 100 + 15))

@@ -243,21 +243,23 @@ _ALT = re.compile(r'\salt="[^"]*"')
 
 def with_alt_text(body: str, nb) -> str:
     """Each figure's image with the Italian description its output carries (see
-    :func:`analysis.reporting.figure_alt`), in place of nbconvert's English placeholder; a figure without one is
-    described as "Grafico"."""
-    def alt(output) -> str:
-        meta = output.get("metadata", {})  # IPython files a formatter's metadata under its mime type
-        return next((meta.get(m, {}).get("alt") for m in ("image/png", "image/svg+xml") if meta.get(m, {}).get("alt")),
-                    "Grafico.")
+    :func:`analysis.reporting.figure_alt`), in place of nbconvert's English placeholder (a figure without one is
+    described as "Grafico"), and its printing size (:func:`analysis.reporting.figure_print_size`)."""
+    def meta(output) -> dict:
+        found = output.get("metadata", {})  # IPython files a formatter's metadata under its mime type
+        return next((found[m] for m in ("image/png", "image/svg+xml") if found.get(m, {}).get("alt")), {})
 
-    alts = [alt(output) for cell in nb.cells if cell.get("cell_type") == "code"
-            for output in cell.get("outputs", []) if {"image/png", "image/svg+xml"} & set(output.get("data", {}))]
-    found = iter(alts)
+    metas = iter([meta(output) for cell in nb.cells if cell.get("cell_type") == "code"
+                  for output in cell.get("outputs", []) if {"image/png", "image/svg+xml"} & set(output.get("data", {}))])
 
     def described(m: re.Match) -> str:
-        alt = html.escape(next(found, "Grafico."), quote=True)
+        found = next(metas, {})
+        attrs = f' alt="{html.escape(found.get("alt", "Grafico."), quote=True)}"'
+        # What the browser test needs to tell the size the figure's smallest text prints at.
+        attrs += "".join(f' data-{key.replace("_", "-")}="{float(found[key])}"' for key in ("font_pt", "width_in")
+                         if found.get(key) is not None)
         tag = _ALT.sub("", m.group())
-        return tag[:4] + f' alt="{alt}"' + tag[4:]
+        return tag[:4] + attrs + tag[4:]
 
     return _FIGURE_IMG.sub(described, body)
 

@@ -22,6 +22,7 @@ from analysis.codebook import Codebook, load_codebook
 from analysis.text import html_text, quantity, visible
 
 SECTOR_COLORS = ["#1F4E79", "#C55A11", "#548235", "#7030A0"]  # Meccaniche, Metallurgiche, spare
+SECTOR_COLOR_NAMES = ["blu", "arancione", "verde", "viola"]  # the same colours in words, for a figure's title
 
 
 def sector_palette(cb: Codebook) -> dict[str, str]:
@@ -65,10 +66,14 @@ def setup_plots(figure_format: str = "png") -> None:
     set_matplotlib_formats(figure_format)
 
     _describe_figures(figure_format)
-    sns.set_theme(style="whitegrid", context="notebook")
-    # No maths from a "$" in a label: names from the data are drawn as the characters they are.
-    mpl.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold",
-                         "axes.titlesize": 13, "figure.autolayout": True, "svg.fonttype": "none",
+    sns.set_theme(style="whitegrid", context="paper")
+    # Figures are drawn at the printed page's width (figures.PAGE_WIDTH_IN) with text of at least 8 pt, so the text
+    # prints at the size it is drawn; on screen the 120 dpi image is a little larger. No maths from a "$" in a
+    # label: names from the data are drawn as the characters they are.
+    mpl.rcParams.update({"figure.dpi": 120, "savefig.bbox": "tight", "axes.titleweight": "bold",
+                         "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8.5,
+                         "ytick.labelsize": 8.5, "legend.fontsize": 8.5, "legend.title_fontsize": 8.5,
+                         "figure.titlesize": 11, "figure.autolayout": True, "svg.fonttype": "none",
                          "text.parse_math": False})
 
 
@@ -106,7 +111,32 @@ def _describe_figures(figure_format: str) -> None:
         return
     formatter = shell.display_formatter.formatters["image/png" if figure_format == "png" else "image/svg+xml"]
     draw = formatter.lookup_by_type(Figure)
-    formatter.for_type(Figure, lambda fig: (draw(fig), {"alt": figure_alt(fig)}))
+
+    def described(fig):
+        image = draw(fig)
+        return image, {"alt": figure_alt(fig), **figure_print_size(fig, image)}
+
+    formatter.for_type(Figure, described)
+
+
+def figure_print_size(fig, image: bytes | str) -> dict:
+    """The drawn image's width in inches (``width_in``, as saved: the tight box) and the smallest text in it in
+    points (``font_pt``): with the width the image gets on the page, the size that text prints at (the browser
+    test checks it is at least 8 pt)."""
+    import struct
+
+    from matplotlib.text import Text
+
+    if isinstance(image, bytes) and image[:8] == b"\x89PNG\r\n\x1a\n":
+        width_in = struct.unpack(">I", image[16:20])[0] / fig.dpi
+    else:
+        found = re.search(r'<svg[^>]*\swidth="([0-9.]+)pt"', image if isinstance(image, str) else image.decode())
+        width_in = float(found.group(1)) / 72 if found else fig.get_size_inches()[0]
+    def drawn(t: Text) -> bool:
+        return t.get_visible() and bool(t.get_text().strip()) and (t.axes is None or t.axes.get_visible())
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if drawn(t)]
+    return {"width_in": round(width_in, 3), "font_pt": round(min(sizes), 2) if sizes else None}
 
 
 def italian_ticks(fig):
@@ -227,7 +257,8 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, gate):
 
 def table(frame: pd.DataFrame, caption: str | None = None):
     """A table for the report: no index, Italian-formatted numbers already as text. A table the disclosure
-    gate left out shows the sentence why; one with hidden cells ends with what ``n.p.`` means."""
+    gate left out shows the sentence why; one with hidden cells ends with what ``n.p.`` means; a list (one column
+    of words) is one line."""
     from IPython.display import HTML
 
     from analysis.disclosure import LEGEND, SUPPRESSED
@@ -243,6 +274,12 @@ def table(frame: pd.DataFrame, caption: str | None = None):
                     if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
     for c in text_columns:
         frame[c] = frame[c].map(lambda v: visible(v) if isinstance(v, str) else v)
+    notes = [frame.attrs["note"]] if frame.attrs.get("note") else []
+    if frame.shape[1] == 1 and len(frame) and frame.columns[0] in text_columns:
+        # A one-column table is a list: one line, not a column of rows across the page.
+        items = "; ".join(html_text(str(v)) for v in frame.iloc[:, 0])
+        return HTML(f"<p><b>{html_text(caption or frame.columns[0])}</b>: {items}."
+                    + "".join(f" <span style='color:#555'>{html_text(n)}</span>" for n in notes) + "</p>")
     styler = frame.style.hide(axis="index").format(escape="html").format_index(escape="html", axis=1)
     # Words read from the left, numbers from the right: a column of mostly words is left-aligned.
     words = [c for c in text_columns if frame[c].map(
@@ -255,7 +292,6 @@ def table(frame: pd.DataFrame, caption: str | None = None):
         styler = styler.set_caption(html_text(caption))
     styler = styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
                                                                         " text-align: left; font-size: 1.05em"}])
-    notes = [frame.attrs["note"]] if frame.attrs.get("note") else []
     if frame.isin([SUPPRESSED]).to_numpy().any():
         notes.append(LEGEND)
     if not notes:
