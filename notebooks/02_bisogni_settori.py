@@ -49,12 +49,10 @@ sectors, sizes = quality.board_sectors(responses, cb, gate), quality.board_sizes
 # %% [markdown]
 # ## Come leggere questa sezione
 #
-# Ogni impresa ha indicato quanto è importante per lei ciascuno dei 17 bisogni di innovazione, da 1 (non
-# rilevante) a 5 (prioritario). Per ogni bisogno e gruppo merceologico il grafico riporta la **quota di imprese che
-# lo giudica molto rilevante o prioritario (voto 4-5)**; la vista per gli analisti aggiunge in una tabella quante
-# imprese hanno risposto e l'**importanza media** con il suo intervallo di confidenza al 95% (l'intervallo in cui
-# cade la media vera con il 95% di probabilità, dato il numero di risposte). Una risposta lasciata in bianco non
-# conta come voto basso: l'impresa esce solo dal calcolo di quel bisogno.
+# Ogni impresa ha dato a ciascuno dei 17 bisogni di innovazione un voto da 1 (non rilevante) a 5 (prioritario). Il
+# grafico riporta, per gruppo merceologico, la **quota di imprese che giudica il bisogno molto rilevante o
+# prioritario (voto 4-5)**; una risposta lasciata in bianco non conta come voto basso. La vista per gli analisti
+# aggiunge l'**importanza media** con il suo intervallo di confidenza al 95% e quante imprese hanno risposto.
 
 # %%
 if weighting.weighted:

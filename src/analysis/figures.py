@@ -107,9 +107,9 @@ def need_families(families: NeedFamilies, cb: Codebook):
     hierarchy.dendrogram(families.linkage, orientation="left", ax=ax_d, no_labels=True,
                          color_threshold=1 - families.threshold, above_threshold_color="#7F7F7F")
     ax_d.set_ylim(10 * len(labels), 0)  # leaf i sits at 10 i + 5: row i of the heatmap
-    ax_d.set_xlabel("1 - correlazione")
     ax_d.axvline(1 - families.threshold, color="#C00000", ls="--", lw=1)
     ax_d.set_yticks([])
+    ax_d.set_xticks([])  # the tree's scale is in the text (the red line is the threshold); its ticks met the labels
     ax_d.grid(False)
     ax_h = fig.add_subplot(grid[1])
     sns.heatmap(families.correlation, cmap="RdBu_r", vmin=-1, vmax=1, center=0, square=False, ax=ax_h,
@@ -203,8 +203,9 @@ def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> 
     """Label points without overlapping labels or bubbles.
 
     Each label tries positions right and left of its point, then further up and down (with a thin leader
-    line), and takes the first that clears the labels already placed and the bubbles (``sizes``: the
-    scatter's marker areas in points², when the points are bubbles), highest points first. The figure's
+    line), and takes the first that stays inside the axes and clears the legend, the labels already placed and
+    the bubbles (``sizes``: the scatter's marker areas in points², when the points are bubbles), highest points
+    first. The figure's
     automatic layout is switched off first: it would move the axes after the labels were placed.
     """
     from matplotlib.transforms import Bbox
@@ -220,8 +221,12 @@ def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> 
             r = np.sqrt(area) / 2 * fig.dpi / 72 * 0.8  # a little inside the circle: its corners are empty
             placed.append(Bbox([[cx - r, cy - r], [cx + r, cy + r]]))
     own = len(placed)
+    legend = ax.get_legend()
+    if legend is not None:  # labels keep clear of the legend too
+        placed.append(legend.get_window_extent(renderer))
+    frame = ax.get_window_extent(renderer)  # and inside the axes: not over the tick labels or the axis titles
     step = fontsize * 1.2
-    candidates = [(side, k) for k in range(0, 12) for side in (1, -1)]
+    candidates = [(side, k) for k in range(0, 18) for side in (1, -1)]
     for i in np.argsort(-np.asarray(ys, dtype=float), kind="stable"):
         for n, (side, k) in enumerate(candidates):
             for sign in ((1,) if k == 0 else (1, -1)):
@@ -232,7 +237,8 @@ def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> 
                 text.update_positions(renderer)  # an annotation computes its place only when drawn
                 box = Text.get_window_extent(text, renderer).expanded(1.03, 1.2)  # the label, not its leader
                 others = [b for j, b in enumerate(placed) if j != i or j >= own]  # its own bubble may touch
-                if not any(box.overlaps(other) for other in others) or n == len(candidates) - 1:
+                inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+                if (inside and not any(box.overlaps(other) for other in others)) or n == len(candidates) - 1:
                     break
                 text.remove()
             else:
@@ -439,7 +445,12 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
         index=sectors, columns=[p for p in positions], fill_value=0)
     published = gate.counts(counts, "Imprese per gruppo merceologico e posizione nella filiera")
 
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 2.0 + 1.4 * len(sectors)))
+    named: dict[tuple, list[str]] = {}
+    for c in champions:
+        if c in group:
+            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 20))
+    lines = max([sum(n.count("\n") + 1 for n in names_) for names_ in named.values()] + [0])
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 1.5 + 1.1 * len(sectors) + 0.12 * lines * min(2, len(sectors))))
     palette = sector_palette(cb)
     xy = {}
     for (sector, pos_), n in counts.stack().items():
@@ -467,31 +478,48 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
         mx, my = (x0 + x1) / 2 + 0.5 * 0.18 * (y1 - y0), (y0 + y1) / 2 - 0.5 * 0.18 * (x1 - x0)
         ax.text(mx, my, fmt_num(k, 0), fontsize=SMALL, ha="center", va="center", color="#262626",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}, zorder=5)
-    named: dict[tuple, list[str]] = {}
-    for c in champions:
-        if c in group:
-            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 20))
     top_row = max(row.values()) if row else 0
+    placed_names = []
     for key, names_ in named.items():
         if key in xy:  # names away from the arrows: above the top row, below the others
             x, y = xy[key]
             up = row[key[0]] == top_row and len(sectors) > 1
-            ax.text(x, y + (0.5 if up else -0.5), "\n".join(names_), ha="center", va="bottom" if up else "top",
-                    fontsize=8, color="#1F1F1F", zorder=5)
+            placed_names.append(ax.text(x, y + (0.5 if up else -0.5), "\n".join(names_), ha="center",
+                                        va="bottom" if up else "top", fontsize=8, color="#1F1F1F", zorder=5))
     for sector in sectors:
         ax.text(-0.75, row[sector] * 2.2, textwrap.fill(cb.sector_short.get(sector, sector), 14), ha="right", va="center",
                 fontsize=10, fontweight="bold", color=palette.get(sector, "#404040"))
     used = sorted({p for (_, p) in xy}, key=lambda p: column[p])
-    head = top_row * 2.2 + 1.5
-    for p in used:
-        ax.text(column[p], head, textwrap.fill(p, 14), ha="center", va="bottom", fontsize=SMALL)
+    headers = [ax.text(column[p], top_row * 2.2 + 1.2, textwrap.fill(p, 14), ha="center", va="bottom",
+                       fontsize=SMALL) for p in used]
     ax.set_xlim(-1.5, max(column[p] for p in used) + 0.8 if used else 3.5)
-    ax.set_ylim(-2.0, head + 0.9)
+    _fit_rows(ax, placed_names, headers, top_row * 2.2 + 0.9, -1.0)
     ax.set_axis_off()
     ax.set_title(f"La filiera locale: imprese per gruppo e posizione (nei cerchi),\ni {len(strongest)} legami "
                  "cliente-fornitore più frequenti tra i gruppi (sulle frecce,\ndal fornitore al cliente) e i Champion "
                  "accanto al loro gruppo", fontsize=9.5)
     return fig
+
+
+def _fit_rows(ax, names: list, headers: list, top: float, bottom: float) -> None:
+    """The vertical range of the supply-chain figure: the column headers just above the tallest stack of names over
+    the top row (at least ``top``), and room below for the names under the bottom row (at least ``bottom``). Text
+    has a fixed size in points while the data range decides its size in data units, so a few rounds settle it."""
+    fig = ax.figure
+    for _ in range(4):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+
+        def y_of(pixels: float) -> float:
+            return float(ax.transData.inverted().transform((0, pixels))[1])
+
+        high = max([y_of(t.get_window_extent(renderer).y1) for t in names if t.get_va() == "bottom"] + [top])
+        low = min([y_of(t.get_window_extent(renderer).y0) for t in names if t.get_va() == "top"] + [bottom])
+        gap = y_of(ax.transData.transform((0, 0))[1] + 6) - y_of(ax.transData.transform((0, 0))[1])  # 6 pixels
+        for h in headers:
+            h.set_y(high + gap)
+        roof = max([y_of(h.get_window_extent(renderer).y1) for h in headers] + [high]) + gap
+        ax.set_ylim(low - gap, roof)
 
 
 @italian
@@ -504,17 +532,18 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
 
     rows = cands.set_index("company_id").loc[chosen]
     values = pd.DataFrame({CRITERIA_LABELS[c]: rows[c].to_numpy(dtype=float) * 100 for c in CRITERIA},
-                          index=[textwrap.fill(figure_text(labels[c]), 30) for c in chosen])
+                          index=[textwrap.fill(figure_text(labels[c]), 34) for c in chosen])
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.24 * len(chosen) + 1.5))
+    # Each cell states its value: no colour bar, so the criteria get the width.
     sns.heatmap(values, annot=values.round(0).astype(int).astype(str).to_numpy(), fmt="", cmap="Blues", vmin=0,
-                vmax=100, linewidths=0.5, annot_kws={"fontsize": 8}, ax=ax,
-                cbar_kws={"label": "punteggio (0-100)", "shrink": 0.8, "pad": 0.02})
+                vmax=100, linewidths=0.5, annot_kws={"fontsize": 8}, ax=ax, cbar=False)
     palette = sector_palette(cb)
     for text, sector in zip(ax.get_yticklabels(), rows["gruppo_merceologico"], strict=True):
         text.set_color(palette.get(sector, "#262626") if by_sector else "#262626")
     ax.tick_params(axis="y", rotation=0, labelsize=SMALL)
-    ax.set_xticklabels([textwrap.fill(t.get_text(), 14) for t in ax.get_xticklabels()], rotation=0, fontsize=SMALL)
     ax.xaxis.tick_top()
+    ax.set_xticklabels([textwrap.fill(t.get_text(), 16, break_long_words=False) for t in ax.get_xticklabels()],
+                       rotation=0, fontsize=8)
     ax.set_xlabel("")
     ax.set_ylabel("")
     title = "I criteri di ogni Champion (da 0 a 100)"
@@ -555,7 +584,7 @@ def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "t
     from analysis.priorities import tier_name
 
     t = prio[prio["scope"] == scope].nsmallest(n, "rank")
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.26 * len(t) + 1.2))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.23 * len(t) + 1.1))
     colours = [TIER_COLOURS[min(int(k), len(TIER_COLOURS)) - 1] for k in t["tier"]]
     y = np.arange(len(t))
     ax.barh(y, t["score"], color=colours)

@@ -169,7 +169,7 @@ def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, 
     return (f"**Le imprese si dividono in {fmt_int(len(order))} segmenti con bisogni diversi**: {and_list(parts)}. "
             "Il nome di un segmento dice i bisogni che lo distinguono; il voto medio (da 1 a 5, su tutti i bisogni) "
             "dice quanto le sue imprese giudicano rilevanti i bisogni in generale; ogni segmento ha le sue priorità "
-            f"(nel dettaglio).{caution}")
+            f"(sezione 4).{caution}")
 
 
 def champions(n: int, fragile: list[str] | None) -> str | None:
