@@ -49,7 +49,7 @@ sectors, sizes = quality.board_sectors(responses, cb, gate), quality.board_sizes
 # %% [markdown]
 # ## Come leggere questa sezione
 #
-# Ogni impresa ha dato a ciascuno dei 17 bisogni di innovazione un voto da 1 (non rilevante) a 5 (prioritario). Il
+# Ogni impresa ha dato a ciascuno dei bisogni di innovazione un voto da 1 (non rilevante) a 5 (prioritario). Il
 # grafico riporta, per gruppo merceologico, la **quota di imprese che giudica il bisogno molto rilevante o
 # prioritario (voto 4-5)**; una risposta lasciata in bianco non conta come voto basso. La vista per gli analisti
 # aggiunge l'**importanza media** con il suo intervallo di confidenza al 95% e quante imprese hanno risposto.
@@ -59,7 +59,7 @@ if weighting.weighted:
     text = (f"**Dati ponderati** ({weighting.source}): ogni impresa pesa in proporzione a quante imprese associate "
             "del suo gruppo merceologico e della sua classe dimensionale rappresenta, così quote e medie descrivono "
             "l'intera base associativa e non solo chi ha risposto. Lo stesso vale per le priorità e per le quote dei "
-            "segmenti (sezione 03).")
+            "segmenti (sezione 4).")
     if weighting.cap:
         text += (f" Nessun peso supera {fmt_num(weighting.cap, 1)} volte il peso medio (pesi limitati: "
                  f"{fmt_int(weighting.trimmed)} imprese). Numerosità effettiva: "
@@ -86,7 +86,7 @@ if gate.analyst:
 # ## Dove i due gruppi merceologici differiscono
 #
 # Per ogni bisogno verifichiamo se i voti delle Meccaniche e quelli delle Metallurgiche, Siderurgiche e Fonderie
-# differiscono in modo **credibile**, cioè difficilmente per caso (tenendo conto che i bisogni confrontati sono 17),
+# differiscono in modo **credibile**, cioè difficilmente per caso (tenendo conto che i bisogni confrontati sono molti),
 # e quanto è **ampia** la differenza: da -1 a +1, dove 0 vuol dire nessuna differenza e ±1 che ogni impresa di un
 # gruppo vota più in alto di ogni impresa dell'altro. Il metodo è spiegato nella nota metodologica.
 
@@ -110,9 +110,10 @@ credible = comparison[comparison["credible"]]
 first, second = (cb.sector_short[s] for s in cb.sector_labels[:2])
 more_first = [cb.by_key[k].short for k in credible.loc[credible["rank_biserial"] > 0, "need"]]
 more_second = [cb.by_key[k].short for k in credible.loc[credible["rank_biserial"] < 0, "need"]]
-Markdown(f"**In sintesi**: {len(credible)} bisogni su {len(comparison)} mostrano una differenza credibile. "
-         f"Più sentiti dalle {first}: {', '.join(more_first) or 'nessuno'}. "
-         f"Più sentiti dalle {second}: {', '.join(more_second) or 'nessuno'}.")
+if len(comparison):  # nothing to sum up where the comparison is left out (said above)
+    display(Markdown(f"**In sintesi**: {len(credible)} dei {len(comparison)} bisogni confrontati mostrano una "
+                     f"differenza credibile. Più sentiti dalle {first}: {', '.join(more_first) or 'nessuno'}. "
+                     f"Più sentiti dalle {second}: {', '.join(more_second) or 'nessuno'}."))
 
 # %% [markdown]
 # ## Famiglie di bisogni
@@ -141,9 +142,9 @@ table(fam.assign(**{"Famiglia": range(1, len(fam) + 1), "Bisogni": fam["needs"].
 #
 # Le sei dimensioni del questionario seguono il Digital Maturity Assessment dell'Unione Europea. Ogni risposta da
 # 0 a 5 diventa un punteggio da 0 a 100; l'**indice di maturità** è la media delle dimensioni a cui l'impresa ha
-# risposto (almeno quattro su sei, altrimenti l'indice resta mancante). Le fasce sono quelle dell'EU DMA: *Base*
-# 0-25, *Intermedio* 26-50, *Moderatamente avanzato* 51-75, *Avanzato* 76-100. Con i pesi, medie e indice medio
-# sono ponderati; i conteggi per fascia restano quelli delle imprese che hanno risposto.
+# risposto (almeno quattro su sei, altrimenti l'indice resta mancante). Le fasce sono quelle del DMA europeo: *Base*
+# 0-25, *Intermedio* 26-50, *Moderatamente avanzato* 51-75, *Avanzato* 76-100. Con il registro dei soci, medie e
+# indice medio sono ponderati; i conteggi per fascia restano quelli delle imprese che hanno risposto.
 
 # %%
 scores = found.scores

@@ -141,7 +141,7 @@ display(table(segmentation.segment_mix(responses, seg, segments, position_groups
 # quanto lo sentono (**intensità**), quanto sono lontane dalla piena maturità digitale (**divario di maturità**),
 # quanto presto intendono investire (**urgenza**) e quanto pesano nella filiera (**peso nella filiera**). Il calcolo
 # e la sua incertezza sono spiegati nella nota metodologica; i pesi sono nella tabella seguente. Con il registro dei
-# soci, ogni impresa conta con il suo peso (sezione 02).
+# soci, ogni impresa conta con il suo peso (sezione 3).
 
 # %%
 edges, unmatched = network.supply_edges(responses, cb)

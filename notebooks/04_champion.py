@@ -46,14 +46,14 @@ report_header("Le imprese Champion", wave or "non indicata", data.summary, sampl
 # loro segmento e aiutano a definire la strategia. Sono **candidate** solo le imprese che si sono dette disponibili
 # ("Sì") o che devono ancora decidere ("Da valutare", segnate *da confermare*); mai un'impresa che ha risposto no.
 #
-# Ogni candidata riceve cinque punteggi da 0 a 1:
+# Ogni candidata riceve cinque punteggi da 0 a 100:
 #
 # - **rappresentatività**: quanto i suoi bisogni sono vicini al profilo medio del suo segmento;
 # - **copertura delle priorità**: quante delle prime priorità del suo segmento giudica molto rilevanti (4-5);
 # - **prontezza all'innovazione**: indice di maturità digitale, funzione R&S interna, innovation manager, esperienza
 #   di open innovation;
 # - **influenza nella filiera**: quanto è collegata nella rete locale di clienti e fornitori, e la sua dimensione;
-# - **disponibilità**: "Sì" vale 1, "Da valutare" 0,5.
+# - **disponibilità**: "Sì" vale 100, "Da valutare" 50.
 #
 # Il punteggio complessivo è la media pesata dei cinque. La scelta non prende semplicemente i punteggi più alti:
 # cerca, tra tutte le combinazioni possibili, quella con il punteggio totale più alto che rispetta i
@@ -109,8 +109,9 @@ Markdown("### Perché ognuno\n\n" + "\n".join(board.champion_lines(table_, shown
          "criteri di ogni Champion.")
 
 # %%
-fig = figures.champion_criteria(cands, chosen, shown.to_dict(), cb, by_sector)
-plt.show()
+for start in range(0, len(chosen), figures.MAX_ROWS):  # a long list in more figures, each printable
+    fig = figures.champion_criteria(cands, chosen[start:start + figures.MAX_ROWS], shown.to_dict(), cb, by_sector)
+    plt.show()
 
 # %%
 edges, _ = network.supply_edges(responses, cb)
@@ -141,5 +142,6 @@ if resampling and resampling.get("resamples") and kept is not None:
 
 # %%
 alt = champions.alternates(cands, cands["score"], chosen, frequency, cfg["champion.alternative_per_segmento"])
-table(champions.alternates_report(champions.board_view(alt, seg_board), shown, cb, sector_shown),
-      "Alternative per segmento")
+(table(champions.alternates_report(champions.board_view(alt, seg_board), shown, cb, sector_shown),
+       "Alternative per segmento") if len(alt) else
+ Markdown("Nessuna alternativa da proporre: non ci sono altre candidate."))

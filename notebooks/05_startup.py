@@ -48,7 +48,8 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # PoliHub segnala startup deep-tech, italiane ed estere, la cui tecnologia risponde alle priorità della filiera. Per
 # ogni startup e ogni bisogno guardiamo **che cosa dice la startup** di quel bisogno, in italiano o in inglese: le
 # tecnologie che dichiara e la sua descrizione, confrontate con il vocabolario del bisogno. La **pertinenza** (0-100)
-# è la probabilità stimata che la startup risponda davvero al bisogno, e vale lo stesso per ogni bisogno: entrano
+# dice quanto la startup parla di quel bisogno, sulla stessa scala per ogni bisogno (100: quanto le startup di un
+# elenco di prova che rispondevano tutte al bisogno; su un elenco nuovo, vedi sotto, non è una certezza): entrano
 # nelle liste solo le startup con pertinenza almeno pari alla soglia scelta e una **maturità tecnologica** (TRL, da 1
 # idea a 9 prodotto sul mercato) almeno pari alla soglia di TRL; **un bisogno a cui nessuna startup risponde resta
 # senza lista**, e lo diciamo. Ogni abbinamento è spiegato con le parole della startup; il metodo è nella nota
@@ -88,7 +89,8 @@ if has_list:
 # %% [markdown]
 # ## Startup per le priorità della filiera
 #
-# Per ciascuna delle prime priorità di tutte le imprese, le startup più pertinenti.
+# Per ogni bisogno della prima fascia delle priorità di tutte le imprese (o delle prime fasce, quando la prima ne
+# conta pochi; in ordine alfabetico: i dati non li ordinano), le startup più pertinenti.
 
 # %%
 setup_plots(report_formato_figure)
@@ -100,9 +102,11 @@ if has_list and gate.analyst:  # the board reads the lists below; the analysts s
 # %%
 explained = set()  # the (startup, need) pairs the lists explain: the pilots below do not repeat them
 if has_list:
-    top_needs = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(startup_priorita_con_lista, "rank")["need"]
-    for rank, need in enumerate(top_needs, start=1):
-        title = f"Priorità {rank}: {cb.by_key[need].it}"
+    # Whole tiers (the data cannot order a tier's needs), at most twice the number asked for.
+    top_needs = priorities.leading(prio, priorities.ALL_SCOPE, startup_priorita_con_lista, 2 * startup_priorita_con_lista)
+    tier_of = prio[prio["scope"] == priorities.ALL_SCOPE].set_index("need")["tier"]
+    for need in sorted(top_needs, key=lambda k: (tier_of[k], cb.by_key[k].it.casefold())):
+        title = f"{priorities.tier_name(tier_of[need])}: {cb.by_key[need].it}"
         listed = startups.shortlist_table(matches, need, priorities.ALL_SCOPE, startup_per_lista)
         explained |= {(s, need) for s in listed["Startup"]}
         display(table(listed, title) if len(listed) else Markdown(f"**{title}**: {startups.no_match_sentence(found)}"))
@@ -143,14 +147,22 @@ if has_list:
 if has_list:
     pilots = data.read("startup_pilots")
     shown = gate.names(responses, data.key(), mark=True)
-    display(table(startups.pilots_table(pilots, shown, cb, explained), "Proposte di sperimentazione"))
+    # Champions not willing to pilot with startups in one sentence, not as rows of dashes.
+    unwilling = pilots["startup"].isna() & pilots["need"].isna()
+    proposals = pilots[~unwilling]
+    display(table(startups.pilots_table(proposals, shown, cb, explained), "Proposte di sperimentazione")
+            if len(proposals) else Markdown("Nessuna proposta di sperimentazione."))
+    if unwilling.any():
+        names_ = [markdown_text(shown[c]) for c in pilots.loc[unwilling, "company_id"].drop_duplicates()]
+        display(Markdown(f"Non {'disponibile' if len(names_) == 1 else 'disponibili'} a sperimentare con startup: "
+                         f"{'; '.join(names_)}."))
 
 # %% [markdown]
 # ## Verdetti degli scout
 #
-# Gli scout di PoliHub verificano a mano ogni startup proposta. Il loro verdetto su una coppia startup-bisogno,
-# raccolto dagli analisti, vale per questa e per le prossime rilevazioni: una coppia rifiutata non torna nelle
-# liste, una accettata è segnata come verificata.
+# Gli scout di PoliHub verificano a mano ogni startup proposta: il loro verdetto su una coppia startup-bisogno vale
+# per questa e per le prossime rilevazioni (una coppia rifiutata non torna nelle liste, una accettata è segnata come
+# verificata).
 
 # %%
 if has_list:
@@ -159,7 +171,7 @@ if has_list:
     if vfile.get("error"):
         display(Markdown(f"Il file dei verdetti non si legge: {vfile['error']}. Le liste sono senza verdetti."))
     elif not verdicts:
-        display(Markdown("Nessun verdetto degli scout per questa rilevazione."))
+        display(Markdown("Nessun verdetto per questa rilevazione."))
     else:
         shown_verdicts = pd.DataFrame(verdicts)
         cols = ["startup", "bisogno", "verdetto", "esito"] + (["nota"] if gate.analyst else [])

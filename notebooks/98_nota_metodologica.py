@@ -101,11 +101,11 @@ Markdown(board.choices_line({**settings, "structured": seg.selection.structured}
 #   vicina al suo segmento che agli altri, da -1 a 1) e l'indice di **Calinski-Harabasz** (quanto i segmenti sono
 #   separati rispetto alla loro dispersione interna).
 # - **Stabilità.** Rifacciamo la divisione su sottocampioni dell'80% delle imprese (**bootstrap**, ricampionamento) e
-#   misuriamo quanto le soluzioni concordano con l'**indice di Rand corretto (ARI)**: 1 identiche, 0 come il caso;
+#   misuriamo quanto le soluzioni concordano con l'**indice di Rand corretto (ARI)**: 1 identiche, 0 = accordo casuale;
 #   stabile da 0,75. Per ogni segmento, l'**indice di Jaccard** dice quanto si ritrova nei sottocampioni (sotto 0,6:
 #   poco stabile). Una verifica indipendente usa i **modelli a classi latenti**, che trattano i voti come categorie.
 # - **La mappa dei segmenti** usa le **componenti principali**: le due direzioni lungo cui le imprese differiscono di
-#   più, per disegnare su un foglio imprese descritte da 17 voti.
+#   più, per disegnare su un foglio imprese descritte da tanti voti quanti sono i bisogni.
 
 # %%
 sel = seg.selection
@@ -161,7 +161,7 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 # %% [markdown]
 # ## Champion
 #
-# Ogni candidata riceve cinque punteggi da 0 a 1 (rappresentatività del segmento, copertura delle sue priorità,
+# Ogni candidata riceve cinque punteggi da 0 a 100 (rappresentatività del segmento, copertura delle sue priorità,
 # prontezza all'innovazione, influenza nella filiera, disponibilità). L'**influenza nella filiera** usa la
 # **centralità PageRank**: un'impresa conta di più se molte imprese rispondenti la indicano come cliente o
 # fornitore, e di più ancora se queste sono a loro volta molto collegate. La scelta non prende i punteggi più alti uno
@@ -176,7 +176,8 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 # con il vocabolario del bisogno: i suoi nomi, i termini che da soli lo indicano (come "cobot") e le parole che lo
 # sostengono senza bastare da sole (come "robot"), per **radice** e in qualunque ordine ("celle robotizzate
 # collaborative" e "collaborative robotic cells" dicono la stessa cosa). La **pertinenza** (0-100) è la probabilità
-# stimata che la startup risponda davvero al bisogno, tarata su un elenco di prova di startup già classificate;
+# che la startup risponda davvero al bisogno stimata su un elenco di prova di startup già classificate (ottimista
+# su un elenco nuovo, sotto);
 # entrano nelle liste solo le startup sopra la soglia, mai una che parla solo di un altro mercato (pazienti, negozi,
 # alimentare). Su un elenco di prova scritto da chi non conosceva il vocabolario, circa tre startup elencate su
 # quattro rispondono davvero al bisogno: ogni nome va verificato dagli scout.

@@ -73,7 +73,8 @@ if not sectors.omitted:
 lines.append(findings.segments(data.read("segments"), order, data.responses, cb, gate, seg.selection.structured,
                                seg.selection.stable))
 resampled = bool(resampling and resampling.get("resamples"))
-lines.append(findings.champions(len(champs), [names[c] for c in board.fragile_champions(champs, candidates, resampled)]))
+lines.append(findings.champions(len(champs), [(names[c], why) for c, why in
+                                              board.fragility(champs, candidates, resampled).items()]))
 matches = data.read("startup_matches") if data.has("startup_matches") else None
 lines.append(findings.startups(matches, prio, cb, sintesi_priorita_mostrate))
 if data.has("wave_needs"):
@@ -118,15 +119,16 @@ display(Markdown(f"### I Champion ({len(champs)})\n\n"
 
 # %%
 if matches is not None:
-    top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(sintesi_priorita_mostrate, "rank")["need"]
+    top = priorities.leading(prio, priorities.ALL_SCOPE, sintesi_priorita_mostrate, 2 * sintesi_priorita_mostrate)
     lines = []
-    for need in top:
+    for need in sorted(top, key=lambda k: cb.by_key[k].short.casefold()):  # a tier has no order: alphabetical
         best = matches[(matches["need"] == need) & (matches["scope"] == priorities.ALL_SCOPE)].nsmallest(2, "rank")
         lines.append(f"- {cb.by_key[need].short}: " + (", ".join(f"{markdown_text(s)} (TRL {t})" for s, t in
                                                                  zip(best["startup"], best["trl"], strict=True))
                                                        or "nessuna startup dell'elenco risponde a questo bisogno: qui lo "
                                                           "scouting deve ancora cercare"))
-    display(Markdown("### Startup per le prime priorità\n\n" + "\n".join(lines)))
+    display(Markdown("### Startup per le prime priorità\n\nLe prime due startup per ogni bisogno; il TRL è la "
+                     "maturità della tecnologia, da 1 (un'idea) a 9 (un prodotto sul mercato).\n\n" + "\n".join(lines)))
 else:
     display(Markdown("### Startup\n\nNessun elenco di startup in questa rilevazione."))
 

@@ -131,3 +131,15 @@ def test_json_outputs_are_checked_for_types_and_shapes(tmp_path, cb):
     catalog.path("wave_comparison", tmp_path).write_text('{"previous_wave": "x"')
     with pytest.raises(IncompleteSet, match="JSON illeggibile"):
         catalog.read("wave_comparison", tmp_path, cb)
+
+
+def test_an_empty_table_is_written_with_the_schema_types(cb, tmp_path):
+    """From the hostile review: with no company willing to be a Champion the candidates table is empty, its
+    columns untyped (object), and the run stopped on the schema; an empty column now takes the schema's type."""
+    from analysis import schema
+
+    ds = catalog.dataset("champion_candidates")
+    columns = getattr(schema, f"{ds.schema}_schema")(cb).columns
+    empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    assert catalog.write("champion_candidates", empty, tmp_path, cb).is_file()
+    assert catalog.read("champion_candidates", tmp_path, cb).empty

@@ -238,6 +238,22 @@ def test_a_champions_reasons_name_its_own_top_needs_and_readiness(cb):
     text = ch.reasons(row, cb)
     assert "Chiede soprattutto Robotica collaborativa e Cybersecurity; condivide 1 delle prime priorità" in text
     assert "produttore finale (OEM), collegata come cliente o fornitore a 1 impresa rispondente" in text
-    assert "Prontezza: maturità digitale Intermedio (42 su 100) e funzione R&S interna." in text
+    assert "Prontezza: maturità digitale di livello Intermedio (42 su 100) e funzione R&S interna." in text
     assert ch.robustness_sentence(0.95, 0.5).startswith("Scelta da verificare: resta Champion nel 95%")
     assert ch.robustness_sentence(1.0, None) == "Scelta solida: resta Champion nel 100% dei sorteggi dei pesi."
+
+
+def test_the_summary_line_of_a_champion_without_consent_shows_none_of_its_answers(cb):
+    """From the board review: a Champion under a pseudonym had its top needs, position, links and maturity in the
+    summary, while its board brief hides its answers; the summary now says as much as the brief."""
+    row = pd.Series({"bisogni_propri": "bisogno_robotica;bisogno_cybersecurity", "posizione_filiera": "Lavorazioni conto terzi",
+                     "imprese_collegate": 1, "indice_maturita": 23.0, "funzione_rs": True, "innovation_manager": False,
+                     "disponibilita_champion": "Sì", "frequenza_selezione": 0.9, "frequenza_ricampionamento": 0.95,
+                     "consenso": True})
+    named = ch.brief_reason(row, cb, True)
+    assert "Robotica" in named and "conto terzi" in named and "1 legame" in named and "scelta solida" in named
+    row_no = row.copy()
+    row_no["consenso"] = False
+    hidden = ch.brief_reason(row_no, cb, True)
+    assert "Robotica" not in hidden and "conto terzi" not in hidden and "23" not in hidden
+    assert "non sono mostrate" in hidden and "scelta solida" in hidden

@@ -74,7 +74,12 @@ def test_the_maturity_finding_reads_the_published_band_counts():
 def test_the_champion_finding_names_the_choices_that_are_not_robust():
     assert "la scelta regge" in findings.champions(3, [])
     text = findings.champions(12, ["Impresa ABC123 (consenso da richiedere)", "Rossi S.p.A."]).replace("\\", "")
-    assert "solida per 10 su 12, meno sicura per Impresa ABC123 (consenso da richiedere) e Rossi S.p.A." in text
+    assert "solida per 10 su 12 (regge cambiando i pesi dei criteri e rifacendo l'analisi su parti delle imprese), " \
+           "meno sicura per Impresa ABC123 (consenso da richiedere) e Rossi S.p.A." in text
+    # With what each choice depends on (board.fragility): the board reads why it is less sure.
+    text = findings.champions(12, [("Rossi S.p.A.", "pesi"), ("Bianchi S.r.l.", "dati")]).replace("\\", "")
+    assert "Rossi S.p.A. (dipende dai pesi dei criteri) e Bianchi S.r.l. (cambia rifacendo l'analisi su parti " \
+           "delle imprese)" in text
     assert findings.champions(0, None) is None and "regge" not in findings.champions(2, None)
 
 
@@ -90,7 +95,7 @@ def test_the_segment_finding_says_when_there_are_none_and_merges_small_segments(
 
 def test_the_startup_finding_lists_the_priorities_without_a_startup(cb):
     keys = cb.need_keys[:3]
-    prio = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": keys, "rank": [1, 2, 3]})
+    prio = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": keys, "rank": [1, 2, 3], "tier": [1, 2, 3]})
     matches = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": [keys[0]]})
     text = findings.startups(matches, prio, cb, 3)
     assert "per 1 delle prime 3 priorità" in text and cb.by_key[keys[2]].short in text.split("nessuna")[0]
@@ -210,3 +215,17 @@ def test_every_champion_has_a_page_for_the_board_and_one_for_the_analysts(small_
     hidden = [p for p in pages if "consenso da richiedere" in p]
     assert all("I suoi bisogni principali" in p and not re.search(r"\(voto [1-5]\)", p) for p in hidden)
     assert (root / "out" / "reports" / "test-wave" / "schede_champion.pdf").is_file()
+
+
+def test_the_first_priorities_are_whole_tiers_everywhere(cb):
+    """From the board review: the summary named 7 needs in the first tier while the tables, the figure and the
+    startup lists took 'the first 5'. Every list of the first priorities now takes whole tiers
+    (priorities.leading), at most the cap asked for."""
+    keys = cb.need_keys[:8]
+    prio = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": keys, "rank": range(1, 9),
+                         "tier": [1, 1, 1, 1, 1, 1, 1, 2]})
+    assert priorities.leading(prio, priorities.ALL_SCOPE, 5) == keys[:7]
+    assert priorities.leading(prio, priorities.ALL_SCOPE, 5, 6) == keys[:6]
+    assert priorities.leading(prio.assign(tier=[1, 1, 2, 2, 2, 3, 3, 3]), priorities.ALL_SCOPE, 3) == keys[:5]
+    matches = pd.DataFrame({"scope": priorities.ALL_SCOPE, "need": keys[:7]})
+    assert "per tutte le prime 7 priorità" in findings.startups(matches, prio, cb, 5)

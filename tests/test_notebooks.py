@@ -69,3 +69,19 @@ def test_run_executes_every_notebook_and_exports_html_without_code(small_run):
 def test_notebooks_folder_holds_only_pairs():
     stray = [p.name for p in NOTEBOOKS.glob("*.ipynb") if p not in NOTEBOOK_FILES]
     assert not stray, f"notebooks not in the pipeline order: {stray}"
+
+
+def test_the_board_html_has_nothing_a_cell_wrote_to_its_error_stream(tmp_path):
+    """From the hostile review: a library warning (with the server's paths) was printed in the board report."""
+    import nbformat
+
+    from analysis import render
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text="/srv/x.py:1: UserWarning: Glyph missing"),
+                    nbformat.v4.new_output("stream", name="stdout", text="visibile")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Titolo"), cell]
+    html = render.export_html(nb, tmp_path / "s.html").read_text("utf-8")
+    assert "visibile" in html and "UserWarning" not in html and "/srv/" not in html
+    assert nb.cells[1].outputs[0]["name"] == "stderr"  # the analysts' executed notebook keeps it

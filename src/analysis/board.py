@@ -43,7 +43,7 @@ def champion_brief_lines(champions_: pd.DataFrame, candidates: pd.DataFrame, nam
     c = candidates.set_index("company_id")
     lines = []
     for row in champions_.itertuples(index=False):
-        segment = "" if row.segment == NO_SEGMENTS else f" ({markdown_text(row.segment)})"
+        segment = "" if row.segment == NO_SEGMENTS else f", segmento «{markdown_text(row.segment)}»"
         why = champions.brief_reason(c.loc[row.company_id], cb, resampled)
         lines.append(f"- **{markdown_text(names[row.company_id])}**{segment}: {markdown_text(why)}.")
     return lines
@@ -73,8 +73,8 @@ def next_steps(champions: pd.DataFrame, candidates: pd.DataFrame | None, names: 
                      else f"Confermare la disponibilità dei {to_confirm} Champion che hanno risposto \"Da valutare\".")
     no_consent = champions_without_consent(champions, names)
     if no_consent:
-        steps.append("Chiedere il consenso a essere citato al Champion indicato con uno pseudonimo." if no_consent == 1
-                     else f"Chiedere il consenso a essere citati ai {no_consent} Champion indicati con uno pseudonimo.")
+        steps.append("Chiedere al Champion indicato con uno pseudonimo il consenso a essere citato." if no_consent == 1
+                     else f"Chiedere ai {no_consent} Champion indicati con uno pseudonimo il consenso a essere citati.")
     if pilots:
         steps.append("Organizzare l'incontro per la proposta di sperimentazione tra Champion e startup." if pilots == 1
                      else f"Organizzare gli incontri per le {pilots} proposte di sperimentazione tra Champion e startup.")
@@ -124,6 +124,9 @@ _EXTRA_CSS = """
 /* Tables and figures fit the window (800 px) and the A4 page: cells wrap, nothing scrolls or is cut. */
 .jp-RenderedHTMLCommon table {max-width:100%; table-layout:auto}
 .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {white-space:normal; overflow-wrap:break-word}
+/* A name with no spaces (80 letters) breaks where it must instead of running off the page (in tables a long
+   word gets break opportunities: reporting.table). */
+.jp-RenderedHTMLCommon p, .jp-RenderedHTMLCommon li {overflow-wrap:anywhere}
 .jp-OutputArea-output {overflow:visible; display:block; width:auto; max-width:100%; box-sizing:border-box}
 .jp-MarkdownOutput.jp-RenderedHTMLCommon {overflow:visible}  /* printed, it showed a scroll bar */
 .jp-RenderedImage img, .jp-RenderedHTMLCommon img {max-width:100%; height:auto}
@@ -179,6 +182,20 @@ def weak_champions(champions_: pd.DataFrame, candidates: pd.DataFrame) -> list[s
 
     kept = candidates.set_index("company_id")["frequenza_ricampionamento"]
     return [c for c in champions_["company_id"] if kept.get(c, 0) < champions.ROBUST]
+
+
+def fragility(champions_: pd.DataFrame, candidates: pd.DataFrame, resampled: bool) -> dict[str, str]:
+    """The Champions whose choice is not robust (:func:`fragile_champions`), each with what it depends on:
+    ``pesi`` (the weights of the criteria), ``dati`` (the subsamples of the companies) or ``pesi e dati``."""
+    from analysis import champions
+
+    c = candidates.set_index("company_id")
+    out = {}
+    for cid in fragile_champions(champions_, candidates, resampled):
+        weights = not champions.is_robust(c["frequenza_selezione"].get(cid, 0.0), None)
+        data = resampled and c["frequenza_ricampionamento"].get(cid, 0.0) < champions.ROBUST
+        out[cid] = "pesi e dati" if weights and data else "pesi" if weights else "dati"
+    return out
 
 
 def fragile_champions(champions_: pd.DataFrame, candidates: pd.DataFrame, resampled: bool) -> list[str]:

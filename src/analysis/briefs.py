@@ -183,8 +183,11 @@ def write_briefs(processed: Path, reports: Path, wave: str, sample_run: bool, co
         sectors = quality.sector_names(data.responses, cb, gate)
         pages = [brief(c, tables, cb, gate, names, board_segments, linked, contacts=not gate.board, sectors=sectors)
                  for c in champs["company_id"]]
+        # The banners on every brief: a brief is handed out on its own.
         doc = (f"<!DOCTYPE html><html lang='it'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-               f"{_CSS}</head><body>{warn}{banner}{''.join(pages)}</body></html>")
+               f"{_CSS}</head><body>"
+               + "".join(p.replace("<section class='brief'>", f"<section class='brief'>{warn}{banner}", 1) for p in pages)
+               + "</body></html>")
         written.append(atomic_write_text(folder / file, doc))
     return written
 

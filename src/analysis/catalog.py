@@ -172,8 +172,12 @@ def _validate(ds: Dataset, frame: pd.DataFrame, cb, when: str) -> pd.DataFrame:
 
     from analysis import schema
 
+    checked = getattr(schema, f"{ds.schema}_schema")(cb)
+    if frame.empty:  # an empty column has no values to type it: it takes the schema's type (no candidates, ...)
+        frame = frame.astype({c: col.dtype.type for c, col in checked.columns.items()
+                              if c in frame and col.dtype is not None and frame[c].dtype == object})
     try:
-        return getattr(schema, f"{ds.schema}_schema")(cb).validate(frame, lazy=True)
+        return checked.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases[["column", "check", "failure_case"]].head(10).to_string(index=False)
         raise OutputError(f"{ds.file} {when}: {len(exc.failure_cases)} valori fuori schema:\n{cases}") from exc

@@ -431,7 +431,7 @@ def _profile(row: pd.Series, cb: Codebook) -> tuple[list[str], str, int, list[st
     own = [cb.by_key[k].short for k in keys if k in cb.by_key]
     position = row["posizione_filiera"] if isinstance(row["posizione_filiera"], str) else "posizione non indicata"
     index = row["indice_maturita"]
-    ready = ([f"maturità digitale {band(pd.Series([index])).iloc[0]} ({fmt_num(index, 0)} su 100)"]
+    ready = ([f"maturità digitale di livello {band(pd.Series([index])).iloc[0]} ({fmt_num(index, 0)} su 100)"]
              if index == index else ["maturità digitale non indicata"])
     ready += ["funzione R&S interna"] * bool(row["funzione_rs"]) + ["innovation manager"] * bool(
         row["innovation_manager"])
@@ -461,16 +461,20 @@ def reasons(row: pd.Series, cb: Codebook) -> str:
 def brief_reason(row: pd.Series, cb: Codebook, data_checked: bool) -> str:
     """The reasons of :func:`reasons` in one short clause list, for the board's summary: own top needs, place in
     the supply chain, readiness, whether the choice is robust (:func:`is_robust`; on subsamples only when
-    ``data_checked``) and whether its availability is to be confirmed."""
+    ``data_checked``) and whether its availability is to be confirmed. A Champion without consent to be named
+    shows no answers of its own (as in its board brief)."""
     from analysis.text import and_list, quantity
 
-    own, position, links, ready = _profile(row, cb)
     solid = is_robust(row["frequenza_selezione"], row["frequenza_ricampionamento"] if data_checked else None)
+    if not row["consenso"]:  # as in its brief: its own answers wait for its consent
+        return ("le sue risposte non sono mostrate finché non dà il consenso; "
+                + ("scelta solida" if solid else "scelta da verificare"))
+    own, position, links, ready = _profile(row, cb)
     parts = [f"chiede soprattutto {and_list(own)}" if own else "nessun bisogno prioritario",
              f"{position}, {quantity(links, 'legame', 'legami')} nella filiera locale",
              and_list([r.replace(" digitale", "") for r in ready]),
              "scelta solida" if solid else "scelta da verificare"]
-    parts += ["disponibilità da confermare"] * (row["disponibilita_champion"] == MAYBE)
+    parts += ["disponibilità a fare da Champion da confermare"] * (row["disponibilita_champion"] == MAYBE)
     return "; ".join(parts)
 
 

@@ -29,6 +29,8 @@ BAND_COLORS = ["#C00000", "#ED7D31", "#70AD47", "#2E75B6"]
 # is smaller than SMALL points: printed, it keeps that size (the browser test measures it).
 PAGE_WIDTH_IN = 6.8
 SMALL = 8.5
+MAX_NAMES = 5  # Champions named beside one circle of the supply-chain figure; more are counted
+MAX_ROWS = 24  # Champions in one criteria figure: more go to the next (a taller figure would print too small)
 STARRED = 3  # priorities marked with a star in each column of the priority heatmap
 
 
@@ -61,7 +63,8 @@ def needs_by_sector(summary: pd.DataFrame, cb: Codebook, weighted: bool = False)
                 label=cb.sector_short[g])
         for yy, (need, r) in zip(ys, rows.iterrows(), strict=True):
             text = SUPPRESSED if not shown[need] else f"{fmt_num(r['share_high'] * 100, 0)}%"
-            ax.text((0 if not shown[need] else r["share_high"] * 100) + 0.8, yy, text, va="center", fontsize=SMALL)
+            ax.text((0 if not shown[need] else r["share_high"] * 100) + 0.8, yy, text, va="center", fontsize=SMALL,
+                    zorder=4, bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none", "alpha": 0.85})
     ax.scatter(overall.reindex(order) * 100, y, marker="|", s=160, color="black", zorder=3,
                label="Tutte le imprese")
     ax.set_yticks(y, [cb.by_key[k].short for k in order])
@@ -123,7 +126,7 @@ def need_families(families: NeedFamilies, cb: Codebook):
     for members in families.members().values():
         ax_h.add_patch(plt.Rectangle((start, start), len(members), len(members), fill=False, ec="black", lw=2))
         start += len(members)
-    ax_h.set_title("Quanto i voti di due bisogni vanno insieme: rosso insieme, blu in opposizione\n(famiglie "
+    ax_h.set_title("Quanto i voti di due bisogni vanno insieme: più scuro il rosso, più spesso\n(famiglie "
                    "riquadrate)", fontsize=9, fontweight="normal")
     fig.suptitle("Famiglie di bisogni: quali bisogni vengono chiesti insieme", fontweight="bold")
     return fig
@@ -157,8 +160,6 @@ def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook,
                     ha="center", fontsize=SMALL)
     ax.set_xticks(x, [textwrap.fill(s, 13) for _, s in dims])
     ax.set_ylim(0, 100)
-    for upper, _ in [(25, ""), (50, ""), (75, "")]:
-        ax.axhline(upper, color="#7F7F7F", lw=0.6, ls=":")
     ax.set_ylabel("Punteggio medio (0-100)")
     ax.set_title("Maturità digitale per dimensione e gruppo merceologico")
     ax.legend()
@@ -228,7 +229,9 @@ def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> 
     step = fontsize * 1.2
     candidates = [(side, k) for k in range(0, 18) for side in (1, -1)]
     for i in np.argsort(-np.asarray(ys, dtype=float), kind="stable"):
-        for n, (side, k) in enumerate(candidates):
+        others = [b for j, b in enumerate(placed) if j != i or j >= own]  # its own bubble may touch
+        best = None  # where no place is clear: the place inside the axes that covers the fewest others
+        for side, k in candidates:
             for sign in ((1,) if k == 0 else (1, -1)):
                 dy = sign * k * step
                 text = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(7 * side, dy), textcoords="offset points",
@@ -236,14 +239,19 @@ def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> 
                                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"} if dy else None)
                 text.update_positions(renderer)  # an annotation computes its place only when drawn
                 box = Text.get_window_extent(text, renderer).expanded(1.03, 1.2)  # the label, not its leader
-                others = [b for j, b in enumerate(placed) if j != i or j >= own]  # its own bubble may touch
-                inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
-                if (inside and not any(box.overlaps(other) for other in others)) or n == len(candidates) - 1:
-                    break
                 text.remove()
-            else:
-                continue
-            break
+                inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
+                cost = (not inside, sum(box.overlaps(other) for other in others), k)
+                if best is None or cost < best[0]:
+                    best = (cost, side, dy, box)
+                if cost[:2] == (False, 0):
+                    break
+            if best[0][:2] == (False, 0):
+                break
+        _, side, dy, box = best
+        ax.annotate(labels[i], (xs[i], ys[i]), xytext=(7 * side, dy), textcoords="offset points", fontsize=fontsize,
+                    va="center", ha="left" if side > 0 else "right",
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"} if dy else None)
         placed.append(box)
 
 
@@ -268,7 +276,7 @@ def need_gap(gap: pd.DataFrame, cb: Codebook, gate: Gate):
     4-5; bubble size = those companies."""
     g = gap.dropna(subset=["maturity_high"])
     g = g[~gate.small(g["n_high"].to_numpy())]
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4.0))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 3.7))
     def area(n):
         return np.asarray(n, float) * 5
 
@@ -321,7 +329,7 @@ def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict, cb: Co
     hide = np.asarray(gate.small(sizes.reindex(shown.index).fillna(0).to_numpy()), dtype=bool)
     annot = shown.map(lambda v: fmt_num(v, 1)).to_numpy().astype(object)
     annot[hide] = SUPPRESSED
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.36 * len(shown) + 2.2))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.36 * len(shown) + 2.0))
     sns.heatmap(shown.where(np.repeat(~hide[:, None], shown.shape[1], axis=1)), annot=annot, fmt="", cmap="YlOrRd",
                 vmin=1, vmax=5, linewidths=0.5, annot_kws={"fontsize": 8},
                 cbar_kws={"label": "importanza media (1-5)", "shrink": 0.8, "pad": 0.02}, ax=ax)
@@ -330,7 +338,7 @@ def profile_heatmap(means: pd.DataFrame, lift: pd.DataFrame, names: dict, cb: Co
         x, y = text.get_position()
         if strong[int(y), int(x)]:
             text.set_fontweight("bold")
-    ax.set_yticklabels([textwrap.fill(figure_text(names[s]), 22) for s in shown.index], rotation=0, fontsize=SMALL)
+    ax.set_yticklabels([textwrap.fill(figure_text(names[s]), 30) for s in shown.index], rotation=0, fontsize=SMALL)
     ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=60, ha="right", fontsize=SMALL)
     ax.set_xlabel("")
     ax.set_ylabel("")
@@ -359,8 +367,9 @@ def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explai
         ax.scatter(pts[:, 0], pts[:, 1], s=10, alpha=0.65, color=SEGMENT_COLORS[i % 10],
                    label=textwrap.fill(figure_text(name), 40))
     # The two principal components, in words (the method appendix names them).
-    ax.set_xlabel(f"Prima direzione in cui le imprese differiscono ({fmt_num(explained[0] * 100, 0)}% delle differenze)")
-    ax.set_ylabel(f"Seconda direzione ({fmt_num(explained[1] * 100, 0)}%)")
+    ax.set_xlabel(f"Prima direzione in cui le imprese differiscono (spiega il {fmt_num(explained[0] * 100, 0)}% delle "
+                  "differenze)")
+    ax.set_ylabel(f"Seconda direzione (spiega il {fmt_num(explained[1] * 100, 0)}%)")
     ax.set_title("Mappa delle imprese per segmento (ogni punto è un'impresa)")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, frameon=False, fontsize=SMALL)
     return fig
@@ -369,11 +378,14 @@ def segment_map(coords: np.ndarray, labels: np.ndarray, order: list[str], explai
 @italian
 def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, gate: Gate, top: int = 5):
     """Importance (share rating 4-5) against the maturity gap; bubble size = companies rating it 4-5; the
-    top-ranked needs of the scope in dark blue."""
+    scope's first priorities (whole tiers: :func:`analysis.priorities.leading`) in dark blue."""
+    from analysis.priorities import leading
+
     t = table[table["scope"] == scope]
     t = t[~gate.small(t["n_high"].to_numpy())]
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4.2))
-    colors = np.where(t["rank"] <= top, "#1F4E79", "#9DC3E6")
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 4.0))
+    first = set(leading(table, scope, top))  # whole tiers, as every list of the first priorities
+    colors = np.where(t["need"].isin(first).to_numpy(), "#1F4E79", "#9DC3E6")
     biggest = max(1, int(t["n_high"].max())) if len(t) else 1
 
     def area(n):
@@ -384,15 +396,16 @@ def priority_matrix(table: pd.DataFrame, cb: Codebook, scope: str, title: str, g
     ax.set_xlabel("Divario di maturità: distanza dalla piena maturità, nella dimensione collegata,\ndelle imprese "
                   "che lo giudicano 4-5 (0-100)")
     ax.set_ylabel("Imprese che lo giudicano 4-5 (%)")
-    ax.set_title(title + f" (in blu scuro le prime {top})")
+    tiers_in = table.loc[(table["scope"] == scope) & table["need"].isin(first), "tier"].nunique()
+    ax.set_title(title + (" (in blu scuro la prima fascia)" if tiers_in == 1 else
+                          f" (in blu scuro le prime {tiers_in} fasce)"))
     if len(t):
         gx = t["divario"] * 100
         ax.set_xlim(max(0, float(gx.min()) - 8), min(100, float(gx.max()) + 8))
         ax.set_ylim(0, min(100, float(t["diffusione"].max()) * 100 * 1.2 + 3))
         _bubble_legend(ax, t["n_high"], area, "Imprese che lo\ngiudicano 4-5")
         annotate_points(ax, gx.to_numpy(), (t["diffusione"] * 100).to_numpy(),
-                        [f"{r}. {cb.by_key[k].short}" if r <= top else cb.by_key[k].short
-                         for r, k in zip(t["rank"], t["need"], strict=True)], sizes=area(t["n_high"]))
+                        [cb.by_key[k].short for k in t["need"]], sizes=area(t["n_high"]))
     return fig
 
 
@@ -404,12 +417,13 @@ def priority_heatmap(table: pd.DataFrame, cb: Codebook, scopes: list[str]):
     order = block_order(pivot.iloc[1:]) if len(scopes) > 1 else \
         list(pivot.loc[scopes[0]].sort_values(ascending=False).index)
     pivot, ranks = pivot[order], ranks[order]
-    annot = np.where(ranks.to_numpy() <= STARRED, np.char.add(pivot.round(0).astype(int).astype(str).to_numpy(), "*"),
-                     pivot.round(0).astype(int).astype(str).to_numpy())
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.36 * len(scopes) + 2.2))
+    annot = np.array([["–" if v != v else f"{v:.0f}" + ("*" if r <= STARRED else "") for v, r in zip(vs, rs, strict=True)]
+                      for vs, rs in zip(pivot.to_numpy(float), ranks.to_numpy(float), strict=True)], dtype=object)
+    annot = annot.reshape(pivot.shape)
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.36 * len(scopes) + 2.0))
     sns.heatmap(pivot, annot=annot, fmt="", cmap="Blues", vmin=0, vmax=100, linewidths=0.5, annot_kws={"fontsize": 8},
                 cbar_kws={"label": "punteggio di priorità (0-100)", "shrink": 0.8, "pad": 0.02}, ax=ax)
-    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else figure_text(s), 22) for s in scopes],
+    ax.set_yticklabels([textwrap.fill("Tutte le imprese" if s == scopes[0] else figure_text(s), 30) for s in scopes],
                        rotation=0, fontsize=SMALL)
     ax.set_xticklabels([cb.by_key[k].short for k in order], rotation=60, ha="right", fontsize=SMALL)
     ax.set_xlabel("")
@@ -443,12 +457,20 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
     group = dict(zip(where["company_id"], zip(where["gruppo_merceologico"], where["pos"], strict=True), strict=True))
     counts = where.groupby(["gruppo_merceologico", "pos"]).size().unstack(fill_value=0).reindex(
         index=sectors, columns=[p for p in positions], fill_value=0)
+    # A position held by fewer than 3 companies in all is not drawn (its column would count them, and a public
+    # total of 1 or 2 would leave the gate no way to protect the other circles).
+    total = counts.sum(axis=0)
+    counts = counts.loc[:, (total > 0) & ~np.asarray(gate.small(total.to_numpy()), dtype=bool)]
     published = gate.counts(counts, "Imprese per gruppo merceologico e posizione nella filiera")
 
     named: dict[tuple, list[str]] = {}
     for c in champions:
         if c in group:
-            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 20))
+            named.setdefault(group[c], []).append(textwrap.fill(figure_text(labels[c]), 16, max_lines=3,
+                                                                placeholder=" …"))
+    for key, names_ in named.items():  # a stack of names stays short: the rest are counted
+        if len(names_) > MAX_NAMES:
+            named[key] = names_[:MAX_NAMES - 1] + [f"e altri {len(names_) - MAX_NAMES + 1} Champion"]
     lines = max([sum(n.count("\n") + 1 for n in names_) for names_ in named.values()] + [0])
     fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 1.5 + 1.1 * len(sectors) + 0.12 * lines * min(2, len(sectors))))
     palette = sector_palette(cb)
@@ -459,9 +481,9 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
         x, y = column[pos_], row[sector] * 2.2
         xy[(sector, pos_)] = (x, y)
         hidden = bool(published.hidden.loc[sector, pos_])
-        size = 300 if hidden else 220 + 1500 * np.sqrt(n / max(1, counts.to_numpy().max()))
+        size = 480 if hidden else 220 + 1500 * np.sqrt(n / max(1, counts.to_numpy().max()))
         ax.scatter([x], [y], s=size, color=palette.get(sector, "#7F7F7F"), alpha=0.85, edgecolor="white", zorder=3)
-        ax.text(x, y, SUPPRESSED if hidden else fmt_num(n, 0), ha="center", va="center", fontsize=9,
+        ax.text(x, y, SUPPRESSED if hidden else fmt_num(n, 0), ha="center", va="center", fontsize=8 if hidden else 9,
                 color="white", fontweight="bold", zorder=4)
     links = edges.assign(a=edges["supplier"].map(group), b=edges["customer"].map(group)).dropna(subset=["a", "b"])
     flows = links.groupby(["a", "b"]).size()
@@ -495,9 +517,11 @@ def supply_chain(responses: pd.DataFrame, edges: pd.DataFrame, champions: list[s
     ax.set_xlim(-1.5, max(column[p] for p in used) + 0.8 if used else 3.5)
     _fit_rows(ax, placed_names, headers, top_row * 2.2 + 0.9, -1.0)
     ax.set_axis_off()
-    ax.set_title(f"La filiera locale: imprese per gruppo e posizione (nei cerchi),\ni {len(strongest)} legami "
-                 "cliente-fornitore più frequenti tra i gruppi (sulle frecce,\ndal fornitore al cliente) e i Champion "
-                 "accanto al loro gruppo", fontsize=9.5)
+    flows_text = ("" if strongest.empty else
+                  f",\n{'il legame' if len(strongest) == 1 else f'i {len(strongest)} legami'} cliente-fornitore più "
+                  "frequenti tra i gruppi (sulle frecce, dal fornitore al cliente)")
+    ax.set_title(f"La filiera locale: imprese per gruppo e posizione (nei cerchi){flows_text}\ne i Champion accanto "
+                 "al loro gruppo", fontsize=9.5)
     return fig
 
 
@@ -505,9 +529,13 @@ def _fit_rows(ax, names: list, headers: list, top: float, bottom: float) -> None
     """The vertical range of the supply-chain figure: the column headers just above the tallest stack of names over
     the top row (at least ``top``), and room below for the names under the bottom row (at least ``bottom``). Text
     has a fixed size in points while the data range decides its size in data units, so a few rounds settle it."""
+    import warnings
+
     fig = ax.figure
     for _ in range(4):
-        fig.canvas.draw()
+        with warnings.catch_warnings():  # the automatic layout may give up on a tall stack of names: no matter
+            warnings.simplefilter("ignore", UserWarning)
+            fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
 
         def y_of(pixels: float) -> float:
@@ -532,10 +560,11 @@ def champion_criteria(cands: pd.DataFrame, chosen: list[str], labels: dict[str, 
 
     rows = cands.set_index("company_id").loc[chosen]
     values = pd.DataFrame({CRITERIA_LABELS[c]: rows[c].to_numpy(dtype=float) * 100 for c in CRITERIA},
-                          index=[textwrap.fill(figure_text(labels[c]), 34) for c in chosen])
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.24 * len(chosen) + 1.5))
+                          index=[textwrap.fill(figure_text(labels[c]), 34, max_lines=2, placeholder=" …")
+                                 for c in chosen])
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.3 * len(chosen) + 1.5))
     # Each cell states its value: no colour bar, so the criteria get the width.
-    sns.heatmap(values, annot=values.round(0).astype(int).astype(str).to_numpy(), fmt="", cmap="Blues", vmin=0,
+    sns.heatmap(values, annot=values.map(lambda v: "–" if v != v else fmt_num(v, 0)).to_numpy(), fmt="", cmap="Blues", vmin=0,
                 vmax=100, linewidths=0.5, annot_kws={"fontsize": 8}, ax=ax, cbar=False)
     palette = sector_palette(cb)
     for text, sector in zip(ax.get_yticklabels(), rows["gruppo_merceologico"], strict=True):
@@ -598,8 +627,9 @@ def priority_bars(prio: pd.DataFrame, cb: Codebook, n: int = 10, scope: str = "t
     ax.set_xlabel("Punteggio di priorità (0-100); la linea nera è l'intervallo al 90%\nricampionando le imprese")
     handles = [plt.Rectangle((0, 0), 1, 1, color=TIER_COLOURS[min(int(k), len(TIER_COLOURS)) - 1])
                for k in sorted(t["tier"].unique())]
-    ax.legend(handles, [tier_name(k) for k in sorted(t["tier"].unique())], loc="lower center", fontsize=SMALL,
-              frameon=False, bbox_to_anchor=(0.5, 1.0), ncol=len(handles))  # above the bars, below the title
+    if handles:  # above the bars, below the title
+        ax.legend(handles, [tier_name(k) for k in sorted(t["tier"].unique())], loc="lower center", fontsize=SMALL,
+                  frameon=False, bbox_to_anchor=(0.5, 1.0), ncol=len(handles))
     ax.set_title("Le priorità della filiera (tutte le imprese), per fascia", pad=20)
     return fig
 

@@ -106,8 +106,8 @@ def sectors(comparison: pd.DataFrame, published: pd.DataFrame, cb: Codebook, per
             sides.append(f"le {cb.sector_short[hi]} segnalano più delle {cb.sector_short[lo]} " + and_list(
                 [f"{cb.by_key[r[0]].short} ({fmt_pct(r[mine], 0)} contro {fmt_pct(r[theirs], 0)})" for r in chosen]))
     text = "; ".join(sides)
-    return (f"**I due gruppi merceologici hanno bisogni diversi** ({fmt_int(len(credible))} bisogni su "
-            f"{fmt_int(len(tested))} confrontati con una differenza credibile): {text} (quota di imprese con voto "
+    return (f"**I due gruppi merceologici hanno bisogni diversi** ({fmt_int(len(credible))} dei "
+            f"{fmt_int(len(tested))} bisogni confrontati mostrano una differenza credibile): {text} (quota di imprese con voto "
             "4-5). Le azioni del programma vanno calibrate per gruppo.")
 
 
@@ -130,7 +130,7 @@ def maturity(by_group: pd.DataFrame, published, gate, band: str = "Base") -> str
         pooled[0] += float(counts.loc[group, band])
         pooled[1] += size
         if not no_mean[group]:
-            means.append(f"{fmt_int(by_group.loc[group, 'indice_medio'])} per le {group}")
+            means.append((fmt_int(by_group.loc[group, "indice_medio"]), group))
     if not shares:
         return None
     overall = pooled[0] / pooled[1]
@@ -138,8 +138,10 @@ def maturity(by_group: pd.DataFrame, published, gate, band: str = "Base") -> str
             "una parte importante" if overall >= 0.25 else "una minoranza")
     text = (f"**Maturità digitale**: {lead} delle imprese è al livello {band} del Digital Maturity Assessment "
             f"europeo ({and_list([f'{fmt_pct(s, 0)} delle {g}' for g, s in shares])})")
-    if means:
-        text += f"; l'indice medio (su 100) è {and_list(means)}"
+    if len(means) > 1 and len({v for v, _ in means}) == 1:  # the same index in every group: say it once
+        text += f"; l'indice medio (su 100) è {means[0][0]} in {'entrambi i' if len(means) == 2 else 'tutti i'} gruppi"
+    elif means:
+        text += f"; l'indice medio (su 100) è {and_list([f'{v} per le {g}' for v, g in means])}"
     top = BAND_LABELS[-1]
     if not hidden[top].any() and int(counts[top].sum()) == 0:
         text += f"; nessuna impresa raggiunge il livello {top}"
@@ -172,9 +174,14 @@ def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, 
             f"(sezione 4).{caution}")
 
 
-def champions(n: int, fragile: list[str] | None) -> str | None:
+_WHY_FRAGILE = {"pesi": "dipende dai pesi dei criteri", "dati": "cambia rifacendo l'analisi su parti delle imprese",
+                "pesi e dati": "dipende dai pesi dei criteri e dai dati"}
+
+
+def champions(n: int, fragile: list[str] | list[tuple[str, str]] | None) -> str | None:
     """The Champions: how many, and which choices are not robust (``fragile``: their names under the naming
-    rule; ``None`` when robustness was not checked). What is left to do before they start is a next step."""
+    rule, each alone or with what it depends on, ``pesi``, ``dati`` or ``pesi e dati``; ``None`` when
+    robustness was not checked). What is left to do before they start is a next step."""
     if n == 0:
         return None
     text = f"**{quantity(n, 'impresa è proposta', 'imprese sono proposte')} come Champion**"
@@ -183,16 +190,19 @@ def champions(n: int, fragile: list[str] | None) -> str | None:
             text += ("; la scelta regge sia cambiando i pesi dei criteri sia rifacendo l'analisi su parti delle "
                      "imprese")
         else:
-            text += (f"; la scelta è solida per {fmt_int(n - len(fragile))} su {fmt_int(n)}, meno sicura per "
-                     f"{and_list([markdown_text(f) for f in fragile])}")
+            named = [markdown_text(f) if isinstance(f, str) else f"{markdown_text(f[0])} ({_WHY_FRAGILE[f[1]]})"
+                     for f in fragile]
+            text += (f"; la scelta è solida per {fmt_int(n - len(fragile))} su {fmt_int(n)} (regge cambiando i pesi "
+                     f"dei criteri e rifacendo l'analisi su parti delle imprese), meno sicura per {and_list(named)}")
     return text + ": sono i punti di riferimento che raccoglieranno i bisogni della loro filiera."
 
 
 def startups(matches: pd.DataFrame | None, prio: pd.DataFrame, cb: Codebook, n: int = 5) -> str | None:
-    """Startups only where there is a real match: the first ``n`` priorities with and without a startup."""
+    """Startups only where there is a real match: the first priorities (:func:`analysis.priorities.leading`,
+    at least ``n``) with and without a startup."""
     if matches is None:
         return None
-    top = prio[prio["scope"] == priorities.ALL_SCOPE].nsmallest(n, "rank")["need"].tolist()
+    top = priorities.leading(prio, priorities.ALL_SCOPE, n, 2 * n)
     listed = set(matches.loc[matches["scope"] == priorities.ALL_SCOPE, "need"])
     answered = [cb.by_key[k].short for k in top if k in listed]
     missing = [cb.by_key[k].short for k in top if k not in listed]

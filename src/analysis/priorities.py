@@ -271,10 +271,12 @@ def weights_table(weights: dict) -> pd.DataFrame:
 
 
 def top_table(table: pd.DataFrame, cb: Codebook, scope: str, gate, top: int = 5) -> pd.DataFrame:
-    """The ``top`` priorities of a scope, for the report, with the score's 90% interval, the positions the need
-    can take over the resamples and its tier; a share rating 4-5 that counts fewer than 3 companies on either
-    side (4-5 or not) is not shown (share times companies would give the count)."""
-    t = table[table["scope"] == scope].head(top)
+    """The first priorities of a scope (:func:`leading`: whole tiers until ``top``), for the report, with the
+    score's 90% interval, the positions the need can take over the resamples and its tier; a share rating 4-5
+    that counts fewer than 3 companies on either side (4-5 or not) is not shown (share times companies would give
+    the count)."""
+    t = table[table["scope"] == scope].sort_values("rank", kind="stable")
+    t = t[t["need"].isin(leading(table, scope, top))]
     hide = gate.share(t["n_high"] / t["n"].where(t["n"] > 0), t["n"])
     return pd.DataFrame({"Fascia": [tier_name(k) for k in t["tier"]], "Bisogno": [cb.by_key[k].short for k in t["need"]],
                          "Punteggio": [fmt_num(v, 1) for v in t["score"]],
@@ -313,19 +315,27 @@ def tier_name(tier: int) -> str:
     return TIER_NAMES.get(int(tier), f"Fascia {int(tier)}")
 
 
+def leading(table: pd.DataFrame, scope: str = ALL_SCOPE, at_least: int = 5, at_most: int | None = None) -> list[str]:
+    """The needs at the head of a scope's priorities, by rank: whole tiers from the top until ``at_least`` needs
+    are in (a tier is not cut: the data cannot order its needs), but no more than ``at_most`` (by rank) where
+    a tier is so large that a list per need would be too long. Every list, table and figure of "the first
+    priorities" takes these, so they all name the same needs."""
+    part = table[table["scope"] == scope].sort_values("rank", kind="stable")
+    keep = part["tier"] <= part["tier"].iloc[min(at_least, len(part)) - 1] if len(part) else part["tier"] > 0
+    return part.loc[keep, "need"].tolist()[:at_most]
+
+
 def tier_lines(table: pd.DataFrame, cb: Codebook, scope: str = ALL_SCOPE, at_least: int = 5) -> list[str]:
     """The priorities of a scope in tiers, for the board: whole tiers from the top until ``at_least`` needs are
-    listed, each tier's needs in alphabetical order (their order within a tier is not supported by the data)."""
-    part = table[table["scope"] == scope]
-    lines, listed = [], 0
+    listed (:func:`leading`), each tier's needs in alphabetical order (their order within a tier is not
+    supported by the data)."""
+    part = table[(table["scope"] == scope) & table["need"].isin(leading(table, scope, at_least))]
+    lines = []
     for tier, members in part.groupby("tier", sort=True):
-        if listed >= at_least:
-            break
         names = sorted((cb.by_key[k].it for k in members["need"]), key=str.casefold)
         low, high = int(members["rank_lo"].min()), int(members["rank_hi"].max())
         lines.append(f"**{tier_name(tier)}** ({len(names)} {'bisogno' if len(names) == 1 else 'bisogni'}, "
                      f"posizioni possibili da {low} a {high}): {', '.join(names)}.")
-        listed += len(names)
     return lines
 
 

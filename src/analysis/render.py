@@ -230,8 +230,17 @@ def _exporter():
 
 
 def export_html(nb: nbformat.NotebookNode, html: Path, title: str | None = None) -> Path:
-    """HTML without code, images embedded, no script from the internet."""
+    """HTML without code, images embedded, no script from the internet, and nothing a cell wrote to its error
+    stream (a library's warning names server paths and means nothing to the board; the executed notebook, analyst
+    material, keeps it)."""
+    import copy
+
     title = title or _first_heading(nb) or html.stem
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", [])
+                               if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
     return atomic_write_text(html, offline_html(with_alt_text(body, nb)))

@@ -66,6 +66,10 @@ def setup_plots(figure_format: str = "png") -> None:
     set_matplotlib_formats(figure_format)
 
     _describe_figures(figure_format)
+    import warnings
+
+    # A name in a script the font lacks is drawn as boxes; the warning would only repeat it in the analysts' log.
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
     sns.set_theme(style="whitegrid", context="paper")
     # Figures are drawn at the printed page's width (figures.PAGE_WIDTH_IN) with text of at least 8 pt, so the text
     # prints at the size it is drawn; on screen the 120 dpi image is a little larger. No maths from a "$" in a
@@ -255,6 +259,16 @@ def report_header(title: str, wave: str, summary: dict, sample_run: bool, gate):
     return HTML("".join(parts))
 
 
+_LONG_WORD = re.compile(r"\S{40,}")
+
+
+def breakable(text: str, every: int = 20) -> str:
+    """A word of 40 or more characters with an invisible break opportunity every ``every`` characters: a name with
+    no spaces wraps in its table cell instead of widening the table past the page."""
+    return _LONG_WORD.sub(lambda m: "\u200b".join(m.group()[i:i + every] for i in range(0, len(m.group()), every)),
+                          text)
+
+
 def table(frame: pd.DataFrame, caption: str | None = None):
     """A table for the report: no index, Italian-formatted numbers already as text. A table the disclosure
     gate left out shows the sentence why; one with hidden cells ends with what ``n.p.`` means; a list (one column
@@ -273,7 +287,7 @@ def table(frame: pd.DataFrame, caption: str | None = None):
     text_columns = [c for c in frame.columns
                     if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
     for c in text_columns:
-        frame[c] = frame[c].map(lambda v: visible(v) if isinstance(v, str) else v)
+        frame[c] = frame[c].map(lambda v: breakable(visible(v)) if isinstance(v, str) else v)
     notes = [frame.attrs["note"]] if frame.attrs.get("note") else []
     if frame.shape[1] == 1 and len(frame) and frame.columns[0] in text_columns:
         # A one-column table is a list: one line, not a column of rows across the page.

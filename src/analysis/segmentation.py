@@ -642,12 +642,13 @@ class LatentCheck:
         agree = fmt_num(self.agreement, 2)
         same = ("sceglie lo stesso numero di gruppi" if self.k == chosen else
                 f"sceglie {self.k} gruppi (il BIC più basso) invece di {chosen}")
-        words = ("le due divisioni coincidono quasi del tutto" if self.agreement >= 0.8 else
+        words = ("le due divisioni coincidono" if self.agreement >= 0.995 else
+                 "le due divisioni coincidono quasi del tutto" if self.agreement >= 0.8 else
                  "le due divisioni concordano in parte" if self.agreement >= 0.5 else
                  "le due divisioni concordano poco: i segmenti vanno letti con cautela")
         return (f"Verifica con un modello a classi latenti sulle risposte come categorie (basso 1-2, medio 3, alto "
                 f"4-5): {same}; con {chosen} gruppi l'accordo con i segmenti è {agree} (indice di Rand corretto: 1 "
-                f"identici, 0 come il caso), quindi {words}.")
+                f"identici, 0 = accordo casuale), quindi {words}.")
 
 
 def latent_class_check(responses: pd.DataFrame, cb: Codebook, labels: pd.Series, k_min: int = 2, k_max: int = 8,

@@ -329,7 +329,7 @@ def pilot_proposals(champions: pd.DataFrame, responses: pd.DataFrame, matches: M
             best = shortlist(matches, k, ch.segment, 1)
             if best.empty:
                 best = shortlist(matches, k, ALL_SCOPE, 1)
-            note = "disponibilità da confermare" if willing != STORED_ANSWER["yes"] else ""
+            note = "disponibilità a sperimentare da confermare" if willing != STORED_ANSWER["yes"] else ""
             rows.append({"company_id": ch.company_id, "segment": ch.segment, "disponibilita_startup": willing,
                          "need": k, "startup": None if best.empty else best["startup"].iloc[0],
                          "score": np.nan if best.empty else float(best["score"].iloc[0]),
@@ -391,6 +391,9 @@ def pilots_table(pilots: pd.DataFrame, names: pd.Series, cb: Codebook,
         "Nota": pilots["note"].fillna("").to_numpy()})
 
 
+NEEDS_NAMED = 3  # needs named in the sentence on the startups under the TRL threshold
+
+
 def below_trl_sentence(matches: Matches, cb: Codebook, threshold: int) -> str:
     """The startups under the TRL threshold in one sentence: how many, and the needs most of them come closest
     to (the list by name is analyst material)."""
@@ -398,12 +401,16 @@ def below_trl_sentence(matches: Matches, cb: Codebook, threshold: int) -> str:
 
     b = matches.below_trl
     near = b["best_need"][b["best_need"].map(lambda k: isinstance(k, str))].value_counts()
-    near = near.sort_index().sort_values(ascending=False, kind="stable").head(3)
+    near = near.sort_index().sort_values(ascending=False, kind="stable")
     text = (f"{quantity(len(b), 'startup è', 'startup sono')} sotto la soglia di TRL {threshold} o senza TRL: "
-            "da seguire, non ancora pronte per una sperimentazione")
+            "da seguire, non ancora pronte per una sperimentazione.")
     if len(near):
-        text += " (più vicine a " + and_list([f"{cb.by_key[k].short} ({n})" for k, n in near.items()]) + ")"
-    return text + ". L'elenco per nome è nella vista per gli analisti."
+        named = and_list([f"{cb.by_key[k].short} ({n})" for k, n in near.head(NEEDS_NAMED).items()])
+        more = ("" if len(near) <= NEEDS_NAMED else
+                f" e altri {quantity(len(near) - NEEDS_NAMED, 'bisogno', 'bisogni')}")
+        text += (f" Di queste, {quantity(int(near.sum()), 'è vicina', 'sono vicine')} a un bisogno: {named}{more}."
+                 if near.sum() > 1 else f" Una di queste è vicina a un bisogno: {named}.")
+    return text + " L'elenco per nome è a disposizione degli analisti."
 
 
 def below_trl_table(matches: Matches, cb: Codebook) -> pd.DataFrame:
