@@ -287,3 +287,34 @@ def test_every_figure_says_in_italian_what_it_shows(planted_run):
         assert "No description" not in text, page.name
         assert all(a.startswith("Grafico") for a in alts), page.name
         assert sum(len(a) > 40 for a in alts) >= len(alts) - 1, (page.name, alts)
+
+
+def test_point_labels_never_overlap_and_stay_inside_the_axes():
+    """Issue 15 ('no overlapping labels'): 17 bubbles packed in a small corner, as the needs-and-maturity figure
+    draws them on the sample; every label lands inside the axes, clear of the other labels and of the legend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import numpy as np
+    from matplotlib.text import Annotation, Text
+
+    from analysis import figures
+    from analysis.codebook import load_codebook
+    from analysis.disclosure import Gate
+    from analysis.reporting import setup_plots
+
+    cb = load_codebook()
+    setup_plots()
+    rng = np.random.default_rng(4)
+    gap = pd.DataFrame({"need": cb.need_keys, "maturity_high": rng.uniform(8, 16, len(cb.need_keys)),
+                        "intensity": rng.uniform(34, 45, len(cb.need_keys)),
+                        "n_high": rng.integers(40, 90, len(cb.need_keys))})
+    fig = figures.need_gap(gap, cb, Gate())
+    fig.canvas.draw()
+    renderer, ax = fig.canvas.get_renderer(), fig.axes[0]
+    boxes = [Text.get_window_extent(t, renderer) for t in ax.texts if isinstance(t, Annotation)]
+    frame, legend = ax.get_window_extent(renderer), ax.get_legend().get_window_extent(renderer)
+    assert len(boxes) == len(cb.need_keys)
+    assert not [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    assert all(b.x0 >= frame.x0 and b.x1 <= frame.x1 and b.y0 >= frame.y0 and b.y1 <= frame.y1 for b in boxes)
+    assert not any(b.overlaps(legend) for b in boxes)

@@ -200,6 +200,9 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
     return fig
 
 
+_LEADER = {"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"}  # the thin line from a label moved off its point
+
+
 def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> None:
     """Label points without overlapping labels or bubbles.
 
@@ -227,31 +230,30 @@ def annotate_points(ax, xs, ys, labels, fontsize: float = SMALL, sizes=None) -> 
         placed.append(legend.get_window_extent(renderer))
     frame = ax.get_window_extent(renderer)  # and inside the axes: not over the tick labels or the axis titles
     step = fontsize * 1.2
-    candidates = [(side, k) for k in range(0, 18) for side in (1, -1)]
+    candidates = [(side, k, dx) for k in range(0, 18) for dx in (7, 35) for side in (1, -1)]
     for i in np.argsort(-np.asarray(ys, dtype=float), kind="stable"):
         others = [b for j, b in enumerate(placed) if j != i or j >= own]  # its own bubble may touch
         best = None  # where no place is clear: the place inside the axes that covers the fewest others
-        for side, k in candidates:
+        for side, k, dx in candidates:
             for sign in ((1,) if k == 0 else (1, -1)):
                 dy = sign * k * step
-                text = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(7 * side, dy), textcoords="offset points",
+                text = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(dx * side, dy), textcoords="offset points",
                                    fontsize=fontsize, va="center", ha="left" if side > 0 else "right",
-                                   arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"} if dy else None)
+                                   arrowprops=_LEADER if dy or dx > 7 else None)
                 text.update_positions(renderer)  # an annotation computes its place only when drawn
                 box = Text.get_window_extent(text, renderer).expanded(1.03, 1.2)  # the label, not its leader
                 text.remove()
                 inside = (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1)
-                cost = (not inside, sum(box.overlaps(other) for other in others), k)
+                cost = (not inside, sum(box.overlaps(other) for other in others), k, dx)
                 if best is None or cost < best[0]:
-                    best = (cost, side, dy, box)
+                    best = (cost, side * dx, dy, box)
                 if cost[:2] == (False, 0):
                     break
             if best[0][:2] == (False, 0):
                 break
-        _, side, dy, box = best
-        ax.annotate(labels[i], (xs[i], ys[i]), xytext=(7 * side, dy), textcoords="offset points", fontsize=fontsize,
-                    va="center", ha="left" if side > 0 else "right",
-                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "#7F7F7F"} if dy else None)
+        _, dx, dy, box = best
+        ax.annotate(labels[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                    va="center", ha="left" if dx > 0 else "right", arrowprops=_LEADER if dy or abs(dx) > 7 else None)
         placed.append(box)
 
 
