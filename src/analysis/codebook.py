@@ -106,6 +106,7 @@ class Codebook:
     legal_forms: tuple[str, ...]
     source: str = "package"
     tables: dict = dataclasses.field(default_factory=dict)  # kind -> TableKind (startups, register, ...)
+    governance: dict = dataclasses.field(default_factory=dict)  # the governance index (analysis.governance)
 
     # -- field groups -------------------------------------------------------
     @functools.cached_property
@@ -371,6 +372,7 @@ def _build(raw: dict, source: str) -> Codebook:
             legal_forms=tuple(raw.get("legal_forms", [])),
             source=source,
             tables=_tables(raw, {f.key: f for f in fields}),
+            governance=dict(raw.get("governance") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise CodebookError(f"{source}: codebook malformato ({exc!r})") from exc
@@ -438,6 +440,10 @@ def _check(cb: Codebook) -> None:
     for key in ("ragione_sociale", "partita_iva", "gruppo_merceologico", "codice_ateco"):
         if key not in cb.by_key:
             raise CodebookError(f"{src}: il codebook deve definire il campo {key!r}")
+    if cb.governance:
+        from analysis.governance import definition
+
+        definition(cb)  # raises CodebookError on a component, score or band the index could not use
     for kind, t in cb.tables.items():
         keys = {f.key for f in t.fields}
         unknown = sorted({k for g in t.require for k in g} - keys)

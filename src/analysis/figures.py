@@ -167,14 +167,15 @@ def maturity_by_dimension(scores: pd.DataFrame, groups: pd.Series, cb: Codebook,
 
 
 @italian
-def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels: dict[str, str] | None = None):
+def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels: dict[str, str] | None = None,
+                   bands: list[str] = BAND_LABELS, what: str = "maturità"):
     """Stacked horizontal bars: share of companies in each DMA band per group (rows of
-    :func:`analysis.maturity.maturity_by_group`). Band counts the gate hid (``published``, from
-    :func:`analysis.maturity.band_counts`) are pooled into one grey "non pubblicabile" segment; groups whose
-    size is hidden are left out."""
+    :func:`analysis.maturity.maturity_by_group`; another index's ``bands``, named ``what``, the same way). Band
+    counts the gate hid (``published``, from :func:`analysis.maturity.band_counts`) are pooled into one grey
+    "non pubblicabile" segment; groups whose size is hidden are left out."""
     keep = ~published.row_hidden if published.row_hidden is not None else pd.Series(True, index=table.index)
     table, hidden = table[keep.to_numpy()], published.hidden[keep.to_numpy()]
-    columns = [*BAND_LABELS, NO_INDEX]
+    columns = [*bands, NO_INDEX]
     # Shares of the group's size (published), never of the companies with an index (not published).
     counts = table[columns].where(~hidden[columns], 0)
     shares = counts.div(table[columns].sum(axis=1), axis=0) * 100
@@ -188,12 +189,12 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
         ax.barh(names, shares[band], left=left, color=color,
                 label={"n.p.": "non pubblicabile", NO_INDEX: "senza indice"}.get(band, band))
         for y, (lo, v) in enumerate(zip(left, shares[band], strict=True)):
-            if v >= 6 and band in BAND_LABELS:
+            if v >= 6 and band in bands:
                 ax.text(lo + v / 2, y, f"{fmt_num(v, 0)}%", ha="center", va="center", color="white", fontsize=SMALL)
         left += shares[band].to_numpy()
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("Imprese per fascia di maturità (%)")
+    ax.set_xlabel(f"Imprese per fascia di {what} (%)")
     ax.set_title(title, pad=22)  # the legend sits between the title and the bars
     ax.legend(ncol=len(ax.get_legend_handles_labels()[0]), loc="lower center", bbox_to_anchor=(0.5, 1.0),
               frameon=False, fontsize=SMALL, handlelength=1.2, columnspacing=1.0)

@@ -62,14 +62,16 @@ def weighted_mean(values: pd.Series, weights: pd.Series | None = None) -> float:
 
 
 def maturity_by_group(scores: pd.DataFrame, groups: pd.Series, order: list[str],
-                      weights: pd.Series | None = None) -> pd.DataFrame:
+                      weights: pd.Series | None = None, index: str = INDEX, band: str = "banda",
+                      labels: list[str] = BAND_LABELS) -> pd.DataFrame:
     """Per group: companies with an index, mean index (weighted when ``weights`` are given), and the count
-    of companies in each band (group order kept)."""
-    frame = scores[[INDEX, "banda"]].assign(group=groups.to_numpy())
-    frame = frame[frame[INDEX].notna()]
-    counts = pd.crosstab(frame["group"], frame["banda"]).reindex(index=order, columns=BAND_LABELS, fill_value=0)
+    of companies in each band (group order kept). Any 0-100 index with bands: the maturity's by default, the
+    governance's (:mod:`analysis.governance`) with its ``index``, ``band`` and ``labels``."""
+    frame = scores[[index, band]].assign(group=groups.to_numpy())
+    frame = frame[frame[index].notna()]
+    counts = pd.crosstab(frame["group"], frame[band]).reindex(index=order, columns=labels, fill_value=0)
     out = counts.copy()
-    means = {g: weighted_mean(part[INDEX], None if weights is None else weights.loc[part.index])
+    means = {g: weighted_mean(part[index], None if weights is None else weights.loc[part.index])
              for g, part in frame.groupby("group")}
     out.insert(0, "indice_medio", pd.Series(means, dtype=float).reindex(order))
     out.insert(0, "n", counts.sum(axis=1))
@@ -132,23 +134,24 @@ def gap_table(gap: pd.DataFrame, cb: Codebook, gate: Gate) -> pd.DataFrame:
 NO_INDEX = "Senza indice"
 
 
-def board_groups(scores: pd.DataFrame, groups: pd.Series, categories, weights: pd.Series | None = None
-                 ) -> pd.DataFrame:
+def board_groups(scores: pd.DataFrame, groups: pd.Series, categories, weights: pd.Series | None = None,
+                 index: str = INDEX, band: str = "banda", bands: list[str] = BAND_LABELS) -> pd.DataFrame:
     """:func:`maturity_by_group` over the categories the board sees (``categories``, from
     :meth:`analysis.disclosure.Gate.categories`: small ones merged), with the companies of each group that
-    have no index (:data:`NO_INDEX`), so that the bands add up to the group sizes the report shows."""
+    have no index (:data:`NO_INDEX`), so that the bands add up to the group sizes the report shows. Another
+    index with bands (the governance's) names its ``index``, ``band`` and ``bands``."""
     labels = categories.labels(groups)
-    out = maturity_by_group(scores, labels, categories.order, weights).reindex(categories.order)
-    out[BAND_LABELS + ["n"]] = out[BAND_LABELS + ["n"]].fillna(0).astype(int)
+    out = maturity_by_group(scores, labels, categories.order, weights, index, band, bands).reindex(categories.order)
+    out[bands + ["n"]] = out[bands + ["n"]].fillna(0).astype(int)
     out[NO_INDEX] = labels.value_counts().reindex(categories.order).fillna(0).astype(int) - out["n"]
     return out
 
 
-def band_counts(by_group: pd.DataFrame, gate: Gate, caption: str) -> Published:
+def band_counts(by_group: pd.DataFrame, gate: Gate, caption: str, bands: list[str] = BAND_LABELS) -> Published:
     """The band counts of :func:`board_groups` (with the companies without an index) as the board may see
     them: each group's size and each band's total are shown (here, in the other breakdown and in the data
     quality section), so small cells are protected against both."""
-    return gate.counts(by_group[BAND_LABELS + [NO_INDEX]], caption)
+    return gate.counts(by_group[bands + [NO_INDEX]], caption)
 
 
 def mean_hidden(by_group: pd.DataFrame, published: Published, gate: Gate) -> np.ndarray:

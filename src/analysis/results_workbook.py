@@ -99,6 +99,11 @@ def build(folder: str | Path, cb: Codebook) -> Path:
         frame = read(name)
         if frame is not None:
             write_sheet(wb, title, frame, fmt)
+    gov = read("governance_scores")
+    if gov is not None:  # issue 18: the innovation governance of every company, with its name
+        gov = responses[["company_id", "ragione_sociale", "gruppo_merceologico"]].merge(gov, on="company_id",
+                                                                                        how="right")
+        write_sheet(wb, "Governance", gov, {"indice_governance": "0.0"})
     summary = catalog.read("ingest_summary", folder, cb)
     write_sheet(wb, "Qualità - file", quality.files_table(summary))
     write_sheet(wb, "Qualità - bilancio", quality.balance_table(summary))

@@ -194,6 +194,13 @@ def maturity_scores_schema(cb) -> pa.DataFrameSchema:
                                "banda": _text(True)}, strict=False)
 
 
+def governance_scores_schema(cb) -> pa.DataFrameSchema:
+    return pa.DataFrameSchema({"company_id": _text(unique=True),
+                               "indice_governance": pa.Column(float, pa.Check.in_range(0, 100), nullable=True),
+                               "banda_governance": _text(True),
+                               "componenti_risposte": pa.Column(int, pa.Check.ge(0))}, strict=False)
+
+
 def maturity_groups_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"group": _text(unique=True), "n": pa.Column(int, pa.Check.ge(0)),
                                "indice_medio": pa.Column(float, nullable=True)}, strict=False)

@@ -20,7 +20,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis import champions, maturity, needs, network, priorities, segmentation, startups, waves, weights
+from analysis import (
+    champions,
+    governance,
+    maturity,
+    needs,
+    network,
+    priorities,
+    segmentation,
+    startups,
+    waves,
+    weights,
+)
 from analysis.codebook import Codebook
 from analysis.config import Config
 
@@ -51,6 +62,7 @@ class NeedsResult:
     by_sector: pd.DataFrame
     by_size: pd.DataFrame
     gap: pd.DataFrame
+    governance: pd.DataFrame  # innovation governance per company (index of the responses; analysis.governance)
 
 
 def needs_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, weighting: weights.Weighting,
@@ -65,7 +77,7 @@ def needs_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, weighting: we
         needs.need_families(responses, cb, p["correlazione_famiglie"]), scores,
         maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels, w),
         maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels), w),
-        maturity.need_gap(responses, cb, scores, weights=w))
+        maturity.need_gap(responses, cb, scores, weights=w), governance.scores(responses, cb))
 
 
 def needs_outputs(r: NeedsResult, responses: pd.DataFrame) -> dict[str, object]:
@@ -89,6 +101,8 @@ def needs_outputs(r: NeedsResult, responses: pd.DataFrame) -> dict[str, object]:
         "maturity_scores": r.scores.assign(banda=r.scores["banda"].astype(object)).round(10)
         .reset_index(drop=True).assign(company_id=ids)[["company_id", *r.scores.columns]],
         "maturity_by_sector": _groups(r.by_sector), "maturity_by_size": _groups(r.by_size), "need_gap": r.gap,
+        "governance_scores": r.governance.assign(**{governance.BAND: r.governance[governance.BAND].astype(object)})
+        .round(10).reset_index(drop=True).assign(company_id=ids)[["company_id", *r.governance.columns]],
     }
 
 
@@ -132,7 +146,17 @@ def restore_needs(data) -> NeedsResult:
     return NeedsResult(weighting, reg, None if info["rates"] is None else pd.DataFrame(info["rates"]),
                        info["outside"], summary, data.read("sector_comparison"), families, scores,
                        groups("maturity_by_sector"), groups("maturity_by_size"),
-                       data.read("need_gap").fillna({"dimension": ""}))
+                       data.read("need_gap").fillna({"dimension": ""}), restore_governance(data))
+
+
+def restore_governance(data) -> pd.DataFrame:
+    """The governance scores of a run, on the responses' index, the band as its ordered categories."""
+    responses = data.responses
+    frame = data.read("governance_scores").set_index("company_id").reindex(pd.Index(responses["company_id"]))
+    frame.index = responses.index
+    labels = governance.definition(data.codebook).labels
+    frame[governance.BAND] = frame[governance.BAND].astype(pd.CategoricalDtype(labels, ordered=True))
+    return frame
 
 
 # --------------------------------------------------------------------------

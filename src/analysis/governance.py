@@ -1,0 +1,229 @@
+"""Innovation governance: the programme's first phase, measured from the survey (issue 18).
+
+Before Champions and startups, companies learn to organise innovation. Six
+answers say how far each one has come: an innovation manager, an in-house R&D
+function, R&D spend, open-innovation experience, the investment horizon and
+the willingness to pilot with startups. The codebook's ``governance`` section
+says how each answer scores (0-1); the **index** is 100 times the mean of the
+answered components when at least ``min_answered`` are answered (a mean of
+two answers would not describe a company's governance), else missing; the
+**bands** are read from below (Iniziale 0-25, In sviluppo 25-50, Strutturata
+50-75, Avanzata 75-100 by default).
+
+Everything here is per company or per group; what the board may see of it
+goes through the disclosure gate in the notebook (``07_governance``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.codebook import Codebook, CodebookError
+from analysis.values import STORED_ANSWER
+
+INDEX = "indice_governance"
+BAND = "banda_governance"
+ANSWERED = "componenti_risposte"
+WEAK_BELOW = 50  # an index under this (Iniziale, In sviluppo) is a weak governance: the workshops' audience
+MIN_PAIRS = 3  # companies with both indices for a rank correlation to mean anything
+
+
+@dataclass(frozen=True)
+class Component:
+    field: str
+    scores: dict | None = None  # answer (stored form) -> 0-1
+    linear: tuple[float, float] | None = None  # a number: (zero, full)
+
+
+@dataclass(frozen=True)
+class Definition:
+    components: tuple[Component, ...]
+    min_answered: int
+    bands: tuple[tuple[float, str], ...]  # (upper bound, label), ascending
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for _, label in self.bands]
+
+    @property
+    def weak(self) -> list[str]:
+        """The bands under :data:`WEAK_BELOW`."""
+        lower = [0.0] + [upper for upper, _ in self.bands[:-1]]
+        return [label for low, (_, label) in zip(lower, self.bands, strict=True) if low < WEAK_BELOW]
+
+
+_YES_NO = {"yes": True, "no": False}
+
+
+def definition(cb: Codebook) -> Definition:
+    """The codebook's governance section, checked: every component a known field whose answers it can score
+    (yes / no / maybe for yes-no questions, the field's options for a choice, ``linear`` for a number), scores
+    and bounds in 0-1 order, bands ascending to 100."""
+    raw, src = cb.governance, cb.source
+
+    def fail(why: str):
+        raise CodebookError(f"{src}: governance: {why}")
+
+    if not raw:
+        fail("la sezione manca")
+    comps = []
+    for item in raw.get("components") or []:
+        key = item.get("field")
+        f = cb.by_key.get(key)
+        if f is None:
+            fail(f"il campo {key!r} non esiste")
+        if "linear" in item:
+            if f.type not in ("percent", "number", "integer"):
+                fail(f"{key!r} non è un numero: non può avere 'linear'")
+            zero, full = float(item["linear"]["zero"]), float(item["linear"]["full"])
+            if full == zero:
+                fail(f"{key!r}: 'zero' e 'full' coincidono")
+            comps.append(Component(key, linear=(zero, full)))
+            continue
+        # YAML reads an unquoted yes / no as a boolean: either spelling is the answer.
+        scores = {({True: "yes", False: "no"}.get(k, k) if isinstance(k, bool) else k): v
+                  for k, v in (item.get("scores") or {}).items()}
+        if f.type == "yes_no":
+            allowed = {"yes", "no"}
+            stored = {_YES_NO[k]: float(v) for k, v in scores.items() if k in allowed}
+        elif f.type == "yes_no_maybe":
+            allowed = {"yes", "no", "maybe"}
+            stored = {STORED_ANSWER[k]: float(v) for k, v in scores.items() if k in allowed}
+        elif f.type == "choice":
+            allowed = set(f.options)
+            stored = {k: float(v) for k, v in scores.items() if k in allowed}
+        else:
+            fail(f"{key!r} ({f.type}) non si può punteggiare con 'scores'")
+        unknown = sorted(set(scores) - allowed, key=str)
+        if unknown or not stored:
+            fail(f"{key!r}: risposte sconosciute {unknown}" if unknown else f"{key!r}: nessun punteggio")
+        if any(not 0 <= v <= 1 for v in stored.values()):
+            fail(f"{key!r}: i punteggi vanno da 0 a 1")
+        comps.append(Component(key, scores=stored))
+    if not comps:
+        fail("nessuna componente")
+    need = int(raw.get("min_answered", len(comps)))
+    if not 1 <= need <= len(comps):
+        fail(f"min_answered deve stare tra 1 e {len(comps)}")
+    bands = tuple((float(b["upto"]), str(b["label"])) for b in raw.get("bands") or [])
+    uppers = [u for u, _ in bands]
+    if not bands or uppers != sorted(set(uppers)) or uppers[-1] != 100 or uppers[0] <= 0:
+        fail("le fasce ('upto') devono crescere fino a 100")
+    return Definition(tuple(comps), need, bands)
+
+
+def component_scores(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """Per company (index of ``responses``), each component's score 0-1 (missing when not answered or answered
+    outside what the codebook scores), one column per field."""
+    d = definition(cb)
+    out = {}
+    for c in d.components:
+        col = responses[c.field] if c.field in responses else pd.Series(pd.NA, index=responses.index)
+        if c.linear is not None:
+            zero, full = c.linear
+            x = pd.to_numeric(col, errors="coerce").astype(float)
+            out[c.field] = ((x - zero) / (full - zero)).clip(0, 1)
+        else:
+            out[c.field] = col.astype(object).map(lambda v, s=c.scores: np.nan if v is None or v is pd.NA
+                                                  or (isinstance(v, float) and v != v) else s.get(v, np.nan))
+    return pd.DataFrame(out, index=responses.index).astype(float)
+
+
+def band(index: pd.Series, d: Definition) -> pd.Series:
+    """The band of a 0-100 index, read from below: a value equal to a bound starts the next band (25 is In
+    sviluppo); 100 is in the last band. Missing stays missing."""
+    edges = [-np.inf] + [u for u, _ in d.bands[:-1]] + [np.inf]
+    return pd.cut(index, bins=edges, labels=d.labels, right=False).astype(
+        pd.CategoricalDtype(d.labels, ordered=True))
+
+
+def scores(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
+    """Per company: the components (0-1), :data:`ANSWERED`, the index 0-100 (:data:`INDEX`, missing under the
+    codebook's ``min_answered``) and its band (:data:`BAND`)."""
+    d = definition(cb)
+    comp = component_scores(responses, cb)
+    answered = comp.notna().sum(axis=1)
+    out = comp.copy()
+    out[ANSWERED] = answered
+    out[INDEX] = (comp.mean(axis=1) * 100).where(answered >= d.min_answered)
+    out[BAND] = band(out[INDEX], d)
+    return out
+
+
+def by_group(scores_: pd.DataFrame, groups: pd.Series, categories, weights: pd.Series | None, d: Definition
+             ) -> pd.DataFrame:
+    """Per category the board sees (``categories`` from :meth:`analysis.disclosure.Gate.categories`): companies
+    with an index, the mean index (weighted when ``weights`` are given), the companies in each band and those
+    without an index (the maturity's tables, for this index)."""
+    from analysis import maturity
+
+    return maturity.board_groups(scores_, groups, categories, weights, INDEX, BAND, d.labels)
+
+
+def targets(scores_: pd.DataFrame, rows: pd.Series, columns: pd.Series, gate, weights: pd.Series | None = None
+            ) -> pd.DataFrame:
+    """The workshops' targets: each cell of two breakdowns the board sees (``rows`` x ``columns``, for example
+    sector group x size class, labels per company as the board reads them) with its companies, its companies
+    with an index and its mean index, weakest first.
+
+    A mean over 1-2 companies is not shown; and since each row's and each column's mean is shown elsewhere, a
+    cell whose mean is hidden never stands alone in its row or column (the next smallest cell is hidden with it),
+    so that no hidden mean follows from the others by difference. Cells the board does not see (a row or column
+    label ``None``) are left out."""
+    from analysis.maturity import weighted_mean
+
+    frame = pd.DataFrame({"row": rows.to_numpy(), "col": columns.to_numpy(), "index": scores_[INDEX].to_numpy()},
+                         index=scores_.index).dropna(subset=["row", "col"])
+    cells = []
+    for (r, c), part in frame.groupby(["row", "col"], sort=False):
+        with_index = part["index"].notna()
+        cells.append({"row": r, "col": c, "companies": len(part), "with_index": int(with_index.sum()),
+                      "mean": weighted_mean(part["index"], None if weights is None else weights.loc[part.index])})
+    out = pd.DataFrame(cells, columns=["row", "col", "companies", "with_index", "mean"])
+    out["hidden"] = np.asarray(gate.small(out["with_index"].to_numpy()), dtype=bool) if len(out) else []
+    changed = True
+    while changed:  # secondary suppression against the rows' and columns' means
+        changed = False
+        for key in ("row", "col"):
+            for _, part in out.groupby(key):
+                hidden = part[part["hidden"]]
+                if len(hidden) == 1 and (~part["hidden"]).any():
+                    partner = part[~part["hidden"]].sort_values(["with_index", "mean"]).index[0]
+                    out.loc[partner, "hidden"] = True
+                    changed = True
+    return out.sort_values(["hidden", "mean"], kind="stable").reset_index(drop=True)
+
+
+def weak_needs(responses: pd.DataFrame, scores_: pd.DataFrame, cb: Codebook, gate, d: Definition,
+               high: int = 4) -> pd.DataFrame:
+    """For each need, the share rating it ``high`` or more among companies with a weak governance (the bands
+    under :data:`WEAK_BELOW`) and among the others, and the difference; a share the gate would not show (1-2
+    companies on either side) is missing and so is the difference. Largest difference first."""
+    weak = scores_[BAND].isin(d.weak) & scores_[INDEX].notna()
+    strong = ~scores_[BAND].isin(d.weak) & scores_[INDEX].notna()
+    rows = []
+    for k in cb.need_keys:
+        answers = pd.to_numeric(responses[k], errors="coerce") if k in responses else pd.Series(dtype=float)
+        shares = {}
+        for name, members in (("weak", weak), ("others", strong)):
+            a = answers[members].dropna()
+            share = float((a >= high).mean()) if len(a) else np.nan
+            shares[name] = np.nan if len(a) == 0 or bool(gate.share(share, len(a))) else share
+        rows.append({"need": k, "share_weak": shares["weak"], "share_others": shares["others"]})
+    out = pd.DataFrame(rows)
+    out["difference"] = out["share_weak"] - out["share_others"]
+    return out.sort_values("difference", ascending=False, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def maturity_link(scores_: pd.DataFrame, maturity_index: pd.Series) -> tuple[float, int]:
+    """Spearman's correlation between the governance index and the digital maturity index, over the companies
+    with both, and their number (nan under 3 companies)."""
+    from scipy.stats import spearmanr
+
+    both = pd.DataFrame({"g": scores_[INDEX].to_numpy(), "m": maturity_index.to_numpy()}).dropna()
+    if len(both) < MIN_PAIRS or both["g"].nunique() < 2 or both["m"].nunique() < 2:
+        return np.nan, len(both)
+    return float(spearmanr(both["g"], both["m"]).statistic), len(both)
