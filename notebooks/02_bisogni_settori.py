@@ -162,9 +162,11 @@ for groups, values, what in breakdowns:
         continue
     by_group = maturity.board_groups(scores, values, groups, weighting.weights)
     published = maturity.band_counts(by_group, gate, f"Fasce di maturità per {what}")
-    fig = figures.maturity_bands(by_group, published, f"Fasce di maturità per {what}")
+    fig = figures.maturity_bands(by_group, published, f"Fasce di maturità per {what}",
+                                 maturity.mean_labels(by_group, published, gate))
     plt.show()
-    display(table(maturity.band_table(by_group, published, gate), f"Indice di maturità per {what}"))
+    if gate.analyst:  # the board reads each group's mean index beside its bars
+        display(table(maturity.band_table(by_group, published, gate), f"Indice di maturità per {what}"))
 
 # %% [markdown]
 # ### Bisogni e maturità: dove il divario è maggiore

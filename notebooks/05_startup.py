@@ -131,7 +131,7 @@ if has_list:
         for need in [k for k in needs if k not in listed_needs]:
             listed_needs.add(need)
             title = f"{scope}: {cb.by_key[need].short}"
-            listed = startups.shortlist_table(matches, need, scope, 3)
+            listed = startups.shortlist_table(matches, need, scope, 2)  # the segments' lists: the first two
             explained |= {(s, need) for s in listed["Startup"]}
             display(table(listed, title) if len(listed) else Markdown(f"**{title}**: "
                                                                       f"{startups.no_match_sentence(found)}"))

@@ -43,7 +43,7 @@ weighted = data.read("weighting")["source"] != weights.UNWEIGHTED
 
 # %% [markdown]
 # Come sono ottenute le cifre del rapporto, per chi non fa statistica di mestiere: ogni termine tecnico è spiegato
-# qui una volta. La configurazione completa e l'elenco dei file letti restano con il materiale per gli analisti.
+# qui una volta (configurazione completa ed elenco dei file restano agli analisti).
 
 # %%
 Markdown(board.choices_line({**settings, "structured": seg.selection.structured}, weighted))
@@ -59,9 +59,8 @@ Markdown(board.choices_line({**settings, "structured": seg.selection.structured}
 #
 # ## Pesi
 #
-# Con il registro dei soci, ogni impresa pesa in proporzione a quante imprese associate del suo gruppo merceologico e
-# della sua classe dimensionale rappresenta (**post-stratificazione**): le cifre descrivono allora l'intera base
-# associativa e non solo chi ha risposto. Senza registro le risposte non sono ponderate.
+# Con il registro dei soci ogni impresa pesa quanto le imprese associate del suo gruppo e della sua classe
+# dimensionale (**post-stratificazione**): le cifre descrivono l'intera base associativa.
 #
 # ## Bisogni e gruppi merceologici
 #
@@ -154,7 +153,8 @@ if seg.latent is not None and len(seg.latent.criteria):
 # %%
 prio = data.read("priorities")
 corr = priorities.component_correlations(prio)
-display(table(priorities.correlation_table(corr), "Correlazioni tra le componenti del punteggio (tra i bisogni)"))
+if gate.analyst:  # the board reads the verdict below
+    display(table(priorities.correlation_table(corr), "Correlazioni tra le componenti del punteggio (tra i bisogni)"))
 Markdown("Le componenti devono dire cose diverse: due componenti con una correlazione sopra 0,8 misurerebbero la "
          "stessa cosa e il punteggio la conterebbe due volte. " + priorities.redundancy_sentence(corr))
 
@@ -179,8 +179,14 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 # che la startup risponda davvero al bisogno stimata su un elenco di prova di startup già classificate (ottimista
 # su un elenco nuovo, sotto);
 # entrano nelle liste solo le startup sopra la soglia, mai una che parla solo di un altro mercato (pazienti, negozi,
-# alimentare). Su un elenco di prova scritto da chi non conosceva il vocabolario, circa tre startup elencate su
-# quattro rispondono davvero al bisogno: ogni nome va verificato dagli scout.
+# alimentare). Su un elenco di prova scritto da chi non conosceva il vocabolario circa tre startup su quattro
+# rispondono davvero: ogni nome va verificato dagli scout.
 #
 # Il **TRL** (Technology Readiness Level) misura la maturità di una tecnologia da 1 (idea) a 9 (prodotto sul
 # mercato); 5-6 significa un prototipo provato in un ambiente simile a quello reale.
+#
+# ## Governance dell'innovazione
+#
+# Punteggi delle risposte: sì 1, no 0 (da valutare 0,5); spesa in R&S da 0 (0%) a 1 (3% e oltre); open innovation
+# nessuna 0, occasionale 0,5, strutturata 1; investimento entro 12 mesi 1, da 1 a 3 anni 0,5, oltre 0. Il **legame
+# con la maturità digitale** è la **correlazione dei ranghi di Spearman** (da -1 a 1; 0 nessun legame).

@@ -27,10 +27,11 @@ sintesi_priorita_mostrate = 5  # sintesi.priorita_mostrate: supply-chain priorit
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import board, champions, figures, findings, maturity, needs, paths, priorities, quality, segmentation, waves
+from analysis import (board, champions, figures, findings, governance, maturity, needs, paths, priorities, quality,
+                      segmentation, waves)
 from analysis.disclosure import Gate
 from analysis.reporting import load_processed, report_header, setup_plots
-from analysis.steps import restore_needs
+from analysis.steps import restore_governance, restore_needs
 from analysis.text import markdown_text
 
 gate = Gate(audience)
@@ -70,6 +71,14 @@ if not sectors.omitted:
                                      found.weighting.weights)
     by_group.index = [cb.sector_short.get(g, g) for g in by_group.index]
     lines.append(findings.maturity(by_group, maturity.band_counts(by_group, gate, "Fasce di maturità"), gate))
+if data.has("governance_scores"):  # the programme's first phase (issue 18)
+    gov = restore_governance(data)
+    sizes = quality.board_sizes(data.responses, cb, gate)
+    targets = None if sectors.omitted or sizes.omitted else governance.targets(
+        gov, sectors.labels(data.responses["gruppo_merceologico"]),
+        sizes.labels(data.responses["size_class"].fillna("n.d.")), gate,
+        found.weighting.weights if found.weighting.weighted else None)
+    lines.append(findings.governance(gov, governance.definition(cb).weak, targets, gate))
 lines.append(findings.segments(data.read("segments"), order, data.responses, cb, gate, seg.selection.structured,
                                seg.selection.stable))
 resampled = bool(resampling and resampling.get("resamples"))
@@ -131,6 +140,3 @@ if matches is not None:
                      "maturità della tecnologia, da 1 (un'idea) a 9 (un prodotto sul mercato).\n\n" + "\n".join(lines)))
 else:
     display(Markdown("### Startup\n\nNessun elenco di startup in questa rilevazione."))
-
-# %%
-Markdown(board.choices_line({**settings, "structured": seg.selection.structured}, found.weighting.weighted))

@@ -78,8 +78,10 @@ def test_the_champion_finding_names_the_choices_that_are_not_robust():
            "meno sicura per Impresa ABC123 (consenso da richiedere) e Rossi S.p.A." in text
     # With what each choice depends on (board.fragility): the board reads why it is less sure.
     text = findings.champions(12, [("Rossi S.p.A.", "pesi"), ("Bianchi S.r.l.", "dati")]).replace("\\", "")
-    assert "Rossi S.p.A. (dipende dai pesi dei criteri) e Bianchi S.r.l. (cambia rifacendo l'analisi su parti " \
-           "delle imprese)" in text
+    assert "Rossi S.p.A., che dipende dai pesi dei criteri" in text
+    assert "Bianchi S.r.l., la cui scelta cambia rifacendo l'analisi su parti delle imprese" in text
+    both = findings.champions(12, [("A S.p.A.", "pesi"), ("B S.p.A.", "pesi")]).replace("\\", "")
+    assert "A S.p.A. e B S.p.A., che dipendono dai pesi dei criteri" in both
     assert findings.champions(0, None) is None and "regge" not in findings.champions(2, None)
 
 

@@ -124,3 +124,31 @@ def test_the_index_on_the_bundled_sample_is_complete_and_spread(sample_processed
     s = governance.scores(responses, cb)
     assert s[governance.INDEX].notna().mean() > 0.95
     assert s[governance.BAND].nunique() >= 3 and 20 < s[governance.INDEX].mean() < 80
+
+
+def test_the_summary_finding_names_the_weakest_groups_and_hides_a_small_share(cb):
+    from analysis import findings
+
+    d = governance.definition(cb)
+    index = pd.Series([10.0] * 5 + [80.0] * 5)
+    scores_ = pd.DataFrame({governance.INDEX: index, governance.BAND: governance.band(index, d)})
+    targets = pd.DataFrame({"row": ["Metallurgiche", "Meccaniche"], "col": ["Micro", "Piccola"],
+                            "companies": [19, 83], "with_index": [19, 83], "mean": [37.0, 42.0],
+                            "hidden": [False, False]})
+    text = findings.governance(scores_, d.weak, targets, Gate())
+    assert "il 50% delle imprese è nelle fasce Iniziale e In sviluppo" in text and "indice medio 45" in text
+    assert "Metallurgiche di classe micro (37) e Meccaniche di classe piccola (42)" in text
+    few = pd.Series([10.0] * 2 + [80.0] * 8)  # two weak companies: their share is a count of 2
+    text = findings.governance(pd.DataFrame({governance.INDEX: few, governance.BAND: governance.band(few, d)}),
+                               d.weak, None, Gate())
+    assert "20%" not in text and "una parte delle imprese" in text
+
+
+def test_the_sentences_say_the_link_with_maturity_and_the_needs_in_words(cb):
+    assert "forte" in governance.maturity_sentence(0.62, 300) and "più mature" in governance.maturity_sentence(0.62, 300)
+    assert "debole" in governance.maturity_sentence(0.13, 300) and "0,13" in governance.maturity_sentence(0.13, 300)
+    d = governance.definition(cb)
+    k = cb.need_keys[0]
+    weak = pd.DataFrame({"need": [k], "share_weak": [0.4], "share_others": [0.2], "difference": [0.2]})
+    assert f"{cb.by_key[k].short} (40% contro 20%)" in governance.weak_needs_sentence(weak, cb, d)
+    assert "non chiedono" in governance.weak_needs_sentence(weak.assign(difference=0.01), cb, d)

@@ -180,7 +180,7 @@ def maturity_bands(table: pd.DataFrame, published: Published, title: str, labels
     counts = table[columns].where(~hidden[columns], 0)
     shares = counts.div(table[columns].sum(axis=1), axis=0) * 100
     shares["n.p."] = 100 - shares.sum(axis=1)
-    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.4 * len(shares) + 1.5))
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH_IN, 0.34 * len(shares) + 1.3))
     left = np.zeros(len(shares))
     names = [(labels or {}).get(g, g) for g in shares.index]
     for band, color in zip([*columns, "n.p."], [*BAND_COLORS, "#EFE8D8", "#A6A6A6"], strict=True):

@@ -174,8 +174,11 @@ def segments(assigned: pd.DataFrame, order: list[str], responses: pd.DataFrame, 
             f"(sezione 4).{caution}")
 
 
-_WHY_FRAGILE = {"pesi": "dipende dai pesi dei criteri", "dati": "cambia rifacendo l'analisi su parti delle imprese",
-                "pesi e dati": "dipende dai pesi dei criteri e dai dati"}
+_WHY_FRAGILE = {  # what a less sure choice depends on: (one company, more companies)
+    "pesi": ("che dipende dai pesi dei criteri", "che dipendono dai pesi dei criteri"),
+    "dati": ("la cui scelta cambia rifacendo l'analisi su parti delle imprese",
+             "le cui scelte cambiano rifacendo l'analisi su parti delle imprese"),
+    "pesi e dati": ("che dipende dai pesi dei criteri e dai dati", "che dipendono dai pesi dei criteri e dai dati")}
 
 
 def champions(n: int, fragile: list[str] | list[tuple[str, str]] | None) -> str | None:
@@ -190,8 +193,13 @@ def champions(n: int, fragile: list[str] | list[tuple[str, str]] | None) -> str 
             text += ("; la scelta regge sia cambiando i pesi dei criteri sia rifacendo l'analisi su parti delle "
                      "imprese")
         else:
-            named = [markdown_text(f) if isinstance(f, str) else f"{markdown_text(f[0])} ({_WHY_FRAGILE[f[1]]})"
-                     for f in fragile]
+            plain = [markdown_text(f) for f in fragile if isinstance(f, str)]
+            why: dict[str, list[str]] = {}
+            for f in fragile:
+                if not isinstance(f, str):
+                    why.setdefault(f[1], []).append(markdown_text(f[0]))
+            # Grouped by what the choice depends on: no second bracket after a pseudonym's "(consenso ...)".
+            named = plain + [f"{and_list(names)}, {_WHY_FRAGILE[w][len(names) > 1]}" for w, names in why.items()]
             text += (f"; la scelta è solida per {fmt_int(n - len(fragile))} su {fmt_int(n)} (regge cambiando i pesi "
                      f"dei criteri e rifacendo l'analisi su parti delle imprese), meno sicura per {and_list(named)}")
     return text + ": sono i punti di riferimento che raccoglieranno i bisogni della loro filiera."
@@ -218,6 +226,29 @@ def startups(matches: pd.DataFrame | None, prio: pd.DataFrame, cb: Codebook, n: 
                    "contatto." if not checked else
                    f"; {quantity(checked, 'abbinamento è già stato accettato', 'abbinamenti sono già stati accettati')}"
                    " dagli scout, gli altri vanno verificati prima di un contatto.")
+
+
+def governance(scores: pd.DataFrame, weak_bands: list[str], targets: pd.DataFrame | None, gate) -> str | None:
+    """The programme's first phase in one finding: the share of companies with a weak innovation governance
+    (``weak_bands``; hidden as the gate hides a share), the mean index, and the weakest groups the board may see
+    (``targets`` from :func:`analysis.governance.targets`): where the workshops start."""
+    from analysis.governance import BAND, INDEX
+
+    known = scores[INDEX].notna()
+    if not known.any():
+        return None
+    share = float(scores.loc[known, BAND].isin(weak_bands).mean())
+    hidden = bool(gate.share(share, int(known.sum())))
+    text = "**Governance dell'innovazione**: " + (
+        f"il {fmt_pct(share, 0)} delle imprese è nelle fasce {and_list(weak_bands)}" if not hidden else
+        f"una parte delle imprese è nelle fasce {and_list(weak_bands)}")
+    text += f" (indice medio {fmt_num(float(scores.loc[known, INDEX].mean()), 0)} su 100)"
+    shown = targets[~targets["hidden"]].head(2) if targets is not None else pd.DataFrame()
+    if len(shown):
+        text += ("; i gruppi più deboli sono " + and_list(
+            [f"{markdown_text(r.row)} di classe {markdown_text(str(r.col).lower())} ({fmt_num(r.mean, 0)})"
+             for r in shown.itertuples(index=False)]) + ": lì cominciano i workshop della prima fase")
+    return text + "."
 
 
 def waves(changes: pd.DataFrame | None, cb: Codebook, previous: str | None, at_least: float = 0.05) -> str | None:

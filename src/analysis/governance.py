@@ -227,3 +227,54 @@ def maturity_link(scores_: pd.DataFrame, maturity_index: pd.Series) -> tuple[flo
     if len(both) < MIN_PAIRS or both["g"].nunique() < 2 or both["m"].nunique() < 2:
         return np.nan, len(both)
     return float(spearmanr(both["g"], both["m"]).statistic), len(both)
+
+
+TARGETS_SHOWN = 4  # groups listed as the workshops' targets, weakest first
+
+
+def segment_means(scores_: pd.DataFrame, segment_of: pd.Series, gate, weights: pd.Series | None = None
+                  ) -> dict[str, float] | None:
+    """The mean index of each segment as the board names it (``segment_of``: per company; None outside the
+    segments), or None when any segment has 1-2 companies with an index: with the overall mean shown, one hidden
+    segment's mean would follow from the others."""
+    from analysis.maturity import weighted_mean
+
+    frame = pd.DataFrame({"segment": segment_of.to_numpy(), "index": scores_[INDEX].to_numpy()},
+                         index=scores_.index).dropna()
+    if frame.empty:
+        return None
+    counts = frame.groupby("segment").size()
+    if np.asarray(gate.small(counts.to_numpy()), dtype=bool).any():
+        return None
+    return {s: weighted_mean(part["index"], None if weights is None else weights.loc[part.index])
+            for s, part in frame.groupby("segment", sort=True)}
+
+
+def maturity_sentence(rho: float, n: int) -> str:
+    """The link between governance and digital maturity, in words, with the rank correlation."""
+    from analysis.reporting import fmt_int, fmt_num
+
+    strength = ("forte" if abs(rho) >= 0.5 else "moderato" if abs(rho) >= 0.3 else "debole" if abs(rho) >= 0.1
+                else "quasi nullo")
+    way = ("le imprese con una governance più organizzata sono anche più mature nel digitale" if rho > 0 else
+           "le imprese con una governance più organizzata sono meno mature nel digitale")
+    return (f"Legame con la maturità digitale: {strength} (correlazione dei ranghi {fmt_num(rho, 2)}, "
+            f"{fmt_int(n)} imprese)" + (f": {way}." if abs(rho) >= 0.3 else "."))
+
+
+def weak_needs_sentence(weak: pd.DataFrame, cb: Codebook, d: Definition, at_least: float = 0.05, named: int = 2
+                        ) -> str:
+    """The needs that companies with a weak governance state more than the others (by at least ``at_least`` of
+    companies rating them 4-5), both shares as the gate allows (:func:`weak_needs`)."""
+    from analysis.reporting import fmt_pct
+    from analysis.text import and_list
+
+    top = weak.dropna(subset=["difference"])
+    top = top[top["difference"] >= at_least].head(named)
+    who = f"Le imprese con governance debole ({and_list(d.weak)})"
+    if top.empty:
+        return f"{who} non chiedono bisogni diversi dalle altre."
+    return (f"{who} segnalano più delle altre "
+            + and_list([f"{cb.by_key[r.need].short} ({fmt_pct(r.share_weak, 0)} contro {fmt_pct(r.share_others, 0)})"
+                        for r in top.itertuples(index=False)])
+            + " (quota con voto 4-5): temi da portare nei loro workshop.")

@@ -162,6 +162,14 @@ def mean_hidden(by_group: pd.DataFrame, published: Published, gate: Gate) -> np.
         gate.small(by_group["n"].to_numpy()), dtype=bool)
 
 
+def mean_labels(by_group: pd.DataFrame, published: Published, gate: Gate) -> dict[str, str]:
+    """Each group's name with its mean index where the board may see it (:func:`mean_hidden`), for the rows of
+    a band figure: "Meccaniche (indice medio 24)"."""
+    hidden = mean_hidden(by_group, published, gate)
+    return {g: g if hide else f"{g} (indice medio {fmt_num(m, 0)})"
+            for g, m, hide in zip(by_group.index, by_group["indice_medio"], hidden, strict=True)}
+
+
 def band_table(by_group: pd.DataFrame, published: Published, gate: Gate) -> pd.DataFrame:
     """Companies, mean index and band counts per group (and those without an index), as ``published``
     (:func:`band_counts`) allows; the mean index as :func:`mean_hidden` allows."""
