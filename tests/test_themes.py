@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import themes
+from analysis.disclosure import Gate
 
 ENERGY = ["Ridurre i consumi energetici dei forni e recuperare il calore di scarto.",
           "Abbattere il costo dell'energia: recupero di calore dai forni di trattamento.",
@@ -56,7 +57,7 @@ def test_known_themes_are_mapped_to_their_needs_with_precision_and_recall_of_at_
 
 def test_the_new_theme_is_proposed_and_described_by_shared_words_only(cb):
     responses, truth = planted()
-    found = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb))
+    found = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb), Gate())
     assert found, "no theme proposed"
     first = found[0]
     assert "generazionale" in first.words or "passaggio" in first.words
@@ -74,9 +75,9 @@ def test_the_new_theme_is_proposed_and_described_by_shared_words_only(cb):
 
 def test_themes_are_deterministic_and_quiet_on_unrelated_texts(cb):
     responses, _ = planted()
-    a = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb))
-    b = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb))
+    a = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb), Gate())
+    b = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb), Gate())
     assert [(t.words, t.companies) for t in a] == [(t.words, t.companies) for t in b]
     scattered = pd.DataFrame({"company_id": [f"X{i}" for i in range(8)], "ragione_sociale": "Alfa S.p.A.",
                               "sfida_principale": [f"Parola{i} diversa{i} unica{i}." for i in range(8)]})
-    assert themes.new_themes(scattered, cb, themes.mapped_needs(scattered, cb)) == []
+    assert themes.new_themes(scattered, cb, themes.mapped_needs(scattered, cb), Gate()) == []

@@ -8,9 +8,10 @@ offline and deterministically:
   vocabulary (the same stems and terms as the startup matching,
   :mod:`analysis.startup_matching`) counts for that need;
 * **candidate new needs**: the texts that speak of no known need are grouped
-  by the words they share (TF-IDF on word stems, k-means over a few k, the
-  most separated grouping kept); a group of at least 3 companies is a candidate,
-  described by its characteristic words.
+  by the words the same companies share (words joined by the overlap of the
+  companies that use them; no random step); a group of at least 3 companies
+  (as the disclosure gate counts) is a candidate, described by its
+  characteristic words.
 
 A theme is described only by words that at least 3 of its companies use, and
 never by a word that could point to someone: a capitalised word inside a
@@ -32,7 +33,6 @@ from analysis import startup_matching as sm
 from analysis.codebook import Codebook
 
 TEXT = "sfida_principale"
-MIN_COMPANIES = 3  # the companies behind a theme and behind each of its describing words (spec section 8)
 JOIN = 0.7  # words whose users overlap more than this (Jaccard distance under it) describe one theme
 GENERIC = 0.4  # a word in more than this share of all challenge texts describes no theme
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
@@ -110,9 +110,9 @@ def _banned(responses: pd.DataFrame) -> set[str]:
     return banned
 
 
-def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame) -> list[Theme]:
+def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate) -> list[Theme]:
     """The candidate new needs: the challenge texts that support no known need (``mapped`` from
-    :func:`mapped_needs`), grouped by the words they share. Words used by at least :data:`MIN_COMPANIES` of these
+    :func:`mapped_needs`), grouped by the words they share. Words used by enough of these companies for the ``gate`` (3) of these
     companies (and by at most :data:`GENERIC` of all challenges: "impresa" says nothing) are joined when the same
     companies use
     them (average-linkage clustering of their company sets, Jaccard distance under :data:`JOIN`); a group of
@@ -142,7 +142,8 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame) -> l
             surface[(stem, written)] += 1
     n = len(companies)
     # A word most challenges use ("impresa", "azienda") says nothing of a theme.
-    stems_ = sorted(k for k, v in users.items() if len(v) >= MIN_COMPANIES and everywhere[k] <= GENERIC * texts)
+    # The disclosure gate decides how many companies a theme and each of its words need (spec section 8).
+    stems_ = sorted(k for k, v in users.items() if not gate.small(len(v)) and everywhere[k] <= GENERIC * texts)
     if not stems_:
         return []
     index = {c: i for i, c in enumerate(companies)}
@@ -156,11 +157,11 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame) -> l
         members = [i for i in np.flatnonzero(groups == g)]
         hits = use[members].sum(axis=0)
         who = hits >= (2 if len(members) > 1 else 1)
-        if who.sum() < MIN_COMPANIES:
+        if gate.small(int(who.sum())):
             continue
         ranked = sorted(members, key=lambda i: (-int(use[i, who].sum()), stems_[i]))[:5]
         named = [max(((w, c) for (st, w), c in surface.items() if st == stems_[i]), key=lambda t: (t[1], t[0]))[0]
-                 for i in ranked if use[i, who].sum() >= MIN_COMPANIES]
+                 for i in ranked if not gate.small(int(use[i, who].sum()))]
         if named:
             themes.append(Theme(named, sorted(companies[j] for j in np.flatnonzero(who))))
     # A smaller group whose companies are mostly in a larger theme is a way of saying that theme, not another.
