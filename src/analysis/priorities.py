@@ -325,20 +325,6 @@ def leading(table: pd.DataFrame, scope: str = ALL_SCOPE, at_least: int = 5, at_m
     return part.loc[keep, "need"].tolist()[:at_most]
 
 
-def tier_lines(table: pd.DataFrame, cb: Codebook, scope: str = ALL_SCOPE, at_least: int = 5) -> list[str]:
-    """The priorities of a scope in tiers, for the board: whole tiers from the top until ``at_least`` needs are
-    listed (:func:`leading`), each tier's needs in alphabetical order (their order within a tier is not
-    supported by the data)."""
-    part = table[(table["scope"] == scope) & table["need"].isin(leading(table, scope, at_least))]
-    lines = []
-    for tier, members in part.groupby("tier", sort=True):
-        names = sorted((cb.by_key[k].it for k in members["need"]), key=str.casefold)
-        low, high = int(members["rank_lo"].min()), int(members["rank_hi"].max())
-        lines.append(f"**{tier_name(tier)}** ({len(names)} {'bisogno' if len(names) == 1 else 'bisogni'}, "
-                     f"posizioni possibili da {low} a {high}): {', '.join(names)}.")
-    return lines
-
-
 def tier_sentence() -> str:
     """What a tier means, for the board."""
     return (f"Ogni bisogno ha un intervallo di posizioni possibili (al {fmt_pct(LEVEL, 0)}, ricampionando le imprese): "
