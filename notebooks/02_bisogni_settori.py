@@ -26,7 +26,7 @@ report_formato_figure = "png"  # report.formato_figure: png, or svg so that the 
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from analysis import figures, maturity, needs, paths, quality, weights
+from analysis import figures, maturity, needs, paths, quality, themes, weights
 from analysis.disclosure import SUPPRESSED, Gate
 from analysis.reporting import fmt_int, fmt_num, fmt_pct, load_processed, report_header, setup_plots, table
 from analysis.steps import restore_needs
@@ -34,7 +34,7 @@ from analysis.steps import restore_needs
 gate = Gate(audience)
 data = load_processed(processed_dir or paths.PROCESSED, codebook_path,
                       need=("weights", "weighting", "needs_summary", "sector_comparison", "need_families",
-                            "maturity_scores", "maturity_by_sector", "maturity_by_size", "need_gap"))
+                            "maturity_scores", "maturity_by_sector", "maturity_by_size", "need_gap", "challenge_themes"))
 cb, responses, cfg = data.codebook, data.responses, data.config
 found = restore_needs(data)
 weighting, register = found.weighting, found.register
@@ -186,12 +186,33 @@ plt.show()
 if gate.analyst:
     display(table(maturity.gap_table(gap, cb, gate), "Bisogni e maturità collegata (dal divario maggiore)"))
 
+# %% [markdown]
+# ## I bisogni nelle parole delle imprese
+#
+# Il questionario chiede anche di descrivere a parole la **principale sfida tecnologica**. Leggiamo questi testi,
+# in italiano o in inglese, con il vocabolario dei bisogni: un testo che parla di un bisogno del questionario
+# conta come sostegno a quel bisogno. I testi che non parlano di nessuno sono raggruppati per le parole che le
+# stesse imprese usano: un gruppo di almeno 3 imprese è un **tema nuovo**, un bisogno che il questionario non
+# chiede. Ogni tema è descritto solo da parole usate da almeno 3 imprese; nessun testo è citato.
+
 # %%
-# With no register there is nothing to show but the fact (one sentence); with one, what it means and the rates.
-if register is None and not weighting.weighted:
-    display(Markdown("## Rappresentatività\n\nNessun registro dei soci né tabella dei pesi: le cifre descrivono le "
-                     "imprese che hanno risposto e non sono ponderate."))
+said = found.themes
+display(Markdown(themes.support_sentence(said, responses, cb, gate)))
+new = themes.new_table(said, responses, cb, gate, by_sector=not sectors.omitted)
+if len(new):
+    display(table(new, "Temi nuovi: bisogni che il questionario non chiede"))
+    display(Markdown("Un tema nuovo diventa una domanda della prossima rilevazione aggiungendo il bisogno al "
+                     "codebook del progetto, senza cambiare il codice."))
 else:
+    display(Markdown("Nessun tema nuovo: le sfide descritte a parole parlano dei bisogni del questionario, o di "
+                     "temi che meno di 3 imprese condividono."))
+if gate.analyst:  # the texts themselves, with the companies' names: never in the board report
+    display(table(themes.examples(said, responses, cb), "Esempi di sfide per tema"))
+
+# %%
+# With a register or a weights table: what they mean, the response rates and the weights (without either, the
+# section's first lines already say the figures are not weighted).
+if register is not None or weighting.weighted:
     display(Markdown(
         "## Rappresentatività\n\nIl tasso di risposta per gruppo merceologico e classe dimensionale mostra quali "
         "parti della base associativa sono sotto- o sovra-rappresentate, e i pesi di post-stratificazione riportano "

@@ -174,13 +174,10 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 #
 # Per ogni startup e ogni bisogno confrontiamo le tecnologie dichiarate e la descrizione, in italiano o in inglese,
 # con il vocabolario del bisogno: i suoi nomi, i termini che da soli lo indicano (come "cobot") e le parole che lo
-# sostengono senza bastare da sole (come "robot"), per **radice** e in qualunque ordine ("celle robotizzate
-# collaborative" e "collaborative robotic cells" dicono la stessa cosa). La **pertinenza** (0-100) è la probabilità
-# che la startup risponda davvero al bisogno stimata su un elenco di prova di startup già classificate (ottimista
-# su un elenco nuovo, sotto);
-# entrano nelle liste solo le startup sopra la soglia, mai una che parla solo di un altro mercato (pazienti, negozi,
-# alimentare). Su un elenco di prova scritto da chi non conosceva il vocabolario circa tre startup su quattro
-# rispondono davvero: ogni nome va verificato dagli scout.
+# sostengono senza bastare da sole (come "robot"), per **radice** e in qualunque ordine. La **pertinenza** (0-100) è
+# la probabilità che la startup risponda davvero al bisogno, stimata su un elenco di prova già classificato; entrano
+# nelle liste solo le startup sopra la soglia. Su un elenco scritto da chi non conosceva il vocabolario circa tre
+# startup su quattro rispondono davvero: ogni nome va verificato dagli scout.
 #
 # Il **TRL** (Technology Readiness Level) misura la maturità di una tecnologia da 1 (idea) a 9 (prodotto sul
 # mercato); 5-6 significa un prototipo provato in un ambiente simile a quello reale.
@@ -190,3 +187,10 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 # Punteggi delle risposte: sì 1, no 0 (da valutare 0,5); spesa in R&S da 0 (0%) a 1 (3% e oltre); open innovation
 # nessuna 0, occasionale 0,5, strutturata 1; investimento entro 12 mesi 1, da 1 a 3 anni 0,5, oltre 0. Il **legame
 # con la maturità digitale** è la **correlazione dei ranghi di Spearman** (da -1 a 1; 0 nessun legame).
+#
+# ## Sfide descritte a parole
+#
+# Un testo sostiene un bisogno quando contiene un termine del suo vocabolario (lo stesso delle startup) o due parole
+# collegate. Due parole formano un tema quando le usano in gran parte le stesse imprese (**raggruppamento
+# gerarchico**, distanza di Jaccard sotto 0,7). Non descrivono mai un tema le parole di oltre il 40% delle sfide, i
+# nomi propri, le parole delle ragioni sociali, le frasi con e-mail o telefono.

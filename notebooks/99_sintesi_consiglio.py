@@ -65,7 +65,8 @@ champs = champions.board_view(data.read("champions"),
                               segmentation.board_segment_names(seg, segmentation.board_segments(seg, gate)))
 candidates = data.read("champion_candidates")
 resampling = data.read("champion_selection").get("resampling")
-lines = [findings.needs(prio, published, cb), findings.sectors(comparison, published, cb)]
+lines = [findings.needs(prio, published, cb), findings.sectors(comparison, published, cb),
+         findings.themes(data.read("challenge_themes") if data.has("challenge_themes") else None)]
 if not sectors.omitted:
     by_group = maturity.board_groups(found.scores, data.responses["gruppo_merceologico"], sectors,
                                      found.weighting.weights)

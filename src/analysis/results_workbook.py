@@ -104,6 +104,14 @@ def build(folder: str | Path, cb: Codebook) -> Path:
         gov = responses[["company_id", "ragione_sociale", "gruppo_merceologico"]].merge(gov, on="company_id",
                                                                                         how="right")
         write_sheet(wb, "Governance", gov, {"indice_governance": "0.0"})
+    found = read("challenge_themes")
+    if found is not None:  # issue 18: what each challenge speaks of, with the text itself (analysts only)
+        short = {k: cb.by_key[k].short for k in cb.need_keys}
+        found = found.assign(tema=[short.get(t, t) if k == "bisogno" else t
+                                   for k, t in zip(found["tipo"], found["tema"], strict=True)])
+        write_sheet(wb, "Temi delle sfide", found.merge(
+            responses[["company_id", "ragione_sociale", "gruppo_merceologico", "sfida_principale"]],
+            on="company_id", how="left"))
     summary = catalog.read("ingest_summary", folder, cb)
     write_sheet(wb, "Qualità - file", quality.files_table(summary))
     write_sheet(wb, "Qualità - bilancio", quality.balance_table(summary))

@@ -25,6 +25,11 @@ Planted structure (what the analysis must find again)
 * **Availability**: about a quarter of companies are willing to be a
   Champion and another quarter "Da valutare", at least three per segment
   and sector group; about 60 % consent to be named.
+* **Challenges** (``Principale sfida tecnologica``, Italian or English): most
+  speak of one need of the company's segment; about 10 % of family
+  succession and 6 % of foreign markets, two themes no need of the codebook
+  covers (``tema_sfida`` in the truth table); some say little or nothing,
+  and a quarter end with a contact person and phone number.
 * **Messiness**: about 3 % of companies answer twice (the later answer
   holds), a handful of cells are unreadable (``n.d.``, ``50-249``), a few
   sector groups are blank (derived from ATECO) or spelled as aliases, and
@@ -127,13 +132,63 @@ _FIRST = ["Marco", "Giulia", "Luca", "Francesca", "Andrea", "Chiara", "Paolo", "
           "Laura", "Matteo", "Silvia", "Alberto", "Valentina", "Roberto", "Anna", "Davide", "Federica"]
 _EXTERNAL = ["Alfa Componenti S.r.l.", "Nord Ricambi S.p.A.", "Eurocarrozzerie S.p.A.", "Insubria Energia S.r.l.",
              "Lario Impianti S.r.l.", "Padana Veicoli S.p.A."]
-_CHALLENGE = {
-    "Dati e filiera digitale": "Collegare le macchine al gestionale e scambiare dati di lotto con i clienti.",
-    "Automazione intelligente": "Automatizzare il carico delle macchine e il controllo dei pezzi a fine linea.",
-    "Energia e decarbonizzazione": "Ridurre il costo energetico dei forni e recuperare il calore di scarto.",
-    "Materiali e additive": "Qualificare leghe leggere e componenti stampati in 3D per i clienti aerospaziali.",
-    "Persone e finanza": "Trovare tecnici formati e accedere ai crediti d'imposta per i nuovi investimenti.",
+# The main technology challenge in the company's words (Italian or English): each text speaks of one need of the
+# company's segment, or of a theme the questionnaire does not ask about (issue 18), or of nothing in particular.
+_CHALLENGES = {
+    "Dati e filiera digitale": [
+        ("bisogno_integrazione_dati", "Collegare le macchine al gestionale e scambiare dati di lotto con i clienti."),
+        ("bisogno_integrazione_dati", "Integrare MES ed ERP per avere i dati di produzione in tempo reale."),
+        ("bisogno_integrazione_dati", "Connect our machines to the ERP and share production data with customers."),
+        ("bisogno_tracciabilita", "Garantire la tracciabilità dei lotti lungo la filiera, dal fornitore al cliente."),
+        ("bisogno_cybersecurity", "Proteggere la rete di fabbrica dagli attacchi informatici.")],
+    "Automazione intelligente": [
+        ("bisogno_robotica", "Introdurre robot collaborativi per l'asservimento delle macchine utensili."),
+        ("bisogno_qualita_visione", "Controllo qualità automatico con telecamere sui pezzi lavorati."),
+        ("bisogno_manutenzione_predittiva", "Predict spindle failures before they stop the line."),
+        ("bisogno_manutenzione_predittiva", "Ridurre i fermi macchina con la manutenzione predittiva.")],
+    "Energia e decarbonizzazione": [
+        ("bisogno_efficienza_energetica", "Ridurre il costo energetico dei forni e recuperare il calore di scarto."),
+        ("bisogno_efficienza_energetica", "Cut the energy bill of our melting furnaces with heat recovery."),
+        ("bisogno_decarbonizzazione", "Elettrificare i forni e ridurre le emissioni di CO2."),
+        ("bisogno_economia_circolare", "Recuperare e riciclare sabbie e scorie di fonderia.")],
+    "Materiali e additive": [
+        ("bisogno_materiali", "Qualificare leghe leggere e componenti per i clienti aerospaziali."),
+        ("bisogno_materiali", "Develop lighter alloys for electric vehicle components."),
+        ("bisogno_additive", "Stampa 3D in metallo per piccole serie e ricambi."),
+        ("bisogno_digital_twin", "Simulare il processo di colata prima di produrre.")],
+    "Persone e finanza": [
+        ("bisogno_competenze", "Formare gli operatori sulle nuove tecnologie digitali."),
+        ("bisogno_finanza_incentivi", "Accedere ai bandi e agli incentivi per l'innovazione."),
+        ("bisogno_sicurezza_lavoro", "Ridurre gli infortuni nei reparti con sensori indossabili."),
+        ("bisogno_logistica", "Make our supply chain more resilient to shortages.")],
 }
+# Themes no need of the codebook covers: family succession, then foreign markets; and texts that say little.
+_NEW_THEMES = [
+    ("passaggio generazionale", 0.10, [
+        "Gestire il passaggio generazionale alla guida dell'impresa.",
+        "Preparare il passaggio generazionale e la successione familiare.",
+        "Organizzare la successione familiare e il passaggio generazionale della proprietà."]),
+    ("mercati esteri", 0.06, [
+        "Aprire nuovi mercati esteri per i nostri prodotti.",
+        "Entrare nei mercati esteri extra UE con una rete commerciale."]),
+]
+_VAGUE = ["Nessuna sfida particolare per quest'anno.", "Niente di specifico al momento.", "Nessuna in particolare."]
+
+
+def _challenge(rng: np.random.Generator, segment: str) -> tuple[str | None, str]:
+    """(text, what it speaks of: a need key, a new theme, or "") of one company's challenge. Drawn from its own
+    generator (``rng``), so the other answers are those of a sample without challenge themes."""
+    u = rng.random()
+    for theme, share, texts in _NEW_THEMES:
+        if u < share:
+            return str(rng.choice(texts)), theme
+        u -= share
+    if u < 0.06:
+        return None, ""
+    if u < 0.10:
+        return str(rng.choice(_VAGUE)), ""
+    need, text = _CHALLENGES[segment][int(rng.integers(len(_CHALLENGES[segment])))]
+    return text, need
 
 
 def make_vat(rng: np.random.Generator, office: str = "012") -> str:
@@ -182,6 +237,7 @@ def generate_sample(companies: int = 300, seed: int = 42, codebook: Codebook | N
     cb = codebook or load_codebook()
     syn = scenarios.generate(scenario, cb, seed, companies) if scenario else None
     rng = np.random.default_rng(seed)
+    said = np.random.default_rng([seed, 18])  # the challenges' own stream (see _challenge)
     cols = template_columns(cb)
     need_keys = set(cb.need_keys)
     segments = [s for s in PLANTED_SEGMENTS if set(s.high_needs) & need_keys] or list(PLANTED_SEGMENTS)
@@ -260,9 +316,10 @@ def generate_sample(companies: int = 300, seed: int = 42, codebook: Codebook | N
         willing = rng.choice([YES, "Da valutare", NO], p=[0.27, 0.25, 0.48])
         consent = rng.choice([YES, NO, None], p=[0.6, 0.3, 0.1])
         first, last = rng.choice(_FIRST), rng.choice(_NAMES[:40])
-        challenge = _CHALLENGE.get(seg.name, "Innovare i processi produttivi.")
-        if rng.random() < 0.25:
-            challenge += f" Referente interno: {first} {last}, tel. 0332 {rng.integers(100000, 999999)}."
+        challenge, theme = _challenge(said, seg.name) if seg.name in _CHALLENGES else (
+            "Innovare i processi produttivi.", "")
+        if rng.random() < 0.25:  # a contact in the text: personal data the report must never show
+            challenge = (challenge or "") + f" Referente interno: {first} {last}, tel. 0332 {rng.integers(100000, 999999)}."
         ateco, ateco_desc = _ATECO[f["sector"]][int(rng.integers(len(_ATECO[f["sector"]])))]
         ateco_form = rng.random()
         if ateco_form < 0.6:
@@ -334,7 +391,7 @@ def generate_sample(companies: int = 300, seed: int = 42, codebook: Codebook | N
                                                 else f"{scenario}: nessun gruppo")
         truth.append(dict(partita_iva=f["vat"], ragione_sociale=f["name"], segment=planted, sector=f["sector"],
                           hub=bool(f.get("hub", False)), dipendenti=f["employees"],
-                          disponibilita_champion=willing, consenso_nominativo=consent or ""))
+                          disponibilita_champion=willing, consenso_nominativo=consent or "", tema_sfida=theme))
 
     if messy:
         rows = _add_mess(rng, rows, cols, cb, firms)

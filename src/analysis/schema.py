@@ -201,6 +201,16 @@ def governance_scores_schema(cb) -> pa.DataFrameSchema:
                                "componenti_risposte": pa.Column(int, pa.Check.ge(0))}, strict=False)
 
 
+def challenge_themes_schema(cb) -> pa.DataFrameSchema:
+    def known_need(frame: pd.DataFrame) -> pd.Series:  # a theme of kind "bisogno" is a codebook need
+        return (frame["tipo"] != "bisogno") | frame["tema"].isin(list(cb.need_keys) if cb is not None else frame["tema"])
+
+    return pa.DataFrameSchema({"company_id": _text(), "tipo": _text(checks=pa.Check.isin(["bisogno", "nuovo"])),
+                               "tema": _text(), "parole": _text(True)},
+                              checks=pa.Check(known_need, error="tema of a known need is a codebook need"),
+                              unique=["company_id", "tema"], strict=False)
+
+
 def maturity_groups_schema(cb) -> pa.DataFrameSchema:
     return pa.DataFrameSchema({"group": _text(unique=True), "n": pa.Column(int, pa.Check.ge(0)),
                                "indice_medio": pa.Column(float, nullable=True)}, strict=False)

@@ -29,11 +29,13 @@ from analysis import (
     priorities,
     segmentation,
     startups,
+    themes,
     waves,
     weights,
 )
 from analysis.codebook import Codebook
 from analysis.config import Config
+from analysis.disclosure import Gate
 
 # --------------------------------------------------------------------------
 # Weights, needs and maturity
@@ -63,6 +65,7 @@ class NeedsResult:
     by_size: pd.DataFrame
     gap: pd.DataFrame
     governance: pd.DataFrame  # innovation governance per company (index of the responses; analysis.governance)
+    themes: pd.DataFrame  # what each company's challenge speaks of: a codebook need or a new theme (analysis.themes)
 
 
 def needs_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, weighting: weights.Weighting,
@@ -77,7 +80,9 @@ def needs_step(responses: pd.DataFrame, cb: Codebook, cfg: Config, weighting: we
         needs.need_families(responses, cb, p["correlazione_famiglie"]), scores,
         maturity.maturity_by_group(scores, responses["gruppo_merceologico"], cb.sector_labels, w),
         maturity.maturity_by_group(scores, responses["size_class"], list(cb.size_labels), w),
-        maturity.need_gap(responses, cb, scores, weights=w), governance.scores(responses, cb))
+        maturity.need_gap(responses, cb, scores, weights=w), governance.scores(responses, cb),
+        # A new theme and each of its words hold at least 3 companies for every audience: the words are shown.
+        themes.themes_table(responses, cb, Gate("board")))
 
 
 def needs_outputs(r: NeedsResult, responses: pd.DataFrame) -> dict[str, object]:
@@ -103,6 +108,7 @@ def needs_outputs(r: NeedsResult, responses: pd.DataFrame) -> dict[str, object]:
         "maturity_by_sector": _groups(r.by_sector), "maturity_by_size": _groups(r.by_size), "need_gap": r.gap,
         "governance_scores": r.governance.assign(**{governance.BAND: r.governance[governance.BAND].astype(object)})
         .round(10).reset_index(drop=True).assign(company_id=ids)[["company_id", *r.governance.columns]],
+        "challenge_themes": r.themes,
     }
 
 
@@ -146,7 +152,8 @@ def restore_needs(data) -> NeedsResult:
     return NeedsResult(weighting, reg, None if info["rates"] is None else pd.DataFrame(info["rates"]),
                        info["outside"], summary, data.read("sector_comparison"), families, scores,
                        groups("maturity_by_sector"), groups("maturity_by_size"),
-                       data.read("need_gap").fillna({"dimension": ""}), restore_governance(data))
+                       data.read("need_gap").fillna({"dimension": ""}), restore_governance(data),
+                       data.read("challenge_themes").fillna({"parole": ""}))
 
 
 def restore_governance(data) -> pd.DataFrame:

@@ -31,11 +31,17 @@ import pandas as pd
 
 from analysis import startup_matching as sm
 from analysis.codebook import Codebook
+from analysis.disclosure import SUPPRESSED
+from analysis.reporting import fmt_int
+from analysis.text import and_list
 
 TEXT = "sfida_principale"
 JOIN = 0.7  # words whose users overlap more than this (Jaccard distance under it) describe one theme
 GENERIC = 0.4  # a word in more than this share of all challenge texts describes no theme
+RELATED = 2.0  # without a term of its own, a need needs this much related vocabulary (two words): one word ("clienti") is chance
+_NONE = {"nessuna", "nessuno", "nessun", "niente", "nulla", "none", "nothing", "no", "nd", "na"}
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
+_ABBREVIATION = re.compile(r"\b(tel|ing|dott|sig|geom|rag|arch|avv|prof|ecc|es)\.$", re.IGNORECASE)
 _EMAIL_OR_PHONE = re.compile(r"\S+@\S+|\+?\d[\d\s./-]{5,}\d")
 
 
@@ -49,6 +55,28 @@ def _clean(text: str) -> str:
     return _EMAIL_OR_PHONE.sub(" ", text or "")
 
 
+def said(text) -> bool:
+    """Whether a challenge says something: not blank, and not a short non-answer ("Nessuna sfida particolare per
+    quest'anno", "Niente di specifico", "n.d."): up to 6 words, the first a negation. A sentence with an e-mail
+    or a phone number is a contact, not what the company says."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    content = " ".join(s for s in _sentences(text) if not _EMAIL_OR_PHONE.search(s)).lower()
+    words = re.findall(r"\w+", content)
+    return bool(words) and re.sub(r"\W", "", content) not in _NONE and not (len(words) <= 6 and words[0] in _NONE)
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of a text; a title or an abbreviation ("tel.", "ing.") does not end one."""
+    out: list[str] = []
+    for piece in _SPLIT.split(text or ""):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return out
+
+
 def mapped_needs(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """(company_id, need) for every challenge text that speaks of a codebook need: a term of the need (a label
     phrase or synonym) among the needs the text holds most evidence of, or related words of the need that no
@@ -57,7 +85,7 @@ def mapped_needs(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     lex = sm.lexicons(cb)
     rows = []
     for cid, text in zip(responses["company_id"], responses.get(TEXT, pd.Series(index=responses.index)), strict=True):
-        if not isinstance(text, str) or not text.strip():
+        if not said(text):
             continue
         text = _clean(text)
         found = sm.assess(lex, [], text)
@@ -68,7 +96,7 @@ def mapped_needs(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         if not strong:
             related = {k: sum(h.term.weight for h in ev.text_hits if not h.term.strong)
                        for k, ev in found.items() if ev.best}
-            strong = [k for k, w in related.items() if w >= 1.0]
+            strong = [k for k, w in related.items() if w >= RELATED]
         rows += [{"company_id": cid, "need": k} for k in strong]
     return pd.DataFrame(rows, columns=["company_id", "need"])
 
@@ -84,7 +112,7 @@ def _tokens(text: str, banned: set[str]) -> list[tuple[str, str]]:
     """(stem, word as written) for the content words of a text that may describe a theme: no capitalised word
     inside a sentence, no word of a company name (``banned``, as stems), no e-mail or number."""
     out = []
-    for sentence in _SPLIT.split(text or ""):
+    for sentence in _sentences(text):
         if _EMAIL_OR_PHONE.search(sentence):
             continue  # a sentence with an e-mail or a phone number is a contact: personal data, not a theme
         for i, w in enumerate(sm.words(sentence)):
@@ -129,7 +157,7 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
     surface: Counter = Counter()
     companies, texts = [], 0
     for cid, text in zip(responses["company_id"], responses.get(TEXT, pd.Series(index=responses.index)), strict=True):
-        if not isinstance(text, str) or not text.strip():
+        if not said(text):
             continue
         toks = _tokens(text, banned)
         texts += 1
@@ -171,3 +199,87 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
             kept.append(theme)
             covered |= set(theme.companies)
     return kept
+
+
+# --------------------------------------------------------------------------
+# The table the run keeps, and what is shown of it
+
+KNOWN, NEW = "bisogno", "nuovo"  # the two kinds of theme in challenge_themes.csv
+COLUMNS = ["company_id", "tipo", "tema", "parole"]
+
+
+def themes_table(responses: pd.DataFrame, cb: Codebook, gate) -> pd.DataFrame:
+    """``challenge_themes.csv``: one row per company and theme its challenge speaks of. ``tipo`` is
+    :data:`KNOWN` (``tema`` is the codebook need it supports) or :data:`NEW` (``tema`` is ``T1``, ``T2``, ...
+    largest first, ``parole`` its characteristic words)."""
+    mapped = mapped_needs(responses, cb)
+    order = {k: i for i, k in enumerate(cb.need_keys)}
+    known = mapped.assign(tipo=KNOWN, tema=mapped["need"], parole="",
+                          _o=mapped["need"].map(order)).sort_values(["_o", "company_id"], kind="stable")
+    new = [{"company_id": c, "tipo": NEW, "tema": f"T{i}", "parole": ", ".join(t.words)}
+           for i, t in enumerate(new_themes(responses, cb, mapped, gate), 1) for c in t.companies]
+    return pd.concat([known[COLUMNS], pd.DataFrame(new, columns=COLUMNS)], ignore_index=True)
+
+
+def written(responses: pd.DataFrame) -> int:
+    """How many companies describe their challenge in words (:func:`said`)."""
+    return int(responses.get(TEXT, pd.Series(dtype=object)).map(said).sum())
+
+
+def support(table: pd.DataFrame, cb: Codebook) -> pd.Series:
+    """Per codebook need, the companies whose challenge speaks of it: most first, ties in codebook order."""
+    known = table[table["tipo"] == KNOWN]
+    counts = known.groupby("tema")["company_id"].nunique().reindex(list(cb.need_keys), fill_value=0)
+    return counts[counts > 0].sort_values(ascending=False, kind="stable")
+
+
+def support_sentence(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook, gate, at_most: int = 5) -> str:
+    """The challenges that speak of the questionnaire's needs, in one sentence: how many, and the needs most
+    spoken of (a need named by fewer than 3 companies is not named)."""
+    n = written(responses)
+    if not n:
+        return "Nessuna impresa ha descritto a parole la sua sfida principale."
+    companies = table.loc[table["tipo"] == KNOWN, "company_id"].nunique()
+    counts = support(table, cb)
+    counts = counts[~np.asarray(gate.small(counts.to_numpy()), dtype=bool)].head(at_most)
+    text = f"{fmt_int(n)} imprese descrivono a parole la loro sfida principale"
+    if gate.share(companies / n, n):
+        text += "; alcune parlano di un bisogno del questionario"
+    else:
+        text += f"; {fmt_int(companies)} parlano di un bisogno del questionario"
+    if len(counts):
+        text += (", più spesso di " + and_list([f"{cb.by_key[k].short} ({fmt_int(v)})" for k, v in counts.items()]))
+    return text + "."
+
+
+def new_table(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook, gate, by_sector: bool = True) -> pd.DataFrame:
+    """The candidate new needs as the board sees them: the words, how many companies, and (``by_sector``) how
+    many in each sector group, hidden where a group holds 1 or 2 of them or could be worked out from the
+    others."""
+    new = table[table["tipo"] == NEW]
+    if new.empty:
+        return pd.DataFrame(columns=["Tema (parole ricorrenti)", "Imprese"])
+    words = new.groupby("tema", sort=False)["parole"].first()
+    size = new.groupby("tema", sort=False)["company_id"].nunique()
+    out = pd.DataFrame({"Tema (parole ricorrenti)": words, "Imprese": size.map(fmt_int)})
+    if by_sector:
+        sector = new["company_id"].map(responses.set_index("company_id")["gruppo_merceologico"]).fillna("n.d.")
+        counts = pd.crosstab(new["tema"], sector).reindex(index=words.index)
+        counts = counts.reindex(columns=[*[s for s in cb.sector_labels if s in counts], *[
+            s for s in counts if s not in cb.sector_labels]], fill_value=0)
+        published = gate.counts(counts, "Imprese per tema nuovo e gruppo merceologico", column_totals=False)
+        for s in counts:
+            out[cb.sector_short.get(s, s)] = [SUPPRESSED if published.hidden.at[t, s] else fmt_int(v)
+                                              for t, v in counts[s].items()]
+    return out.reset_index(drop=True)
+
+
+def examples(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook, per_theme: int = 3) -> pd.DataFrame:
+    """For the analysts only: up to ``per_theme`` challenges of each theme, with the company's name."""
+    by_id = responses.set_index("company_id")
+    rows = []
+    for (kind, theme), group in table.groupby(["tipo", "tema"], sort=False):
+        label = cb.by_key[theme].short if kind == KNOWN else table.loc[table["tema"] == theme, "parole"].iloc[0]
+        for cid in group["company_id"].head(per_theme):
+            rows.append({"Tema": label, "Impresa": by_id.at[cid, "ragione_sociale"], "Sfida": by_id.at[cid, TEXT]})
+    return pd.DataFrame(rows, columns=["Tema", "Impresa", "Sfida"])
