@@ -16,6 +16,7 @@ from analysis.sample import write_sample
 from analysis.template import HEADER_ROW, RESPONSES_SHEET
 
 PLANTED = "Zanzottera"  # a person named in the challenge of companies without consent
+SECRET, PAIR = "codiceriservato", "partnercoppia"  # words one company, or two, use in its challenge
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,9 @@ def planted_run(tmp_path_factory):
     for row in range(HEADER_ROW + 1, ws.max_row + 1):
         if str(ws.cell(row, consent_col).value).strip().lower() not in ("sì", "si", "yes"):
             referente = ws.cell(row, head["Referente"]).value
-            ws.cell(row, challenge_col).value = f"Secondo l'ing. {PLANTED} ({referente}) serve un forno nuovo."
+            # A word of this company alone, one it shares with one other company, and words many share.
+            ws.cell(row, challenge_col).value = (f"Secondo l'ing. {PLANTED} ({referente}) serve un forno nuovo per "
+                                                 f"il progetto {SECRET}{row:04d} con i {PAIR}{row // 2:04d}.")
     wb.save(raw)
     proc = subprocess.run([sys.executable, "-m", "analysis", "run", "--raw", str(root / "raw"), "--out",
                            str(root / "out"), "--wave", "riservata", "--startups", str(SAMPLE_STARTUPS_DIR),
@@ -69,6 +72,24 @@ def test_no_personal_data_nor_names_without_consent_under_reports(planted_run):
     assert not leaks, f"found under reports/: {leaks[:10]}"
     assert "Impresa " in text  # pseudonyms stand in for the companies without consent
     assert any(name in text for name in named)  # the search does find names where they are allowed
+
+
+@pytest.mark.slow
+def test_no_challenge_text_of_a_company_without_consent_reaches_the_board_folder(planted_run):
+    """The challenges are read for themes (issue 18): the board sees a theme's words only when 3 or more
+    companies use them, never a text, a word of one or two companies, or a name."""
+    root, survey = planted_run
+    text = _reports_text(root).lower()
+    said = pd.read_csv(root / "out" / "processed" / "challenge_themes.csv")
+    assert len(said), "no challenge read"
+    consent = survey["Consenso a essere citati nei report"].fillna("").str.strip().str.lower().isin(["sì", "si"])
+    hidden = survey.loc[~consent, "Principale sfida tecnologica"].dropna()
+    assert len(hidden) > 10
+    assert SECRET not in text and PAIR not in text
+    # The analysts do read those texts, so the search above looks for words that exist.
+    analysts = pd.read_excel(root / "out" / "processed" / "results.xlsx", sheet_name="Temi delle sfide", dtype=str)
+    assert analysts["sfida_principale"].str.contains(SECRET).sum() > 10
+    assert not [t for t in hidden if t.lower() in text or t.split(" serve ")[1].lower() in text]
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import pandas as pd
 
 from analysis import startup_matching as sm
 from analysis import themes
-from analysis.disclosure import Gate
+from analysis.disclosure import SUPPRESSED, Gate
 
 ENERGY = ["Ridurre i consumi energetici dei forni e recuperare il calore di scarto.",
           "Abbattere il costo dell'energia: recupero di calore dai forni di trattamento.",
@@ -84,3 +84,65 @@ def test_themes_are_deterministic_and_quiet_on_unrelated_texts(cb):
     scattered = pd.DataFrame({"company_id": [f"X{i}" for i in range(8)], "ragione_sociale": "Alfa S.p.A.",
                               "sfida_principale": [f"Parola{i} diversa{i} unica{i}." for i in range(8)]})
     assert themes.new_themes(scattered, cb, themes.mapped_needs(scattered, cb), Gate()) == []
+
+
+def test_short_negations_and_contacts_are_no_challenge():
+    assert not themes.said("Nessuna sfida particolare per quest'anno. Referente interno: Marco Rossi, tel. 0332 123456.")
+    assert not themes.said("n.d.") and not themes.said(" ") and not themes.said(None) and not themes.said("No")
+    assert themes.said("Nessun sistema MES in azienda: vogliamo integrare i dati delle macchine.")
+    assert themes.said("Crescere.")
+
+
+def test_the_bundled_sample_holds_the_planted_challenge_themes(sample_processed, cb):
+    """The sample generator plants one need of the company's segment in most challenges and two themes the
+    questionnaire does not ask about: the run finds them again, company by company."""
+    from analysis.schema import challenge_themes_schema
+
+    _, responses, truth = sample_processed
+    truth = truth.assign(company_id="IT" + truth["partita_iva"].str.zfill(11)).set_index("company_id")
+    said = themes.themes_table(responses, cb, Gate())
+    challenge_themes_schema(cb).validate(said)
+    known = said[said["tipo"] == themes.KNOWN]
+    planted = truth["tema_sfida"].reindex(responses["company_id"]).dropna()
+    expected = {(c, k) for c, k in planted.items() if k.startswith("bisogno_")}
+    pairs = set(zip(known["company_id"], known["tema"], strict=True))
+    precision, recall = len(pairs & expected) / len(pairs), len(pairs & expected) / len(expected)
+    print(f"sample: mapping precision {precision:.2f}, recall {recall:.2f} ({len(pairs)} pairs, {len(expected)} planted)")
+    assert precision >= 0.9 and recall >= 0.9
+    new = said[said["tipo"] == themes.NEW]
+    for theme in ("passaggio generazionale", "mercati esteri"):
+        who = set(planted[planted == theme].index)
+        found = new.groupby("tema")["company_id"].agg(set)
+        best = max(found, key=lambda s: len(s & who))
+        assert len(best & who) >= 0.9 * len(who) and len(best - who) <= 0.1 * len(best), theme
+    assert len(new["tema"].unique()) == 2  # nothing else proposed: the vague and the known challenges are not themes
+
+
+def test_new_themes_as_the_board_sees_them_hide_a_sector_of_1_or_2_companies(cb):
+    said = pd.DataFrame({"company_id": [f"C{i}" for i in range(7)], "tipo": themes.NEW, "tema": "T1",
+                         "parole": "passaggio, generazionale"})
+    responses = pd.DataFrame({"company_id": [f"C{i}" for i in range(7)],
+                              "gruppo_merceologico": [cb.sector_labels[0]] * 5 + [cb.sector_labels[1]] * 2,
+                              "sfida_principale": ["Passaggio generazionale."] * 7})
+    board = themes.new_table(said, responses, cb, Gate())
+    assert board.loc[0, "Imprese"] == "7"
+    # 2 in one group: hidden, and the other group with it (7 - 5 = 2)
+    assert set(board.iloc[0, 2:]) == {SUPPRESSED}
+    analyst = themes.new_table(said, responses, cb, Gate("analyst"))
+    assert list(analyst.iloc[0, 2:]) == ["5", "2"]
+    from analysis import findings
+    assert "7 imprese scrivono di «passaggio, generazionale»" in findings.themes(said)
+    assert findings.themes(said.iloc[0:0]) is None
+
+
+def test_the_support_sentence_names_only_needs_of_3_or_more_companies(cb):
+    keys = list(cb.need_keys)
+    said = pd.DataFrame({"company_id": ["A", "B", "C", "D", "E"], "tipo": themes.KNOWN,
+                         "tema": [keys[0]] * 3 + [keys[1]] * 2, "parole": ""})
+    responses = pd.DataFrame({"company_id": list("ABCDEFGH"), "sfida_principale": ["Un testo qualsiasi."] * 8})
+    text = themes.support_sentence(said, responses, cb, Gate())
+    assert f"{cb.by_key[keys[0]].short} (3)" in text and cb.by_key[keys[1]].short not in text
+    assert text.startswith("8 imprese") and "5 parlano" in text
+    # 5 of 6: the one company that speaks of none would be worked out
+    assert "alcune parlano" in themes.support_sentence(said, responses.head(6), cb, Gate())
+    assert cb.by_key[keys[1]].short in themes.support_sentence(said, responses, cb, Gate("analyst"))
