@@ -30,7 +30,7 @@ from analysis.startup_matching import calibration
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--thresholds", type=float, nargs="+", default=[30.0, 40.0, 50.0, 60.0, 70.0])
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0])
     args = parser.parse_args()
     cb = load_codebook()
     examples = build(cb)

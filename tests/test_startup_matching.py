@@ -104,3 +104,13 @@ def test_words_already_part_of_a_hit_count_once(cb):
     data = {lex.key: lex for lex in lexicons(cb)}["bisogno_integrazione_dati"]
     ev = evidence(data, [], "Mapping every connected machine of the factory floor")
     assert ev.features()["text_terms"] == 1
+
+
+def test_an_acronym_of_the_vocabulary_is_found_only_in_capitals(cb):
+    """"SOC" (security operations centre) is not the Italian "soci", nor "MES" the month; "3D" and "CO2" are
+    the same in lower case."""
+    lex = lexicons(cb)
+    assert assess(lex, [], "Un SOC per la rete di fabbrica")["bisogno_cybersecurity"].text_hits
+    assert not assess(lex, [], "I soci vogliono crescere")["bisogno_cybersecurity"].text_hits
+    assert not assess(lex, [], "Il mes scorso abbiamo assunto")["bisogno_integrazione_dati"].text_hits
+    assert assess(lex, [], "stampa 3d di ricambi")["bisogno_additive"].text_hits

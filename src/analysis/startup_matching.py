@@ -104,6 +104,7 @@ class Word:
     stems: frozenset[str]
     start: int  # character offsets in the original text
     end: int
+    capitals: bool = False  # letters written in capitals ("SOC", "MES"), as an acronym is
 
 
 def words(text: str) -> list[Word]:
@@ -126,7 +127,8 @@ def words(text: str) -> list[Word]:
             acronym = piece.isupper() and len(piece) >= 2
             if not acronym and (plain in stop or plain.split("'")[-1] in stop) or plain.isdigit():
                 continue
-            out.append(Word(stems(piece), start, end))
+            # Letters only: "3D" and "CO2" are the same written "3d", "co2".
+            out.append(Word(stems(piece), start, end, acronym and piece.isalpha()))
     return out
 
 
@@ -139,6 +141,9 @@ class Term:
     parts: tuple[frozenset[str], ...]  # the stems of each content word
     strong: bool  # a term of the need (label, synonym), not a related word
     weight: float = 1.0  # a related word shared by n needs counts 1/n ("forni" says less than "vibrazioni")
+    # Per word, whether the codebook writes it in capitals: an acronym is found only written so ("SOC" is not
+    # the Italian "soci", "MES" not "mese").
+    capitals: tuple[bool, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ def _term(text: str, strong: bool) -> Term | None:
     if "-" in text:  # a hyphenated term is its compound word, not its parts one by one
         found = [w for w in found if not any(v is not w and v.start <= w.start and w.end < v.end for v in found)]
     parts = tuple(w.stems for w in found)
-    return Term(text, parts, strong) if parts else None
+    return Term(text, parts, strong, capitals=tuple(w.capitals for w in found)) if parts else None
 
 
 def _label_phrases(f: Field) -> list[str]:
@@ -193,7 +198,8 @@ def lexicons(cb: Codebook) -> tuple[Lexicon, ...]:
         for parts in {t.parts for t in lex.terms}:
             holders[parts] = holders.get(parts, 0) + 1
     return tuple(Lexicon(lex.key, lex.label, tuple(
-        t if t.strong else Term(t.text, t.parts, False, 1 / holders[t.parts]) for t in lex.terms)) for lex in plain)
+        t if t.strong else Term(t.text, t.parts, False, 1 / holders[t.parts], t.capitals) for t in lex.terms))
+        for lex in plain)
 
 
 # --------------------------------------------------------------------------
@@ -209,12 +215,17 @@ class Hit:
 def find(term: Term, text_words: list[Word], index: dict[str, list[int]]) -> Hit | None:
     """The first place where every word of ``term`` appears within ``len(term) + WINDOW`` words."""
     span = len(term.parts) + WINDOW
-    first = sorted({p for s in term.parts[0] for p in index.get(s, ())})
+    caps = term.capitals or (False,) * len(term.parts)
+
+    def fits(i: int, q: int) -> bool:
+        return bool(term.parts[i] & text_words[q].stems) and (not caps[i] or text_words[q].capitals)
+
+    first = sorted({p for s in term.parts[0] for p in index.get(s, ()) if fits(0, p)})
     for p in first:
         lo, hi = max(0, p - span + 1), min(len(text_words), p + span)
         used = {p}
-        for part in term.parts[1:]:
-            q = next((q for q in range(lo, hi) if q not in used and part & text_words[q].stems), None)
+        for i in range(1, len(term.parts)):
+            q = next((q for q in range(lo, hi) if q not in used and fits(i, q)), None)
             if q is None:
                 break
             used.add(q)
