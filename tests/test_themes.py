@@ -146,3 +146,20 @@ def test_the_support_sentence_names_only_needs_of_3_or_more_companies(cb):
     # 5 of 6: the one company that speaks of none would be worked out
     assert "alcune parlano" in themes.support_sentence(said, responses.head(6), cb, Gate())
     assert cb.by_key[keys[1]].short in themes.support_sentence(said, responses, cb, Gate("analyst"))
+
+
+def test_people_and_places_never_describe_a_theme_even_in_lower_case(cb):
+    """Names, streets, towns and e-mails written in lower case by 3 or more companies (as a blind review wrote
+    them) are not theme words; the theme they sit in still is."""
+    texts = (["sentire mario rossi per la burocrazia dei permessi"] * 4
+             + ["contattare ing. bianchi per burocrazia e permessi"] * 3
+             + ["sede in via roma 12, gallarate: la burocrazia dei permessi"] * 3
+             + ["scrivere a mario.rossi at verdi.it"] * 3 + ["mario punto rossi chiocciola verdi punto it"] * 3
+             + ["burocrazia e permessi troppo lenti"] * 6 + ["chiedere a fontana per i permessi, fontana sa tutto"] * 3
+             + [f"{w} del reparto {i}" for i, w in enumerate(["Ampliare", "Rinnovare", "Spostare", "Pulire"] * 8)])
+    responses = pd.DataFrame({"company_id": [f"C{i:02d}" for i in range(len(texts))], "sfida_principale": texts,
+                              "ragione_sociale": ["Officine Fontana S.r.l."] + ["Carpenteria Sala S.p.A."] * (len(texts) - 1)})
+    found = themes.new_themes(responses, cb, themes.mapped_needs(responses, cb), Gate())
+    words = {w for t in found for w in t.words}
+    assert {"burocrazia", "permessi"} <= words
+    assert not words & {"mario", "rossi", "bianchi", "roma", "gallarate", "verdi", "punto", "chiocciola", "fontana"}

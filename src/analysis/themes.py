@@ -45,6 +45,9 @@ GENERIC = 0.4  # a word in more than this share of all challenge texts describes
 RELATED = 2.0
 _NONE = {"nessuna", "nessuno", "nessun", "niente", "nulla", "none", "nothing", "no", "nd", "na"}
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
+# A title or a role before a name: the word after it is a person ("ing. bianchi", "referente rossi").
+_TITLE = re.compile(r"\b(?:ing|dott|dott\.ssa|sig|sig\.ra|geom|arch|avv|prof|rag|referente|responsabile|mr|mrs|ms|dr)"
+                    r"\.?\s+([\w'’]+)", re.IGNORECASE)
 _ABBREVIATION = re.compile(r"\b(tel|ing|dott|sig|geom|rag|arch|avv|prof|ecc|es)\.$", re.IGNORECASE)
 # A contact: an e-mail (also written "chiocciola" or "at"), a web address, a phone number, a street address.
 _CONTACT = re.compile(
@@ -122,8 +125,11 @@ def _tokens(text: str, banned: set[str]) -> list[tuple[str, str]]:
         if _CONTACT.search(sentence):
             continue  # a sentence with an e-mail, a phone number or an address is a contact: personal data
         person = False
+        titled = {i for m in _TITLE.finditer(sentence) for i in (m.start(), m.start(1))}
         for i, w in enumerate(sm.words(sentence)):
             written = sentence[w.start:w.end]
+            if w.start in titled:
+                continue  # "ing. bianchi": a title and a person
             if written.lower() in names:
                 person = True  # "sentire mario rossi": the name and the surname after it
                 continue
