@@ -193,7 +193,7 @@ if gate.analyst:
 # in italiano o in inglese, con il vocabolario dei bisogni: un testo che parla di un bisogno del questionario
 # conta come sostegno a quel bisogno. I testi che non parlano di nessuno sono raggruppati per le parole che le
 # stesse imprese usano: un gruppo di almeno 3 imprese è un **tema nuovo**, un bisogno che il questionario non
-# chiede. Ogni tema è descritto solo da parole usate da almeno 3 imprese; nessun testo è citato.
+# chiede. Ogni tema ha un nome e poche parole, usate ciascuna da almeno 3 delle sue imprese; nessun testo è citato.
 
 # %%
 said = found.themes
@@ -201,8 +201,8 @@ display(Markdown(themes.support_sentence(said, responses, cb, gate)))
 new = themes.new_table(said, responses, cb, gate, by_sector=not sectors.omitted)
 if len(new):
     display(table(new, "Temi nuovi: bisogni che il questionario non chiede"))
-    display(Markdown("Un tema nuovo diventa una domanda della prossima rilevazione aggiungendo il bisogno al "
-                     "codebook del progetto, senza cambiare il codice."))
+    display(Markdown("Le cifre per gruppo contano imprese, non quote: i due gruppi hanno numerosità diverse. Un "
+                     "tema nuovo, anche non tecnologico, può diventare una domanda della prossima rilevazione."))
 else:
     display(Markdown("Nessun tema nuovo: le sfide descritte a parole parlano dei bisogni del questionario, o di "
                      "temi che meno di 3 imprese condividono."))

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from analysis import (board, champions, figures, findings, governance, maturity, needs, paths, priorities, quality,
-                      segmentation, waves)
+                      segmentation, themes, waves)
 from analysis.disclosure import Gate
 from analysis.reporting import load_processed, report_header, setup_plots
 from analysis.steps import restore_governance, restore_needs
@@ -66,7 +66,8 @@ champs = champions.board_view(data.read("champions"),
 candidates = data.read("champion_candidates")
 resampling = data.read("champion_selection").get("resampling")
 lines = [findings.needs(prio, published, cb), findings.sectors(comparison, published, cb),
-         findings.themes(data.read("challenge_themes") if data.has("challenge_themes") else None)]
+         findings.themes(data.read("challenge_themes").fillna("") if data.has("challenge_themes") else None,
+                         themes.written(data.responses))]
 if not sectors.omitted:
     by_group = maturity.board_groups(found.scores, data.responses["gruppo_merceologico"], sectors,
                                      found.weighting.weights)

@@ -120,7 +120,7 @@ def test_the_bundled_sample_holds_the_planted_challenge_themes(sample_processed,
 
 def test_new_themes_as_the_board_sees_them_hide_a_sector_of_1_or_2_companies(cb):
     said = pd.DataFrame({"company_id": [f"C{i}" for i in range(7)], "tipo": themes.NEW, "tema": "T1",
-                         "parole": "passaggio, generazionale"})
+                         "etichetta": "passaggio generazionale", "parole": "passaggio, generazionale, successione"})
     responses = pd.DataFrame({"company_id": [f"C{i}" for i in range(7)],
                               "gruppo_merceologico": [cb.sector_labels[0]] * 5 + [cb.sector_labels[1]] * 2,
                               "sfida_principale": ["Passaggio generazionale."] * 7})
@@ -131,8 +131,9 @@ def test_new_themes_as_the_board_sees_them_hide_a_sector_of_1_or_2_companies(cb)
     analyst = themes.new_table(said, responses, cb, Gate("analyst"))
     assert list(analyst.iloc[0, 2:]) == ["5", "2"]
     from analysis import findings
-    assert "7 imprese scrivono di «passaggio, generazionale»" in findings.themes(said)
-    assert findings.themes(said.iloc[0:0]) is None
+    assert "delle 40 imprese che descrivono a parole la loro sfida principale, 7 di «passaggio generazionale»" in \
+        findings.themes(said, 40)
+    assert findings.themes(said.iloc[0:0], 40) is None
 
 
 def test_the_support_sentence_names_only_needs_of_3_or_more_companies(cb):

@@ -96,8 +96,8 @@ DATASETS: tuple[Dataset, ...] = (
             "governance dell'innovazione di ogni impresa: componenti 0-1, indice 0-100, fascia", "governance_scores",
             {"company_id": str, "banda_governance": str}),
     Dataset("challenge_themes", "challenge_themes.csv", "csv", "bisogni",
-            "di cosa parla la sfida principale di ogni impresa: un bisogno del questionario o un tema nuovo con le "
-            "sue parole", "challenge_themes", {"company_id": str, "tipo": str, "tema": str, "parole": str}),
+            "di cosa parla la sfida principale di ogni impresa: un bisogno del questionario o un tema nuovo con il "
+            "suo nome e le sue parole", "challenge_themes", {"company_id": str, "tipo": str, "tema": str, "etichetta": str, "parole": str}),
     Dataset("maturity_by_sector", "maturity_by_sector.csv", "csv", "bisogni",
             "indice medio e imprese per fascia di maturità, per gruppo merceologico", "maturity_groups",
             {"group": str}),

@@ -251,10 +251,10 @@ def governance(scores: pd.DataFrame, weak_bands: list[str], targets: pd.DataFram
     return text + "."
 
 
-def themes(said: pd.DataFrame | None, at_most: int = 2) -> str | None:
+def themes(said: pd.DataFrame | None, written: int, at_most: int = 2) -> str | None:
     """The needs the questionnaire did not ask about, in one finding: the largest new themes of the challenges
-    (``said``: ``challenge_themes.csv``), each by its first three words and its companies (3 or more, as every
-    new theme)."""
+    (``said``: ``challenge_themes.csv``), each by its name and its companies (3 or more, as every new theme), out
+    of the ``written`` companies that describe their challenge in words."""
     from analysis.themes import NEW
 
     if said is None:
@@ -263,11 +263,11 @@ def themes(said: pd.DataFrame | None, at_most: int = 2) -> str | None:
     if new.empty:
         return None
     size = new.groupby("tema", sort=False)["company_id"].nunique().head(at_most)
-    words = new.groupby("tema", sort=False)["parole"].first()
-    parts = [f"{fmt_int(n)} imprese scrivono di «{markdown_text(', '.join(words[t].split(', ')[:3]))}»"
-             for t, n in size.items()]
-    return (f"**Bisogni che il questionario non chiede**: nelle sfide descritte a parole {and_list(parts)}; "
-            "si possono aggiungere come bisogni alla prossima rilevazione.")
+    label = new.groupby("tema", sort=False)["etichetta"].first()
+    parts = [f"{fmt_int(n)} di «{markdown_text(label[t])}»" for t, n in size.items()]
+    return (f"**Bisogni che il questionario non chiede**: delle {fmt_int(written)} imprese che descrivono a parole "
+            f"la loro sfida principale, {and_list(parts)}; temi, non sempre tecnologici, da valutare come nuove "
+            "domande della prossima rilevazione.")
 
 
 def waves(changes: pd.DataFrame | None, cb: Codebook, previous: str | None, at_least: float = 0.05) -> str | None:

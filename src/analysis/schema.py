@@ -206,7 +206,7 @@ def challenge_themes_schema(cb) -> pa.DataFrameSchema:
         return (frame["tipo"] != "bisogno") | frame["tema"].isin(list(cb.need_keys) if cb is not None else frame["tema"])
 
     return pa.DataFrameSchema({"company_id": _text(), "tipo": _text(checks=pa.Check.isin(["bisogno", "nuovo"])),
-                               "tema": _text(), "parole": _text(True)},
+                               "tema": _text(), "etichetta": _text(True), "parole": _text(True)},
                               checks=pa.Check(known_need, error="tema of a known need is a codebook need"),
                               unique=["company_id", "tema"], strict=False)
 

@@ -153,7 +153,7 @@ def restore_needs(data) -> NeedsResult:
                        info["outside"], summary, data.read("sector_comparison"), families, scores,
                        groups("maturity_by_sector"), groups("maturity_by_size"),
                        data.read("need_gap").fillna({"dimension": ""}), restore_governance(data),
-                       data.read("challenge_themes").fillna({"parole": ""}))
+                       data.read("challenge_themes").fillna({"etichetta": "", "parole": ""}))
 
 
 def restore_governance(data) -> pd.DataFrame:

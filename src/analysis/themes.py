@@ -23,6 +23,7 @@ they are shown (analysts only); here they are only counted.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -44,6 +45,13 @@ GENERIC = 0.4  # a word in more than this share of all challenge texts describes
 # "manutenzione") is chance: on blind texts, counting one word the codebook lists cut precision from 0.97 to 0.80.
 RELATED = 2.0
 _NONE = {"nessuna", "nessuno", "nessun", "niente", "nulla", "none", "nothing", "no", "nd", "na"}
+# Short answers that say there is nothing to say, wherever the negation sits ("Al momento nessuna").
+_NON_ANSWER = re.compile(r"^(?:al momento|per ora|ad oggi|attualmente|for now|at the moment)?\s*(?:nessuna|nessuno|"
+                         r"niente|nulla|none|nothing)\b|\b(?:non (?:saprei|so|sappiamo)|not sure|da definire|"
+                         r"to be defined|n/?a)\b", re.IGNORECASE)
+_MARKUP = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_NUMBERS = set("zero uno una due tre quattro cinque sei sette otto nove dieci venti cento mille one two three four "
+               "five six seven eight nine ten hundred thousand".split())
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 # A title or a role before a name: the word after it is a person ("ing. bianchi", "referente rossi").
 _TITLE = re.compile(r"\b(?:ing|dott|dott\.ssa|sig|sig\.ra|geom|arch|avv|prof|rag|referente|responsabile|mr|mrs|ms|dr)"
@@ -52,7 +60,7 @@ _ABBREVIATION = re.compile(r"\b(tel|ing|dott|sig|geom|rag|arch|avv|prof|ecc|es)\
 # A contact: an e-mail (also written "chiocciola" or "at"), a web address, a phone number, a street address.
 _CONTACT = re.compile(
     r"\S+@\S+|\bchiocciola\b|\w\s+(?:at|\(at\)|\[at\])\s+[\w-]+\s*(?:\.|\bdot\b|\bpunto\b)"
-    r"|\b(?:www|https?)\S*|\b[\w-]+\.(?:it|com|eu|net|org|info|biz)\b"
+    r"|\b(?:www|https?)\S*|\b[\w-]+\.(?:it|com|eu|net|org|info|biz)\b|\b(?:punto|dot)\s+(?:it|com|eu|net|org)\b"
     r"|\+?\d[\d\s./-]{5,}\d"
     r"|\b(?:via|viale|v\.le|piazza|p\.zza|piazzale|corso|largo|vicolo|strada|localit[àa]|loc\.)\s+(?:[\w'’]+\s+){0,2}[\w'’]+,?\s*(?!(?:19|20)\d\d\b)\d{1,4}\b",
     re.IGNORECASE)
@@ -62,6 +70,22 @@ _CONTACT = re.compile(
 class Theme:
     words: list[str]  # the characteristic words, most characteristic first, as the companies wrote them
     companies: list[str] = field(default_factory=list)  # company_id
+    label: str = ""  # two of its words as 3 or more companies write them together ("mercati esteri"), or the first
+
+
+def _label(named: dict[str, str], texts: list[list[tuple[str, str]]], gate) -> str:
+    """A theme's name: the pair of its words that 3 or more of its companies write one after the other, in their
+    order (the pair most of them write); else its first word."""
+    pairs: dict[tuple[str, str], set[int]] = {}
+    for k, toks in enumerate(texts):
+        for (a, _), (b, _) in itertools.pairwise(toks):
+            if a in named and b in named and a != b:
+                pairs.setdefault((a, b), set()).add(k)
+    common = [(len(who), pair) for pair, who in pairs.items() if not gate.small(len(who))]
+    if not common:
+        return next(iter(named.values()))
+    a, b = max(common, key=lambda t: (t[0], [-list(named).index(x) for x in t[1]]))[1]
+    return f"{named[a]} {named[b]}"
 
 
 def _clean(text: str) -> str:
@@ -70,14 +94,15 @@ def _clean(text: str) -> str:
 
 def said(text) -> bool:
     """Whether a challenge says something: not blank, and not a short non-answer ("Nessuna sfida particolare per
-    quest'anno", "Niente di specifico", "n.d."): up to 6 words, the first a negation. A sentence with an e-mail
-    or a phone number is a contact, not what the company says."""
+    quest'anno", "Niente di specifico", "Non saprei", "n.d."): up to 6 words, saying there is none or not knowing.
+    A sentence with a contact is not what the company says."""
     if not isinstance(text, str) or not text.strip():
         return False
     # What the company says besides its contacts; a text that is one sentence with a contact, less the contact.
     content = (" ".join(s for s in _sentences(text) if not _CONTACT.search(s)) or _clean(text)).lower()
     words = re.findall(r"\w+", content)
-    return bool(words) and re.sub(r"\W", "", content) not in _NONE and not (len(words) <= 6 and words[0] in _NONE)
+    return bool(words) and re.sub(r"\W", "", content) not in _NONE and not (
+        len(words) <= 6 and (words[0] in _NONE or _NON_ANSWER.search(content)))
 
 
 def _sentences(text: str) -> list[str]:
@@ -117,16 +142,20 @@ def mapped_needs(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
 
 def _tokens(text: str, banned: set[str]) -> list[tuple[str, str]]:
     """(stem, word as written) for the content words of a text that may describe a theme: no capitalised word
-    inside a sentence, no first name nor the word after it (a surname, in any case), no word of a name the
-    survey holds (``banned``, as stems), no sentence with a contact, no number."""
+    after a sentence's first character, no first name nor the word after it (a surname, in any case), no word
+    after a title, no word of a name the survey holds (``banned``, as stems), no sentence with a contact, no
+    number (in digits or in words), no markup."""
     out = []
     names = _first_names()
-    for sentence in _sentences(text):
+    for sentence in _sentences(_MARKUP.sub(" ", text or "")):
         if _CONTACT.search(sentence):
             continue  # a sentence with an e-mail, a phone number or an address is a contact: personal data
+        if sentence.isupper():  # written in capitals: its names cannot be told apart, its words are lower case
+            sentence = sentence.lower()
+        start = len(sentence) - len(sentence.lstrip(" \t\"'«(-"))
         person = False
         titled = {i for m in _TITLE.finditer(sentence) for i in (m.start(), m.start(1))}
-        for i, w in enumerate(sm.words(sentence)):
+        for w in sm.words(sentence):
             written = sentence[w.start:w.end]
             if w.start in titled:
                 continue  # "ing. bianchi": a title and a person
@@ -136,10 +165,10 @@ def _tokens(text: str, banned: set[str]) -> list[tuple[str, str]]:
             if person:
                 person = False
                 continue
-            if i > 0 and written[:1].isupper() and not written.isupper():
-                continue  # a name (a person, a company, a place), not a theme
-            if w.stems & banned:
-                continue
+            if w.start > start and written[:1].isupper() and not written.isupper():
+                continue  # a name (a person, a company, a place), not a theme: "Per Santoro è urgente"
+            if any(ch.isdigit() for ch in written) or written.lower() in _NUMBERS or w.stems & banned:
+                continue  # a code, a number, or a word of a name the survey holds
             out.append((min(w.stems), written.lower()))
     return out
 
@@ -185,7 +214,8 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
     done = set(mapped["company_id"])
     users: dict[str, set[str]] = {}
     everywhere: Counter = Counter()  # companies using a stem, over every challenge text
-    surface: Counter = Counter()
+    surface: dict[tuple[str, str], set[str]] = {}  # (stem, word as written): the companies writing it so
+    said_as: dict[str, list[tuple[str, str]]] = {}  # per company, its words in order
     companies, texts = [], 0
     for cid, text in zip(responses["company_id"], responses.get(TEXT, pd.Series(index=responses.index)), strict=True):
         if not said(text):
@@ -196,9 +226,10 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
         if cid in done or not toks:
             continue
         companies.append(cid)
+        said_as[cid] = toks
         for stem, written in toks:
             users.setdefault(stem, set()).add(cid)
-            surface[(stem, written)] += 1
+            surface.setdefault((stem, written), set()).add(cid)
     n = len(companies)
     # A word most challenges use ("impresa", "azienda") says nothing of a theme.
     # The disclosure gate decides how many companies a theme and each of its words need (spec section 8).
@@ -219,10 +250,16 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
         if gate.small(int(who.sum())):
             continue
         ranked = sorted(members, key=lambda i: (-int(use[i, who].sum()), stems_[i]))[:5]
-        named = [max(((w, c) for (st, w), c in surface.items() if st == stems_[i]), key=lambda t: (t[1], t[0]))[0]
-                 for i in ranked if not gate.small(int(use[i, who].sum()))]
+        theme_companies = sorted(companies[j] for j in np.flatnonzero(who))
+        # Each word as 3 or more companies write it ("Costa" written by one company is not "costi").
+        named = {}
+        for i in ranked:
+            forms = [(len(c), w) for (st, w), c in surface.items() if st == stems_[i] and not gate.small(len(c))]
+            if forms and not gate.small(int(use[i, who].sum())):
+                named[stems_[i]] = max(forms)[1]
         if named:
-            themes.append(Theme(named, sorted(companies[j] for j in np.flatnonzero(who))))
+            themes.append(Theme(list(named.values()), theme_companies,
+                                _label(named, [said_as[c] for c in theme_companies], gate)))
     # A smaller group whose companies are mostly in a larger theme is a way of saying that theme, not another.
     kept, covered = [], set()
     for theme in sorted(themes, key=lambda t: (-len(t.companies), t.words)):
@@ -236,18 +273,18 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
 # The table the run keeps, and what is shown of it
 
 KNOWN, NEW = "bisogno", "nuovo"  # the two kinds of theme in challenge_themes.csv
-COLUMNS = ["company_id", "tipo", "tema", "parole"]
+COLUMNS = ["company_id", "tipo", "tema", "etichetta", "parole"]
 
 
 def themes_table(responses: pd.DataFrame, cb: Codebook, gate) -> pd.DataFrame:
     """``challenge_themes.csv``: one row per company and theme its challenge speaks of. ``tipo`` is
     :data:`KNOWN` (``tema`` is the codebook need it supports) or :data:`NEW` (``tema`` is ``T1``, ``T2``, ...
-    largest first, ``parole`` its characteristic words)."""
+    largest first, ``etichetta`` its name, ``parole`` its characteristic words)."""
     mapped = mapped_needs(responses, cb)
     order = {k: i for i, k in enumerate(cb.need_keys)}
-    known = mapped.assign(tipo=KNOWN, tema=mapped["need"], parole="",
+    known = mapped.assign(tipo=KNOWN, tema=mapped["need"], etichetta="", parole="",
                           _o=mapped["need"].map(order)).sort_values(["_o", "company_id"], kind="stable")
-    new = [{"company_id": c, "tipo": NEW, "tema": f"T{i}", "parole": ", ".join(t.words)}
+    new = [{"company_id": c, "tipo": NEW, "tema": f"T{i}", "etichetta": t.label, "parole": ", ".join(t.words)}
            for i, t in enumerate(new_themes(responses, cb, mapped, gate), 1) for c in t.companies]
     return pd.concat([known[COLUMNS], pd.DataFrame(new, columns=COLUMNS)], ignore_index=True)
 
@@ -274,6 +311,9 @@ def support_sentence(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook,
     counts = support(table, cb)
     counts = counts[~np.asarray(gate.small(counts.to_numpy()), dtype=bool)].head(at_most)
     text = f"{fmt_int(n)} imprese descrivono a parole la loro sfida principale"
+    answered = int(responses[TEXT].map(lambda v: isinstance(v, str) and bool(v.strip())).sum())
+    if answered > n:  # the completeness table counts these too
+        text += f" (altre {fmt_int(answered - n)} hanno risposto senza indicarne una, per esempio «nessuna»)"
     if gate.share(companies / n, n):
         text += "; alcune parlano di un bisogno del questionario"
     else:
@@ -289,10 +329,15 @@ def new_table(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook, gate, 
     others."""
     new = table[table["tipo"] == NEW]
     if new.empty:
-        return pd.DataFrame(columns=["Tema (parole ricorrenti)", "Imprese"])
-    words = new.groupby("tema", sort=False)["parole"].first()
+        return pd.DataFrame(columns=["Tema (e parole ricorrenti)", "Imprese"])
+    first = new.groupby("tema", sort=False)[["etichetta", "parole"]].first()
+    def named(label: str, words: str) -> str:  # the name, then the other words ("mercati esteri (aprire, nuovi)")
+        rest = [w for w in words.split(", ") if w and w not in label.split()]
+        return f"{label} ({', '.join(rest)})" if rest else label
+
+    words = pd.Series([named(a, b) for a, b in zip(first["etichetta"], first["parole"], strict=True)], index=first.index)
     size = new.groupby("tema", sort=False)["company_id"].nunique()
-    out = pd.DataFrame({"Tema (parole ricorrenti)": words, "Imprese": size.map(fmt_int)})
+    out = pd.DataFrame({"Tema (e parole ricorrenti)": words, "Imprese": size.map(fmt_int)})
     if by_sector:
         sector = new["company_id"].map(responses.set_index("company_id")["gruppo_merceologico"]).fillna("n.d.")
         counts = pd.crosstab(new["tema"], sector).reindex(index=words.index)
@@ -310,7 +355,7 @@ def examples(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook, per_the
     by_id = responses.set_index("company_id")
     rows = []
     for (kind, theme), group in table.groupby(["tipo", "tema"], sort=False):
-        label = cb.by_key[theme].short if kind == KNOWN else table.loc[table["tema"] == theme, "parole"].iloc[0]
+        label = cb.by_key[theme].short if kind == KNOWN else table.loc[table["tema"] == theme, "etichetta"].iloc[0]
         for cid in group["company_id"].head(per_theme):
             rows.append({"Tema": label, "Impresa": by_id.at[cid, "ragione_sociale"], "Sfida": by_id.at[cid, TEXT]})
     return pd.DataFrame(rows, columns=["Tema", "Impresa", "Sfida"])
