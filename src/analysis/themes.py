@@ -153,18 +153,15 @@ def _tokens(text: str, banned: set[str]) -> list[tuple[str, str]]:
         if sentence.isupper():  # written in capitals: its names cannot be told apart, its words are lower case
             sentence = sentence.lower()
         start = len(sentence) - len(sentence.lstrip(" \t\"'«(-"))
-        person = False
         titled = {i for m in _TITLE.finditer(sentence) for i in (m.start(), m.start(1))}
-        for w in sm.words(sentence):
+        found = sm.words(sentence)
+        # A first name and the words beside it are a person: "mario rossi", "pellegrini antonio".
+        first = [k for k, w in enumerate(found) if sentence[w.start:w.end].lower() in names]
+        person = {k + d for k in first for d in (-1, 0, 1)}
+        for k, w in enumerate(found):
             written = sentence[w.start:w.end]
-            if w.start in titled:
+            if w.start in titled or k in person:
                 continue  # "ing. bianchi": a title and a person
-            if written.lower() in names:
-                person = True  # "sentire mario rossi": the name and the surname after it
-                continue
-            if person:
-                person = False
-                continue
             if w.start > start and written[:1].isupper() and not written.isupper():
                 continue  # a name (a person, a company, a place), not a theme: "Per Santoro è urgente"
             if any(ch.isdigit() for ch in written) or written.lower() in _NUMBERS or w.stems & banned:
