@@ -31,7 +31,7 @@ from analysis import (board, champions, figures, findings, governance, maturity,
                       segmentation, themes, waves)
 from analysis.disclosure import Gate
 from analysis.reporting import load_processed, report_header, setup_plots
-from analysis.steps import restore_governance, restore_needs
+from analysis.steps import restore_needs
 from analysis.text import markdown_text
 
 gate = Gate(audience)
@@ -66,21 +66,19 @@ champs = champions.board_view(data.read("champions"),
 candidates = data.read("champion_candidates")
 resampling = data.read("champion_selection").get("resampling")
 lines = [findings.needs(prio, published, cb), findings.sectors(comparison, published, cb),
-         findings.themes(data.read("challenge_themes").fillna("") if data.has("challenge_themes") else None,
-                         themes.written(data.responses))]
+         findings.themes(found.themes, themes.written(data.responses))]
 if not sectors.omitted:
     by_group = maturity.board_groups(found.scores, data.responses["gruppo_merceologico"], sectors,
                                      found.weighting.weights)
     by_group.index = [cb.sector_short.get(g, g) for g in by_group.index]
     lines.append(findings.maturity(by_group, maturity.band_counts(by_group, gate, "Fasce di maturità"), gate))
-if data.has("governance_scores"):  # the programme's first phase (issue 18)
-    gov = restore_governance(data)
-    sizes = quality.board_sizes(data.responses, cb, gate)
-    targets = None if sectors.omitted or sizes.omitted else governance.targets(
-        gov, sectors.labels(data.responses["gruppo_merceologico"]),
-        sizes.labels(data.responses["size_class"].fillna("n.d.")), gate,
-        found.weighting.weights if found.weighting.weighted else None)
-    lines.append(findings.governance(gov, governance.definition(cb).weak, targets, gate))
+# The programme's first phase (issue 18): the needs step always writes the governance scores.
+sizes = quality.board_sizes(data.responses, cb, gate)
+targets = None if sectors.omitted or sizes.omitted else governance.targets(
+    found.governance, sectors.labels(data.responses["gruppo_merceologico"]),
+    sizes.labels(data.responses["size_class"].fillna("n.d.")), gate,
+    found.weighting.weights if found.weighting.weighted else None)
+lines.append(findings.governance(found.governance, governance.definition(cb).weak, targets, gate))
 lines.append(findings.segments(data.read("segments"), order, data.responses, cb, gate, seg.selection.structured,
                                seg.selection.stable))
 resampled = bool(resampling and resampling.get("resamples"))

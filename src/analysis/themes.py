@@ -54,9 +54,10 @@ _NUMBERS = set("zero uno una due tre quattro cinque sei sette otto nove dieci ve
                "five six seven eight nine ten hundred thousand".split())
 _SPLIT = re.compile(r"(?<=[.!?\n])\s+|\n+")
 # A title or a role before a name: the word after it is a person ("ing. bianchi", "referente rossi").
-_TITLE = re.compile(r"\b(?:ing|dott|dott\.ssa|sig|sig\.ra|geom|arch|avv|prof|rag|referente|responsabile|mr|mrs|ms|dr)"
-                    r"\.?\s+([\w'’]+)", re.IGNORECASE)
-_ABBREVIATION = re.compile(r"\b(tel|ing|dott|sig|geom|rag|arch|avv|prof|ecc|es)\.$", re.IGNORECASE)
+_TITLES = "ing|dott|sig|geom|arch|avv|prof|rag"
+_TITLE = re.compile(rf"\b(?:{_TITLES}|dott\.ssa|sig\.ra|referente|responsabile|mr|mrs|ms|dr)\.?\s+([\w'’]+)",
+                    re.IGNORECASE)
+_ABBREVIATION = re.compile(rf"\b(?:{_TITLES}|tel|ecc|es)\.$", re.IGNORECASE)
 # A contact: an e-mail (also written "chiocciola" or "at"), a web address, a phone number, a street address.
 _CONTACT = re.compile(
     r"\S+@\S+|\bchiocciola\b|\w\s+(?:at|\(at\)|\[at\])\s+[\w-]+\s*(?:\.|\bdot\b|\bpunto\b)"
@@ -86,6 +87,12 @@ def _label(named: dict[str, str], texts: list[list[tuple[str, str]]], gate) -> s
         return next(iter(named.values()))
     a, b = max(common, key=lambda t: (t[0], [-list(named).index(x) for x in t[1]]))[1]
     return f"{named[a]} {named[b]}"
+
+
+def _challenges(responses: pd.DataFrame):
+    """(company_id, challenge text) of every company; the text is missing when the survey has no such column."""
+    return zip(responses["company_id"], responses.get(TEXT, pd.Series(index=responses.index, dtype=object)),
+               strict=True)
 
 
 def _clean(text: str) -> str:
@@ -123,7 +130,7 @@ def mapped_needs(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     d'imposta")."""
     lex = sm.lexicons(cb)
     rows = []
-    for cid, text in zip(responses["company_id"], responses.get(TEXT, pd.Series(index=responses.index)), strict=True):
+    for cid, text in _challenges(responses):
         if not said(text):
             continue
         text = _clean(text)
@@ -197,13 +204,12 @@ def _banned(responses: pd.DataFrame, cb: Codebook) -> set[str]:
 
 def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate) -> list[Theme]:
     """The candidate new needs: the challenge texts that support no known need (``mapped`` from
-    :func:`mapped_needs`), grouped by the words they share. Words used by enough of these companies for the ``gate`` (3) of these
-    companies (and by at most :data:`GENERIC` of all challenges: "impresa" says nothing) are joined when the same
-    companies use
-    them (average-linkage clustering of their company sets, Jaccard distance under :data:`JOIN`); a group of
-    words is a theme, its companies those that use at least two of its words (one, for a one-word theme).
-    Themes of at least 3 companies, largest first, each described by up to 5 of its words, most used first.
-    Deterministic: no random step."""
+    :func:`mapped_needs`), grouped by the words they share. Words used by enough of these companies for the
+    ``gate`` (3), and by at most :data:`GENERIC` of all challenges ("impresa" says nothing), are joined when the
+    same companies use them (average-linkage clustering of their company sets, Jaccard distance under
+    :data:`JOIN`); a group of words is a theme, its companies those that use at least two of its words (one, for a
+    one-word theme). Themes of at least 3 companies, largest first, each described by up to 5 of its words in a
+    form 3 or more companies write, most used first, and named by :func:`_label`. Deterministic: no random step."""
     from scipy.cluster.hierarchy import fcluster, linkage
     from scipy.spatial.distance import pdist
 
@@ -214,7 +220,7 @@ def new_themes(responses: pd.DataFrame, cb: Codebook, mapped: pd.DataFrame, gate
     surface: dict[tuple[str, str], set[str]] = {}  # (stem, word as written): the companies writing it so
     said_as: dict[str, list[tuple[str, str]]] = {}  # per company, its words in order
     companies, texts = [], 0
-    for cid, text in zip(responses["company_id"], responses.get(TEXT, pd.Series(index=responses.index)), strict=True):
+    for cid, text in _challenges(responses):
         if not said(text):
             continue
         toks = _tokens(text, banned)
@@ -288,7 +294,7 @@ def themes_table(responses: pd.DataFrame, cb: Codebook, gate) -> pd.DataFrame:
 
 def written(responses: pd.DataFrame) -> int:
     """How many companies describe their challenge in words (:func:`said`)."""
-    return int(responses.get(TEXT, pd.Series(dtype=object)).map(said).sum())
+    return sum(said(text) for _, text in _challenges(responses))
 
 
 def support(table: pd.DataFrame, cb: Codebook) -> pd.Series:
@@ -308,7 +314,7 @@ def support_sentence(table: pd.DataFrame, responses: pd.DataFrame, cb: Codebook,
     counts = support(table, cb)
     counts = counts[~np.asarray(gate.small(counts.to_numpy()), dtype=bool)].head(at_most)
     text = f"{fmt_int(n)} imprese descrivono a parole la loro sfida principale"
-    answered = int(responses[TEXT].map(lambda v: isinstance(v, str) and bool(v.strip())).sum())
+    answered = sum(isinstance(v, str) and bool(v.strip()) for _, v in _challenges(responses))
     if answered > n:  # the completeness table counts these too
         text += f" (altre {fmt_int(answered - n)} hanno risposto senza indicarne una, per esempio «nessuna»)"
     if gate.share(companies / n, n):
