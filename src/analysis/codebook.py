@@ -441,7 +441,7 @@ def _check(cb: Codebook) -> None:
         if key not in cb.by_key:
             raise CodebookError(f"{src}: il codebook deve definire il campo {key!r}")
     if cb.governance:
-        from analysis.governance import definition
+        from analysis.governance_definition import definition
 
         definition(cb)  # raises CodebookError on a component, score or band the index could not use
     for kind, t in cb.tables.items():
