@@ -158,3 +158,27 @@ def test_a_worker_dies_with_the_process_that_started_it(tmp_path):
             break
         time.sleep(0.1)
     assert state in ("gone", "Z"), state
+
+
+def test_a_sheet_sent_in_pieces_reads_as_in_one_process(tmp_path, cb):
+    """A long sheet crosses from the worker in pieces of SENT_ROWS rows: the pieces join in their order."""
+    import csv
+    import dataclasses
+
+    from analysis.reading import SENT_ROWS, read_file, read_files
+
+    sheet = openpyxl.load_workbook(SAMPLE_SURVEY_DIR / "survey_sample.xlsx", read_only=True)["Risposte"]
+    header, *rows = [["" if v is None else v for v in r] for r in sheet.iter_rows(values_only=True)]
+    path = tmp_path / "long.csv"
+    with path.open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows([header] + [rows[i % len(rows)] for i in range(2 * SENT_ROWS + 123)])
+    [(isolated, report)] = read_files([(path, "long.csv")], cb)
+    alone, alone_report = read_file(path, "long.csv", 0, cb)
+    assert report == alone_report and len(isolated) == len(alone) == 1
+    assert len(isolated[0].rows) == 2 * SENT_ROWS + 123
+    for f in dataclasses.fields(isolated[0]):
+        mine, theirs = getattr(isolated[0], f.name), getattr(alone[0], f.name)
+        if f.name == "issues":  # the worker's share of the fields adds its issues after the caller's
+            mine, theirs = sorted(mine), sorted(theirs)
+        if f.name != "name_keys" or theirs is not None:  # computed by the worker only
+            assert mine == theirs, f.name

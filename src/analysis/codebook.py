@@ -274,9 +274,14 @@ class Codebook:
 # --------------------------------------------------------------------------
 # Loading
 
+def _safe_load(text: str):
+    """``yaml.safe_load`` through libyaml when PyYAML has it: the codebook parses in 6 ms instead of 60, which
+    the command line waits for before its reading starts."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+
+
 def _package_raw() -> dict:
-    text = resources.files("analysis").joinpath("resources/codebook.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return _safe_load(resources.files("analysis").joinpath("resources/codebook.yaml").read_text("utf-8"))
 
 
 def _merge(base: dict, override: dict, source: str) -> dict:
@@ -463,7 +468,7 @@ def _load_cached(path: str | None) -> Codebook:
         if not p.is_file():
             raise CodebookError(f"{p}: codebook di progetto non trovato")
         try:
-            override = yaml.safe_load(p.read_text("utf-8")) or {}
+            override = _safe_load(p.read_text("utf-8")) or {}
         except yaml.YAMLError as exc:
             raise CodebookError(f"{p}: YAML non valido ({' '.join(str(exc).split())})") from exc
         if not isinstance(override, dict):

@@ -425,14 +425,44 @@ def read_file(path: Path, rel: str, file_order: int, cb: Codebook, min_fields: i
     return blocks_of(found, rel, file_order, cb), report
 
 
+SENT_ROWS = 4000  # rows per message from a worker: it pickles the next piece while the caller unpickles one
+
+
 def read_in_worker(shared: tuple, path: Path, rel: str, order: int):
     """A worker's task: :func:`extract_file` (``shared`` holds what every file of a call has in common), sent
-    as soon as it is done; then the fields of :data:`WORKER_TYPES` of each sheet, parsed while the caller parses
-    the others."""
+    as soon as it is done, a long sheet's rows in pieces (:data:`SENT_ROWS`; see :class:`_Arriving`); then the
+    fields of :data:`WORKER_TYPES` of each sheet, parsed while the caller parses the others."""
     cb, limits, min_fields, what, accept = shared
     found, report = extract_file(path, rel, cb, min_fields, what, accept, limits)
-    yield found, report
+    full = [sheet.rows for _, sheet, _ in found]
+    later = [(k, rows[at:at + SENT_ROWS]) for k, rows in enumerate(full) for at in range(SENT_ROWS, len(rows), SENT_ROWS)]
+    for (_, sheet, _), rows in zip(found, full, strict=True):
+        sheet.rows = rows[:SENT_ROWS]
+    yield found, report, len(later)  # pickled as it is yielded: the rows can be put back after
+    for (_, sheet, _), rows in zip(found, full, strict=True):
+        sheet.rows = rows
+    yield from later
+    del later
     return [parse_share(sheet, header, cb) for _, sheet, header in found]
+
+
+class _Arriving:
+    """One file's cells as a worker sends them: first the sheets with their first rows and how many pieces of
+    rows follow, then ``(sheet, rows)`` pieces; ``add`` returns the whole (tables, report) with the last one."""
+
+    def __init__(self) -> None:
+        self.found: list[Table] = []
+        self.report: FileReport | None = None
+        self.pending = 0
+
+    def add(self, part: tuple) -> tuple[list[Table], FileReport] | None:
+        if self.report is None:
+            self.found, self.report, self.pending = part
+        else:
+            k, rows = part
+            self.found[k][1].rows.extend(rows)
+            self.pending -= 1
+        return (self.found, self.report) if self.pending == 0 else None
 
 
 _PREFETCHED: dict[tuple, object] = {}  # reading started ahead (see :func:`prefetch`), by what it reads
@@ -473,17 +503,24 @@ def read_files(files: list[tuple[Path, str]], cb: Codebook, limits=None, min_fie
         batch = readers.submit(reader, shared, [(Path(path), rel, order) for order, (path, rel) in enumerate(files)],
                                limits)
 
-    def interpret(index: int, part: tuple) -> tuple[list[Block], FileReport]:
-        found, report = part  # the cells, parsed here while the worker parses its share
+    arriving: dict[int, _Arriving] = {}
+
+    def interpret(index: int, part: tuple) -> tuple[list[Block], FileReport] | None:
+        whole = arriving.setdefault(index, _Arriving()).add(part)
+        if whole is None:
+            return None
+        del arriving[index]
+        found, report = whole  # the cells, parsed here while the worker parses its share
         return blocks_of(found, files[index][1], index, cb, WORKER_TYPES), report
 
     results = readers.collect(batch, progress, interpret)
     out = []
     for order, ((_, rel), result) in enumerate(zip(files, results, strict=True)):
+        parsed = [p for p in batch.parts[order] if p is not None]
         if isinstance(result, Failure):
             out.append(([], FileReport(rel, "left_out", result.reason)))
-        elif batch.parts[order]:
-            blocks, report = batch.parts[order][0]
+        elif parsed:
+            blocks, report = parsed[0]
             for block, share in zip(blocks, result, strict=True):
                 block.merge(share)
             out.append((blocks, report))
