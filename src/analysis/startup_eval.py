@@ -28,6 +28,7 @@ from analysis.codebook import Codebook
 from analysis.text import normalise
 
 CAL, TEST = "calibrazione", "test"
+PHRASE_WRITER = "frasi"  # the phrases of this module, as the writer of a description
 BLIND = "startup_eval_blind.json"
 GENERIC_TAGS = ["Deep tech", "Manufacturing", "Industria 4.0", "Industry 4.0", "B2B", "SaaS"]
 # Needs no startup of the test list answers (their shortlists must come back empty).
@@ -362,6 +363,7 @@ class Example:
     kind: str  # answering | near_miss | unrelated
     needs: tuple[str, ...]  # the needs it answers (empty for near-misses and unrelated)
     tagged: bool
+    writer: str = PHRASE_WRITER  # who wrote the description: a blind writer, or the phrases of this module
 
 
 def _language(text: str) -> str:
@@ -415,14 +417,15 @@ def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example
 
     out: list[Example] = []
 
-    def add(text: str, lang: str, part: str, kind: str, needs: tuple[str, ...], tags: tuple[str, ...] | None):
+    def add(text: str, lang: str, part: str, kind: str, needs: tuple[str, ...], tags: tuple[str, ...] | None,
+            writer: str = PHRASE_WRITER):
         tagged = tags is not None
         out.append(Example(name(), text, tags if tagged else tuple(rng.sample(GENERIC_TAGS, 2)), lang, part, kind,
-                           needs, tagged))
+                           needs, tagged, writer))
 
     writers, final = blind_sets()
     test = test or final
-    calibrating = [r for w, records in writers.items() if w not in (test, final) for r in records]
+    calibrating = [{**r, "writer": w} for w, records in writers.items() if w not in (test, final) for r in records]
     for need, langs in PHRASES.items():
         for lang, phrases in langs.items():
             for phrase in phrases:
@@ -433,18 +436,18 @@ def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example
         if r["kind"] == "answering":
             for tagged in (True, False):
                 add(r["description"], r["lang"], CAL, "answering", (r["need"],),
-                    need_tags(cb.by_key[r["need"]], r["lang"], True) if tagged else None)
+                    need_tags(cb.by_key[r["need"]], r["lang"], True) if tagged else None, r["writer"])
     for phrase in NEAR_MISSES + UNRELATED:
         lang = _language(phrase)
         add(sentence(phrase, lang), lang, CAL, "near_miss" if phrase in NEAR_MISSES else "unrelated", (), None)
     for r in calibrating:
         if r["kind"] != "answering":
-            add(r["description"], r["lang"], CAL, r["kind"], (), None)
+            add(r["description"], r["lang"], CAL, r["kind"], (), None, r["writer"])
 
     kept: dict[tuple[str, str], int] = {}
     for r in writers[test]:
         if r["kind"] != "answering":
-            add(r["description"], r["lang"], TEST, r["kind"], (), None)
+            add(r["description"], r["lang"], TEST, r["kind"], (), None, test)
             continue
         n = kept.get((r["need"], r["lang"]), 0)
         if r["need"] in UNANSWERED_IN_TEST or n >= 2 or contains_synonym(r["description"], cb):
@@ -452,7 +455,20 @@ def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example
         kept[(r["need"], r["lang"])] = n + 1
         tagged = (n == 0) == (r["lang"] == "it")
         add(r["description"], r["lang"], TEST, "answering", (r["need"],),
-            need_tags(cb.by_key[r["need"]], r["lang"], False) if tagged else None)
+            need_tags(cb.by_key[r["need"]], r["lang"], False) if tagged else None, test)
+    return out
+
+
+def training_texts(test: str | None = None) -> list[tuple[str, str | None, str]]:
+    """What the text model learns from (:class:`analysis.startup_matching.TextModel`): every description of the
+    calibration part once, as ``(text, need or None, writer)``; without writer ``test`` (by default the one kept
+    to measure), as :func:`build` leaves it out."""
+    writers, final = blind_sets()
+    out = [(p, need, PHRASE_WRITER) for need, langs in PHRASES.items() for phrases in langs.values() for p in phrases]
+    out += [(p, None, PHRASE_WRITER) for p in NEAR_MISSES + UNRELATED]
+    for w, records in writers.items():
+        if w not in (test or final, final):
+            out += [(r["description"], r["need"] if r["kind"] == "answering" else None, w) for r in records]
     return out
 
 
@@ -469,19 +485,41 @@ def frame(examples: list[Example]) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 # Calibration and evaluation
 
-def pairs(examples: list[Example], cb: Codebook) -> pd.DataFrame:
-    """Every (startup, need) of a list of examples with its evidence features and whether it answers."""
+def pairs(examples: list[Example], cb: Codebook, model_of=None) -> pd.DataFrame:
+    """Every (startup, need) of a list of examples with its evidence features and whether it answers;
+    ``model_of(example)`` is the text model that reads it (the shipped one by default)."""
     from analysis.startup_matching import FEATURES, assess, lexicons
 
     rows = []
     lexicons_ = lexicons(cb)
     for e in examples:
-        for key, ev in assess(lexicons_, list(e.tags), e.description).items():
+        model = model_of(e) if model_of else None
+        for key, ev in assess(lexicons_, list(e.tags), e.description, model).items():
             rows.append({"startup": e.name, "need": key, "answers": key in e.needs, "language": e.language,
                          "tagged": e.tagged, "kind": e.kind, "any": ev.found(),
                          **ev.features()})
     return pd.DataFrame(rows, columns=["startup", "need", "answers", "language", "tagged", "kind", "any",
                                        *FEATURES])
+
+
+def _models(part: str, test: str | None):
+    """Which text model reads each example: for the test part, the one fitted on the whole calibration part; for
+    the calibration part, one fitted without the example's own writer, so that its probabilities are those of a
+    writer the model never read, as the test part's and the scouts' are (the score is fitted on them)."""
+    from analysis.startup_matching import TextModel, text_model
+
+    if part == TEST:
+        model = text_model(test)
+        return lambda e: model
+    texts = training_texts(test)
+    fitted: dict[str, TextModel] = {}
+
+    def model_of(e: Example):
+        if e.writer not in fitted:
+            fitted[e.writer] = TextModel([(t, n) for t, n, w in texts if w != e.writer])
+        return fitted[e.writer]
+
+    return model_of
 
 
 _PAIRS: dict[tuple, pd.DataFrame] = {}
@@ -491,7 +529,7 @@ def part_pairs(cb: Codebook, part: str, seed: int = 16, test: str | None = None)
     """:func:`pairs` of one part of :func:`build` (computed once per codebook, seed and test writer)."""
     key = (id(cb), part, seed, test)
     if key not in _PAIRS:
-        _PAIRS[key] = pairs([e for e in build(cb, seed, test) if e.part == part], cb)
+        _PAIRS[key] = pairs([e for e in build(cb, seed, test) if e.part == part], cb, _models(part, test))
     return _PAIRS[key].copy()
 
 
@@ -555,29 +593,29 @@ def evaluate(cb: Codebook, part: str = TEST, threshold: float = 50.0, top: int =
         shortlisted=len(listed), detail=listed)
 
 
-def suggested_threshold(cb: Codebook, target: float = 0.98, seed: int = 16, model=None,
-                        test: str | None = None) -> float:
-    """The lowest round relevance (10, 20, ... 90) at which the calibration part's startup-need pairs are right
-    at least ``target`` of the time: the default of ``startup.soglia_pertinenza`` (a scout who finds one wrong
-    match stops reading)."""
-    data = scored_pairs(cb, CAL, seed, model, test)
+def left_out(cb: Codebook, seed: int = 16) -> list[tuple[str, object]]:
+    """Each calibrating blind writer with the score fitted without it (text model and logistic model alike): the
+    matching as it meets a writer it never read."""
+    writers, final = blind_sets()
+    return [(w, calibrate(cb, seed, test=w)) for w in writers if w != final]
+
+
+def suggested_threshold(cb: Codebook, target: float = 0.95, seed: int = 16) -> float:
+    """The lowest round relevance (10, 20, ... 90) at which the shortlists are right at least ``target`` of the
+    time for writers the matching never read: each calibrating writer is left out in turn (:func:`left_out`) and
+    the precision of its shortlists averaged. The default of ``startup.soglia_pertinenza`` (a scout who finds
+    one wrong match stops reading). Shortlists, not single pairs: a need no startup answers lists whatever
+    scores highest, so the threshold must hold there."""
+    runs = left_out(cb, seed)
     for t in range(10, 100, 10):
-        chosen = data[data["score"] >= t]
-        if len(chosen) and chosen["answers"].mean() >= target:
+        precision = [evaluate(cb, TEST, float(t), seed=seed, model=m, test=w).precision for w, m in runs]
+        if sum(precision) / len(precision) >= target:
             return float(t)
     return 90.0
 
 
-def cross_writer(cb: Codebook, seed: int = 16) -> list[tuple[str, float, Evaluation]]:
-    """Leave one writer out: for each blind writer but the one kept to measure, fit the score and its threshold
-    without that writer's startups and test on them, as the test part is built. Shows how the matching fares
-    on wording it was not fitted on, without touching the test part."""
-    writers, final = blind_sets()
-    out = []
-    for w in writers:
-        if w == final:
-            continue
-        model = calibrate(cb, seed, test=w)
-        threshold = suggested_threshold(cb, seed=seed, model=model, test=w)
-        out.append((w, threshold, evaluate(cb, TEST, threshold, seed=seed, model=model, test=w)))
-    return out
+def cross_writer(cb: Codebook, threshold: float, seed: int = 16) -> list[tuple[str, Evaluation]]:
+    """Leave one writer out (:func:`left_out`) and measure the shortlists at ``threshold`` on that writer's
+    startups, as the test part is built: how the matching fares on wording it was not fitted on, without
+    touching the test part."""
+    return [(w, evaluate(cb, TEST, threshold, seed=seed, model=m, test=w)) for w, m in left_out(cb, seed)]

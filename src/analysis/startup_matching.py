@@ -29,7 +29,9 @@ from analysis.codebook import Codebook, Field
 
 WINDOW = 3  # extra words a term's words may be spread over ("robot che collaborano" for "robot collaborativo")
 CAP = 3  # distinct terms counted at most, per kind of evidence
-FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best", "manufacturing")
+FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best", "manufacturing", "text_model")
+MODEL_FLOOR = 0.3  # a text model probability under this is no evidence on its own (see Evidence.found)
+MODEL_C = 10.0  # inverse regularisation of the text model (chosen on leave-one-writer-out runs of the calibration part)
 CALIBRATION = "startup_calibration.json"
 
 
@@ -158,6 +160,8 @@ def _term(text: str, strong: bool) -> Term | None:
     if "-" in text:  # a hyphenated term is its compound word, not its parts one by one
         found = [w for w in found if not any(v is not w and v.start <= w.start and w.end < v.end for v in found)]
     parts = tuple(w.stems for w in found)
+    if len(parts) < 2 and len(_WORD.findall(text)) > 1:
+        return None  # "man down", "ISO 50001": the one word left of a phrase ("man", "iso") is not what it says
     return Term(text, parts, strong, capitals=tuple(w.capitals for w in found)) if parts else None
 
 
@@ -253,6 +257,8 @@ class Evidence:
     best: bool = False  # no other need has more evidence in this startup (see :func:`assess`)
     manufacturing: bool = False  # the description speaks of manufacturing (see :func:`markets`)
     other_sector: bool = False  # ... or of a market outside it
+    model: float = 0.0  # the text model's probability that the description speaks of the need (TextModel)
+    cues: list[Hit] = field(default_factory=list)  # the description's words that weigh most for it
 
     def strength(self) -> float:
         f = self._counts()
@@ -268,13 +274,16 @@ class Evidence:
                 "text_related": float(min(CAP, sum(related.values())))}
 
     def features(self) -> dict[str, float]:
-        return {**self._counts(), "best": float(self.best), "manufacturing": float(self.manufacturing)}
+        return {**self._counts(), "best": float(self.best), "manufacturing": float(self.manufacturing),
+                "text_model": self.model}
 
     def found(self) -> bool:
-        """Whether there is anything to score: some evidence, from a startup whose market is not elsewhere
+        """Whether there is anything to score: some evidence (a term, or a text model probability of at least
+        :data:`MODEL_FLOOR`), from a startup whose market is not elsewhere
         (a description that speaks only of patients, shops or food does not answer a metalworking need,
         whatever words it shares with it)."""
-        return bool(self.tag_hits or self.text_hits) and (self.manufacturing or not self.other_sector)
+        said = self.tag_hits or self.text_hits or self.model >= MODEL_FLOOR
+        return bool(said) and (self.manufacturing or not self.other_sector)
 
 
 def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
@@ -298,16 +307,83 @@ def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
     return ev
 
 
-def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str) -> dict[str, Evidence]:
+def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str,
+           model: TextModel | None = None) -> dict[str, Evidence]:
     """A startup's evidence for every need; the need(s) with the most evidence are marked ``best`` (a startup
-    that speaks of vibrations and spindles answers maintenance, not the furnace it mentions in passing)."""
+    that speaks of vibrations and spindles answers maintenance, not the furnace it mentions in passing).
+    ``model`` is the text model (the one fitted on the whole calibration part by default)."""
     found = {lex.key: evidence(lex, tags, description) for lex in lexicons_}
     top = max((ev.strength() for ev in found.values()), default=0.0)
-    market = markets(words(description))
+    text_words = words(description)
+    market = markets(text_words)
+    model = model or text_model()
+    probabilities = model.probabilities(description)
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
         ev.manufacturing, ev.other_sector = market["manufacturing"], market["other"]
+        ev.model = probabilities.get(ev.need, 0.0)
+        if ev.model >= MODEL_FLOOR:
+            ev.cues = model.cues(description, text_words, ev.need)
     return found
+
+
+# --------------------------------------------------------------------------
+# The text model
+
+def _tokens(text: str) -> list[str]:
+    return [s for w in words(text) for s in sorted(w.stems)]
+
+
+class TextModel:
+    """Which needs a description speaks of, learnt from descriptions whose need is known (the calibration part
+    of the evaluation set, :func:`analysis.startup_eval.training_texts`): the Italian and English stems of its
+    words, weighted tf-idf, and one logistic regression per need (that need against all other descriptions,
+    near-misses and unrelated startups included). It reads paraphrases the vocabulary does not list ("fermi
+    macchina imprevisti", "stop guessing at die design"); its probability is one feature of the calibrated
+    score, and the words that weigh most are quoted in the explanation."""
+
+    def __init__(self, texts: list[tuple[str, str | None]]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.vectorizer = TfidfVectorizer(analyzer=_tokens, sublinear_tf=True)
+        x = self.vectorizer.fit_transform([t for t, _ in texts])
+        self.models = {}
+        for need in sorted({n for _, n in texts if n}):  # a need no text speaks of (a project's own) has none
+            y = [n == need for _, n in texts]
+            self.models[need] = LogisticRegression(C=MODEL_C, max_iter=2000, class_weight="balanced").fit(x, y)
+
+    def probabilities(self, description: str) -> dict[str, float]:
+        x = self.vectorizer.transform([description or ""])
+        return {need: float(m.predict_proba(x)[0, 1]) for need, m in self.models.items()}
+
+    def cues(self, description: str, text_words: list[Word], need: str, count: int = 3) -> list[Hit]:
+        """The description's words that weigh most for ``need`` (at most ``count``, in the text's order), as
+        spans of the text, for the explanation."""
+        model = self.models.get(need)
+        if model is None:
+            return []
+        vocabulary, coef = self.vectorizer.vocabulary_, model.coef_[0]
+        weight = [(max((coef[vocabulary[s]] for s in w.stems if s in vocabulary), default=0.0), i)
+                  for i, w in enumerate(text_words)]
+        chosen = sorted(i for c, i in sorted(weight, reverse=True)[:count] if c > 0)
+        spans: list[list[int]] = []  # words at most two apart are quoted together ("fermi macchina imprevisti")
+        for i in chosen:
+            if spans and i - spans[-1][-1] <= 2:
+                spans[-1].append(i)
+            else:
+                spans.append([i])
+        return [Hit(Term("", tuple(text_words[i].stems for i in span), False), text_words[span[0]].start,
+                    text_words[span[-1]].end) for span in spans]
+
+
+@functools.lru_cache(maxsize=4)
+def text_model(test: str | None = None) -> TextModel:
+    """The text model fitted on the calibration part of the evaluation set (without writer ``test``, by default
+    the one kept to measure)."""
+    from analysis.startup_eval import training_texts
+
+    return TextModel([(t, n) for t, n, _ in training_texts(test)])
 
 
 # --------------------------------------------------------------------------
@@ -364,6 +440,10 @@ def explain(ev: Evidence, description: str, lex: Lexicon, trl) -> str:
         said.append("la descrizione parla di " + " e di ".join(f"«{q}»" for q in quotes))
     if strong_tags:
         said.append("dichiara la tecnologia " + ", ".join(f"«{' '.join(t.split())}»" for t in strong_tags[:2]))
+    if not strong_text and ev.cues:  # words the text model reads as the need's, where no term of it is written
+        quotes = list(dict.fromkeys(_quote(description, h) for h in ev.cues))
+        said.append("la descrizione parla di " + ", ".join(f"«{q}»" for q in quotes[:-1])
+                    + (" e " if len(quotes) > 1 else "") + f"«{quotes[-1]}»")
     if not said:
         quotes = [_quote(description, h) for h in ev.text_hits[:2]] + [t for t, _ in ev.tag_hits[:1]]
         said.append("cita " + ", ".join(f"«{q}»" for q in dict.fromkeys(quotes)))

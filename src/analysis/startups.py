@@ -134,7 +134,7 @@ def _listed(name: str, ev, text: str, trl, lex) -> dict:
     from analysis.startup_matching import explain, score
 
     f = ev.features()
-    explanation = (explain(ev, text, lex, trl) if ev.tag_hits or ev.text_hits
+    explanation = (explain(ev, text, lex, trl) if ev.tag_hits or ev.text_hits or ev.cues
                    else f"Indicata dallo scout per {lex.label}")
     return {"startup": name, "need": lex.key, "scope": ALL_SCOPE, "score": round(score(ev), 4), "trl": trl,
             "explanation": explanation, "tag": int(f["tag_term"]), "termini": int(f["text_terms"]),
