@@ -114,3 +114,44 @@ def test_an_acronym_of_the_vocabulary_is_found_only_in_capitals(cb):
     assert not assess(lex, [], "I soci vogliono crescere")["bisogno_cybersecurity"].text_hits
     assert not assess(lex, [], "Il mes scorso abbiamo assunto")["bisogno_integrazione_dati"].text_hits
     assert assess(lex, [], "stampa 3d di ricambi")["bisogno_additive"].text_hits
+
+
+def test_the_text_model_reads_a_paraphrase_no_term_of_the_vocabulary_writes(cb):
+    """An English description without a tag and without a term of the need: the text model finds it, and the
+    explanation quotes the startup's own words."""
+    lex = lexicons(cb)
+    text = ("No more surprise stoppages: we listen to your spindles and bearings and tell you when to intervene, "
+            "before anything breaks.")
+    found = assess(lex, ["Deep tech", "SaaS"], text)
+    ev = found["bisogno_manutenzione_predittiva"]
+    assert not ev.tag_hits and not [h for h in ev.text_hits if h.term.strong]
+    assert ev.model > 0.5 and max(found, key=lambda k: found[k].model) == "bisogno_manutenzione_predittiva"
+    assert score(ev) >= 80  # the default threshold: on the list
+    words_ = explain(ev, text, _lex(cb, "bisogno_manutenzione_predittiva"), 6)
+    quoted = [q.split("»")[0] for q in words_.split("«")[1:]]
+    assert quoted and all(q in text for q in quoted), words_
+
+
+def test_the_text_model_of_the_calibration_never_read_the_writer_it_scores(cb):
+    """The calibration part's probabilities come from models fitted without the description's own writer (as a
+    new scout list meets a model that never read it), and the test writer is never read at all."""
+    from analysis.startup_eval import _models, training_texts
+
+    writers, final = blind_sets()
+    assert not {t for t, _, _ in training_texts()} & {r["description"] for r in writers[final]}
+    examples = [e for e in build(cb) if e.part == CAL]
+    model_of = _models(CAL, None)
+    e = next(e for e in examples if e.writer != "frasi")
+    own = model_of(e).vectorizer.vocabulary_
+    others = model_of(next(x for x in examples if x.writer not in (e.writer, "frasi"))).vectorizer.vocabulary_
+    assert own != others  # a different model per writer left out
+    from analysis.startup_matching import _tokens
+
+    alone = {s for r in writers[e.writer] for s in _tokens(r["description"])} - {
+        s for t, _, w in training_texts() if w != e.writer for s in _tokens(t)}
+    assert alone and not alone & set(own)  # words only that writer uses are unknown to the model that scores it
+
+
+def test_a_phrase_reduced_to_one_word_is_no_term(cb):
+    """'man down' without its stop word is 'man', which the Italian 'mano' stems to."""
+    assert score(assess(lexicons(cb), [], "Sneakers artigianali cucite a mano nelle Marche")["bisogno_sicurezza_lavoro"]) < 10

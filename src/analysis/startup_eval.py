@@ -488,13 +488,18 @@ def frame(examples: list[Example]) -> pd.DataFrame:
 def pairs(examples: list[Example], cb: Codebook, model_of=None) -> pd.DataFrame:
     """Every (startup, need) of a list of examples with its evidence features and whether it answers;
     ``model_of(example)`` is the text model that reads it (the shipped one by default)."""
-    from analysis.startup_matching import FEATURES, assess, lexicons
+    from analysis.startup_matching import FEATURES, assess, lexicons, text_model
 
     rows = []
     lexicons_ = lexicons(cb)
-    for e in examples:
-        model = model_of(e) if model_of else None
-        for key, ev in assess(lexicons_, list(e.tags), e.description, model).items():
+    models = [model_of(e) if model_of else text_model() for e in examples]
+    said: list = [None] * len(examples)
+    for model in {id(m): m for m in models}.values():  # each model reads its descriptions at once
+        mine = [i for i, m in enumerate(models) if m is model]
+        for i, p in zip(mine, model.many([examples[i].description for i in mine]), strict=True):
+            said[i] = p
+    for e, model, p in zip(examples, models, said, strict=True):
+        for key, ev in assess(lexicons_, list(e.tags), e.description, model, p).items():
             rows.append({"startup": e.name, "need": key, "answers": key in e.needs, "language": e.language,
                          "tagged": e.tagged, "kind": e.kind, "any": ev.found(),
                          **ev.features()})

@@ -308,16 +308,18 @@ def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
 
 
 def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str,
-           model: TextModel | None = None) -> dict[str, Evidence]:
+           model: TextModel | None = None, probabilities: dict[str, float] | None = None) -> dict[str, Evidence]:
     """A startup's evidence for every need; the need(s) with the most evidence are marked ``best`` (a startup
     that speaks of vibrations and spindles answers maintenance, not the furnace it mentions in passing).
-    ``model`` is the text model (the one fitted on the whole calibration part by default)."""
+    ``model`` is the text model (the one fitted on the whole calibration part by default); ``probabilities``,
+    what it says of this description when already computed for a whole list (:meth:`TextModel.many`)."""
     found = {lex.key: evidence(lex, tags, description) for lex in lexicons_}
     top = max((ev.strength() for ev in found.values()), default=0.0)
     text_words = words(description)
     market = markets(text_words)
     model = model or text_model()
-    probabilities = model.probabilities(description)
+    if probabilities is None:
+        probabilities = model.probabilities(description)
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
         ev.manufacturing, ev.other_sector = market["manufacturing"], market["other"]
@@ -354,8 +356,15 @@ class TextModel:
             self.models[need] = LogisticRegression(C=MODEL_C, max_iter=2000, class_weight="balanced").fit(x, y)
 
     def probabilities(self, description: str) -> dict[str, float]:
-        x = self.vectorizer.transform([description or ""])
-        return {need: float(m.predict_proba(x)[0, 1]) for need, m in self.models.items()}
+        return self.many([description])[0]
+
+    def many(self, descriptions: list[str]) -> list[dict[str, float]]:
+        """:meth:`probabilities` of a whole list at once (one matrix product per need, not one per startup)."""
+        if not descriptions:
+            return []
+        x = self.vectorizer.transform([d or "" for d in descriptions])
+        columns = {need: m.predict_proba(x)[:, 1] for need, m in self.models.items()}
+        return [{need: float(p[i]) for need, p in columns.items()} for i in range(len(descriptions))]
 
     def cues(self, description: str, text_words: list[Word], need: str, count: int = 3) -> list[Hit]:
         """The description's words that weigh most for ``need`` (at most ``count``, in the text's order), as

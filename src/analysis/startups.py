@@ -163,15 +163,17 @@ def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_scor
     (best) down. A need no startup reaches has no list. The lists do not depend on who rated the need (the
     companies' answers add nothing to a startup's words), so there is one list per need, for every scope.
     Startups under the TRL threshold are returned apart, each with the need it fits best."""
-    from analysis.startup_matching import assess, lexicons, score
+    from analysis.startup_matching import assess, lexicons, score, text_model
 
     lex = {x.key: x for x in lexicons(cb)}
     eligible = startups.reset_index(drop=True)
     ok = (eligible["trl"].astype("Float64") >= trl_threshold).fillna(False).to_numpy()
     rows, best = [], {}
-    for i, (name, tags, text, trl) in enumerate(zip(eligible["nome_startup"], eligible["tecnologie"],
-                                                    eligible["descrizione"].fillna(""), eligible["trl"], strict=True)):
-        for key, ev in assess(tuple(lex.values()), _tags(tags), text).items():
+    texts = eligible["descrizione"].fillna("").tolist()
+    model = text_model()
+    for i, (name, tags, text, trl, said) in enumerate(zip(eligible["nome_startup"], eligible["tecnologie"], texts,
+                                                          eligible["trl"], model.many(texts), strict=True)):
+        for key, ev in assess(tuple(lex.values()), _tags(tags), text, model, said).items():
             s = score(ev)
             if s <= 0:
                 continue
