@@ -306,6 +306,9 @@ def table(frame: pd.DataFrame, caption: str | None = None):
         styler = styler.set_caption(html_text(caption))
     styler = styler.set_table_styles([{"selector": "caption", "props": "caption-side: top; font-weight: bold;"
                                                                         " text-align: left; font-size: 1.05em"}])
+    if words:  # a column's heading aligned as its cells
+        styler = styler.set_table_styles({c: [{"selector": "th", "props": "text-align: left"}] for c in words},
+                                         overwrite=False)
     if frame.isin([SUPPRESSED]).to_numpy().any():
         notes.append(LEGEND)
     if not notes:

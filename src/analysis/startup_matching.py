@@ -7,12 +7,15 @@ predittiva", "machine vision") and ``related`` words (that support a match but s
 
 A term is found in a text when every content word of the term appears, by its stem in Italian or in English
 (Snowball), within a short window and in any order: "celle robotizzate collaborative" and "collaborative
-robotic cells" both hold "cella robotizzata"; "robots that collaborate" holds "collaborative robot". A
-startup's evidence for a need is what its tags and its description hold; the score is the probability that
-the startup answers the need, from a logistic model of that evidence fitted on the calibration part of the
-evaluation set (:mod:`analysis.startup_eval`), so that a score means the same for every need and every list.
+robotic cells" both hold "cella robotizzata"; "robots that collaborate" holds "collaborative robot". Startups
+also say what they do in words no vocabulary lists ("basta fermi macchina imprevisti"): a text model
+(:class:`TextModel`, tf-idf of the same stems and a logistic regression per need) learnt from the labelled
+descriptions of the evaluation set's calibration part reads those. A startup's evidence for a need is what its
+tags and its description hold and what the text model says; the score is the probability that the startup
+answers the need, from a logistic model of that evidence fitted on the calibration part of the evaluation set
+(:mod:`analysis.startup_eval`), so that a score means the same for every need and every list.
 
-Explanations quote the startup's own words, as written.
+Explanations quote the startup's own words, as written: the terms found, or the words the text model weighs most.
 """
 
 from __future__ import annotations
