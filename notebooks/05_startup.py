@@ -47,7 +47,9 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 #
 # PoliHub segnala startup deep-tech, italiane ed estere, la cui tecnologia risponde alle priorità della filiera. Per
 # ogni startup e ogni bisogno guardiamo **che cosa dice la startup** di quel bisogno, in italiano o in inglese: le
-# tecnologie che dichiara e la sua descrizione, confrontate con il vocabolario del bisogno. La **pertinenza** (0-100)
+# tecnologie che dichiara e la sua descrizione, confrontate con il vocabolario del bisogno e lette da un modello
+# che ha imparato da circa 1.600 descrizioni di startup già classificate come le startup parlano di ogni bisogno
+# anche con parole non in elenco ("basta fermi macchina imprevisti"). La **pertinenza** (0-100)
 # dice quanto la startup parla di quel bisogno, sulla stessa scala per ogni bisogno (100: quanto le startup di un
 # elenco di prova che rispondevano tutte al bisogno; su un elenco nuovo, vedi sotto, non è una certezza): entrano
 # nelle liste solo le startup con pertinenza almeno pari alla soglia scelta e una **maturità tecnologica** (TRL, da 1
@@ -55,10 +57,11 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # senza lista**, e lo diciamo. Ogni abbinamento è spiegato con le parole della startup; il metodo è nella nota
 # metodologica.
 #
-# **Quanto fidarsi delle liste.** Su un elenco di prova scritto da chi non conosceva il vocabolario, circa
-# tre startup elencate su quattro rispondono davvero al bisogno, e le startup descritte solo in inglese, senza
-# tecnologie dichiarate, sono trovate meno spesso di quelle con le tecnologie dichiarate: ogni nome va verificato
-# dagli scout prima di un contatto, e i verdetti degli scout (sotto) tolgono dalle liste gli abbinamenti respinti.
+# **Quanto fidarsi delle liste.** Su un elenco di prova scritto da chi non conosceva né il vocabolario né il
+# modello, circa 19 startup elencate su 20 rispondono davvero al bisogno e quasi tutte le startup pertinenti
+# entrano nelle prime cinque, descritte in italiano o in inglese, con o senza tecnologie dichiarate; ma un
+# bisogno a cui nessuna startup rispondeva ha ricevuto comunque una lista. Ogni nome va verificato dagli scout
+# prima di un contatto, e i verdetti degli scout (sotto) tolgono dalle liste gli abbinamenti respinti.
 
 # %%
 has_list = data.has("startup_matches")
