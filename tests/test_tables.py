@@ -104,5 +104,6 @@ def test_the_default_wave_name_reads_as_a_month_and_text_columns_align_left():
     assert wave_label("2026-12") == "dicembre 2026" and wave_label("2026-autunno") == "2026-autunno"
     assert wave_label("2026-13") == "2026-13"
     html = table(pd.DataFrame({"Bisogno": ["Cybersecurity", "Digital twin"], "Quota": ["29%", "17%"]}), "t").to_html()
-    aligned = re.findall(r"([^{}]*)\{\s*text-align: left;\s*\}", html)
-    assert len(aligned) == 1 and "_col0" in aligned[0] and "_col1" not in aligned[0]  # the words, not the numbers
+    aligned = " ".join(re.findall(r"([^{}]*)\{\s*text-align: left;\s*\}", html))
+    assert "_col0" in aligned and "th.col0" in aligned  # the words and their heading...
+    assert "col1" not in aligned  # ... not the numbers
