@@ -310,24 +310,33 @@ def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
     return ev
 
 
-def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str,
-           model: TextModel | None = None, probabilities: dict[str, float] | None = None) -> dict[str, Evidence]:
-    """A startup's evidence for every need; the need(s) with the most evidence are marked ``best`` (a startup
-    that speaks of vibrations and spindles answers maintenance, not the furnace it mentions in passing).
-    ``model`` is the text model (the one fitted on the whole calibration part by default); ``probabilities``,
-    what it says of this description when already computed for a whole list (:meth:`TextModel.many`)."""
+def assess_terms(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str) -> dict[str, Evidence]:
+    """A text's evidence for every need from the vocabulary alone (the companies' challenges are read so, see
+    :mod:`analysis.themes`); the need(s) with the most evidence are marked ``best`` (a startup that speaks of
+    vibrations and spindles answers maintenance, not the furnace it mentions in passing)."""
     found = {lex.key: evidence(lex, tags, description) for lex in lexicons_}
     top = max((ev.strength() for ev in found.values()), default=0.0)
-    text_words = words(description)
-    market = markets(text_words)
-    model = model or text_model()
-    if probabilities is None:
-        probabilities = model.probabilities(description)
+    market = markets(words(description))
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
         ev.manufacturing, ev.other_sector = market["manufacturing"], market["other"]
+    return found
+
+
+def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str,
+           model: TextModel | None = None, probabilities: dict[str, float] | None = None) -> dict[str, Evidence]:
+    """A startup's evidence for every need: :func:`assess_terms` and what the text model says. ``model`` is the
+    text model (the one fitted on the whole calibration part by default); ``probabilities``, what it says of
+    this description when already computed for a whole list (:meth:`TextModel.many`)."""
+    found = assess_terms(lexicons_, tags, description)
+    model = model or text_model()
+    if probabilities is None:
+        probabilities = model.probabilities(description)
+    text_words = None
+    for ev in found.values():
         ev.model = probabilities.get(ev.need, 0.0)
         if ev.model >= MODEL_FLOOR:
+            text_words = text_words or words(description)
             ev.cues = model.cues(description, text_words, ev.need)
     return found
 

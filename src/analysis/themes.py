@@ -134,7 +134,7 @@ def mapped_needs(responses: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         if not said(text):
             continue
         text = _clean(text)
-        found = sm.assess(lex, [], text)
+        found = sm.assess_terms(lex, [], text)  # the vocabulary: the text model reads startups, not challenges
         # The needs the text says most of, by a term of their own: a certification that touches quality, safety
         # and traceability in passing supports none of them more than the others.
         strong = [k for k, ev in found.items()
