@@ -58,9 +58,9 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # metodologica.
 #
 # **Quanto fidarsi delle liste.** Su un elenco di prova scritto da chi non conosceva né il vocabolario né il
-# modello, circa 19 startup elencate su 20 rispondono davvero al bisogno e quasi tutte le startup pertinenti
-# entrano nelle prime cinque, descritte in italiano o in inglese, con o senza tecnologie dichiarate; ma un
-# bisogno a cui nessuna startup rispondeva ha ricevuto comunque una lista. Ogni nome va verificato dagli scout
+# modello, circa 19 startup elencate su 20 rispondono davvero al bisogno e 9 startup pertinenti su 10 entrano
+# nelle prime cinque, descritte in italiano o in inglese, con o senza tecnologie dichiarate; ma un bisogno a cui
+# nessuna startup rispondeva ha ricevuto comunque una lista. Ogni nome va verificato dagli scout
 # prima di un contatto, e i verdetti degli scout (sotto) tolgono dalle liste gli abbinamenti respinti.
 
 # %%

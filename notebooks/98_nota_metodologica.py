@@ -179,7 +179,7 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 # legge anche le parole che nessun elenco prevede. La **pertinenza** (0-100) è la probabilità che la startup
 # risponda davvero al bisogno, stimata sulle stesse descrizioni; entrano nelle liste solo le startup sopra la
 # soglia, scelta perché le liste fossero giuste 95 volte su 100 per autori che il modello non aveva letto. Su un
-# elenco di prova scritto da un decimo autore, 39 startup elencate su 41 rispondono davvero: ogni nome va
+# elenco di prova scritto da un decimo autore, 36 startup elencate su 38 rispondono davvero: ogni nome va
 # verificato dagli scout.
 #
 # Il **TRL** (Technology Readiness Level) misura la maturità di una tecnologia da 1 (idea) a 9 (prodotto sul

@@ -29,6 +29,7 @@ from analysis.text import normalise
 
 CAL, TEST = "calibrazione", "test"
 PHRASE_WRITER = "frasi"  # the phrases of this module, as the writer of a description
+CODEBOOK_WRITER = "codebook"  # the needs' own words, which every text model reads
 BLIND = "startup_eval_blind.json"
 GENERIC_TAGS = ["Deep tech", "Manufacturing", "Industria 4.0", "Industry 4.0", "B2B", "SaaS"]
 # Needs no startup of the test list answers (their shortlists must come back empty).
@@ -460,11 +461,17 @@ def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example
 
 
 def training_texts(test: str | None = None) -> list[tuple[str, str | None, str]]:
-    """What the text model learns from (:class:`analysis.startup_matching.TextModel`): every description of the
-    calibration part once, as ``(text, need or None, writer)``; without writer ``test`` (by default the one kept
-    to measure), as :func:`build` leaves it out."""
+    """What the text model learns from (:class:`analysis.startup_matching.TextModel`): each need's own words in
+    the package codebook (its labels, description and synonyms, in both languages: the blind writers were asked
+    not to copy the labels, so without them a description that names the need would read as if it did not), and
+    every description of the calibration part once, as ``(text, need or None, writer)``; without writer ``test``
+    (by default the one kept to measure), as :func:`build` leaves it out."""
+    from analysis.codebook import load_codebook
+
     writers, final = blind_sets()
-    out = [(p, need, PHRASE_WRITER) for need, langs in PHRASES.items() for phrases in langs.values() for p in phrases]
+    out = [(text, f.key, CODEBOOK_WRITER) for f in load_codebook().needs
+           for text in dict.fromkeys([f.it, f.en, f.description]) if text]
+    out += [(p, need, PHRASE_WRITER) for need, langs in PHRASES.items() for phrases in langs.values() for p in phrases]
     out += [(p, None, PHRASE_WRITER) for p in NEAR_MISSES + UNRELATED]
     for w, records in writers.items():
         if w not in (test or final, final):
