@@ -171,3 +171,20 @@ def test_a_description_that_names_the_need_in_plain_words_is_on_its_list(cb):
                        ("Predictive maintenance for CNC machines", "bisogno_manutenzione_predittiva"),
                        ("Controllo qualità con visione artificiale sui getti di fonderia", "bisogno_qualita_visione")):
         assert score(assess(lex, ["Deep tech"], text)[need]) >= _threshold(), text
+
+
+def test_a_startup_without_description_is_read_by_its_tags(cb):
+    """A scout's list may give only the technologies: the text model reads them, and the explanation quotes the
+    tag, never words the startup did not write."""
+    import pandas as pd
+
+    from analysis.startups import match
+
+    listed = match(pd.DataFrame({"nome_startup": ["Solo tag", "Numero", "Niente"],
+                                 "descrizione": ["", 12345, None],
+                                 "tecnologie": [["manutenzione predittiva"], [1, None], None],
+                                 "trl": pd.array([7, 7, 7], dtype="Int64")}), cb).table
+    row = listed[listed["startup"] == "Solo tag"]
+    assert list(row["need"]) == ["bisogno_manutenzione_predittiva"]
+    assert "«manutenzione predittiva»" in row["explanation"].iloc[0]
+    assert set(listed["startup"]) == {"Solo tag"}  # a number or nothing says no need

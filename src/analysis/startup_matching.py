@@ -331,14 +331,20 @@ def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str,
     found = assess_terms(lexicons_, tags, description)
     model = model or text_model()
     if probabilities is None:
-        probabilities = model.probabilities(description)
+        probabilities = model.probabilities(model_text(description, tags))
     text_words = None
     for ev in found.values():
         ev.model = probabilities.get(ev.need, 0.0)
-        if ev.model >= MODEL_FLOOR:
+        if ev.model >= MODEL_FLOOR and description.strip():  # cues quote the description, never the tags
             text_words = text_words or words(description)
             ev.cues = model.cues(description, text_words, ev.need)
     return found
+
+
+def model_text(description: str, tags: list[str]) -> str:
+    """What the text model reads of a startup: its description; without one, its tags (all it says of itself:
+    a scout's list may give only "manutenzione predittiva; cobot")."""
+    return description if description.strip() else "; ".join(tags)
 
 
 # --------------------------------------------------------------------------

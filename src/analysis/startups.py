@@ -126,7 +126,13 @@ MATCH_COLUMNS = ["startup", "need", "scope", "score", "rank", "trl", "explanatio
 
 
 def _tags(value) -> list[str]:
-    return list(value) if isinstance(value, (list, tuple)) else []
+    """A startup's technologies as a list of text (a table built by hand may hold numbers or None in it)."""
+    return [t if isinstance(t, str) else str(t) for t in value if t is not None] if isinstance(value, (list, tuple)) else []
+
+
+def _text(value) -> str:
+    """A description as text: missing is empty, and a number or a date (a table built by hand) its text."""
+    return value if isinstance(value, str) else "" if value is None or pd.isna(value) else str(value)
 
 
 def _listed(name: str, ev, text: str, trl, lex) -> dict:
@@ -163,17 +169,19 @@ def match(startups: pd.DataFrame, cb: Codebook, trl_threshold: int = 5, min_scor
     (best) down. A need no startup reaches has no list. The lists do not depend on who rated the need (the
     companies' answers add nothing to a startup's words), so there is one list per need, for every scope.
     Startups under the TRL threshold are returned apart, each with the need it fits best."""
-    from analysis.startup_matching import assess, lexicons, score, text_model
+    from analysis.startup_matching import assess, lexicons, model_text, score, text_model
 
     lex = {x.key: x for x in lexicons(cb)}
     eligible = startups.reset_index(drop=True)
     ok = (eligible["trl"].astype("Float64") >= trl_threshold).fillna(False).to_numpy()
     rows, best = [], {}
-    texts = eligible["descrizione"].fillna("").tolist()
+    texts = [_text(v) for v in eligible["descrizione"]]
+    tag_lists = [_tags(v) for v in eligible["tecnologie"]]
     model = text_model()
-    for i, (name, tags, text, trl, said) in enumerate(zip(eligible["nome_startup"], eligible["tecnologie"], texts,
-                                                          eligible["trl"], model.many(texts), strict=True)):
-        for key, ev in assess(tuple(lex.values()), _tags(tags), text, model, said).items():
+    read = model.many([model_text(text, tags) for text, tags in zip(texts, tag_lists, strict=True)])
+    for i, (name, tags, text, trl, said) in enumerate(zip(eligible["nome_startup"], tag_lists, texts,
+                                                          eligible["trl"], read, strict=True)):
+        for key, ev in assess(tuple(lex.values()), tags, text, model, said).items():
             s = score(ev)
             if s <= 0:
                 continue
@@ -290,7 +298,7 @@ def apply_verdicts(matches: Matches, verdicts: list[Verdict], startups: pd.DataF
         if pd.isna(trl) or trl < matches.threshold:
             report.append({**entry, "esito": f"non applicato: TRL sotto la soglia di {matches.threshold}"})
             continue
-        text = r["descrizione"] or ""
+        text = _text(r["descrizione"])
         ev = assess(tuple(lex.values()), _tags(r["tecnologie"]), text)[v.need]
         table = pd.concat([table, pd.DataFrame([{**_listed(name, ev, text, trl, lex[v.need]), "verdetto": ACCEPTED}])],
                           ignore_index=True)
