@@ -462,7 +462,7 @@ def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example
 
 def training_texts(test: str | None = None) -> list[tuple[str, str | None, str]]:
     """What the text model learns from (:class:`analysis.startup_matching.TextModel`): each need's own words in
-    the package codebook (its labels, description and synonyms, in both languages: the blind writers were asked
+    the package codebook (its labels in both languages and its description: the blind writers were asked
     not to copy the labels, so without them a description that names the need would read as if it did not), and
     every description of the calibration part once, as ``(text, need or None, writer)``; without writer ``test``
     (by default the one kept to measure), as :func:`build` leaves it out."""
@@ -495,7 +495,7 @@ def frame(examples: list[Example]) -> pd.DataFrame:
 def pairs(examples: list[Example], cb: Codebook, model_of=None) -> pd.DataFrame:
     """Every (startup, need) of a list of examples with its evidence features and whether it answers;
     ``model_of(example)`` is the text model that reads it (the shipped one by default)."""
-    from analysis.startup_matching import FEATURES, assess, lexicons, text_model
+    from analysis.startup_matching import FEATURES, assess, lexicons, model_text, text_model
 
     rows = []
     lexicons_ = lexicons(cb)
@@ -503,7 +503,8 @@ def pairs(examples: list[Example], cb: Codebook, model_of=None) -> pd.DataFrame:
     said: list = [None] * len(examples)
     for model in {id(m): m for m in models}.values():  # each model reads its descriptions at once
         mine = [i for i, m in enumerate(models) if m is model]
-        for i, p in zip(mine, model.many([examples[i].description for i in mine]), strict=True):
+        read = model.many([model_text(examples[i].description, list(examples[i].tags)) for i in mine])
+        for i, p in zip(mine, read, strict=True):
             said[i] = p
     for e, model, p in zip(examples, models, said, strict=True):
         for key, ev in assess(lexicons_, list(e.tags), e.description, model, p).items():

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from analysis.codebook import Codebook, Field
+from analysis.text import and_list
 
 WINDOW = 3  # extra words a term's words may be spread over ("robot che collaborano" for "robot collaborativo")
 CAP = 3  # distinct terms counted at most, per kind of evidence
@@ -289,18 +290,23 @@ class Evidence:
         return bool(said) and (self.manufacturing or not self.other_sector)
 
 
+@functools.lru_cache(maxsize=1024)
+def _read(text: str) -> tuple[tuple[Word, ...], dict[str, list[int]]]:
+    """A text's words and their index, once per text: a startup's description is searched for every need's terms."""
+    found = tuple(words(text))
+    return found, _index(found)
+
+
 def evidence(lex: Lexicon, tags: list[str], description: str) -> Evidence:
     ev = Evidence(lex.key)
     for tag in tags:
-        tw = words(tag)
-        idx = _index(tw)
+        tw, idx = _read(tag)
         for term in lex.terms:
             hit = find(term, tw, idx)
             if hit:
                 ev.tag_hits.append((tag, hit))
                 break
-    dw = words(description)
-    idx = _index(dw)
+    dw, idx = _read(description)
     taken: list[tuple[int, int]] = []
     for term in lex.terms:  # strong terms first: words already part of a hit add nothing
         hit = find(term, dw, idx)
@@ -316,7 +322,7 @@ def assess_terms(lexicons_: tuple[Lexicon, ...], tags: list[str], description: s
     vibrations and spindles answers maintenance, not the furnace it mentions in passing)."""
     found = {lex.key: evidence(lex, tags, description) for lex in lexicons_}
     top = max((ev.strength() for ev in found.values()), default=0.0)
-    market = markets(words(description))
+    market = markets(_read(description)[0])
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
         ev.manufacturing, ev.other_sector = market["manufacturing"], market["other"]
@@ -332,12 +338,10 @@ def assess(lexicons_: tuple[Lexicon, ...], tags: list[str], description: str,
     model = model or text_model()
     if probabilities is None:
         probabilities = model.probabilities(model_text(description, tags))
-    text_words = None
     for ev in found.values():
         ev.model = probabilities.get(ev.need, 0.0)
         if ev.model >= MODEL_FLOOR and description.strip():  # cues quote the description, never the tags
-            text_words = text_words or words(description)
-            ev.cues = model.cues(description, text_words, ev.need)
+            ev.cues = model.cues(description, _read(description)[0], ev.need)
     return found
 
 
@@ -384,7 +388,7 @@ class TextModel:
         columns = {need: m.predict_proba(x)[:, 1] for need, m in self.models.items()}
         return [{need: float(p[i]) for need, p in columns.items()} for i in range(len(descriptions))]
 
-    def cues(self, description: str, text_words: list[Word], need: str, count: int = 3) -> list[Hit]:
+    def cues(self, description: str, text_words: tuple[Word, ...], need: str, count: int = 3) -> list[Hit]:
         """The description's words that weigh most for ``need`` (at most ``count``, in the text's order), as
         spans of the text, for the explanation."""
         model = self.models.get(need)
@@ -468,9 +472,8 @@ def explain(ev: Evidence, description: str, lex: Lexicon, trl) -> str:
     if strong_tags:
         said.append("dichiara la tecnologia " + ", ".join(f"«{' '.join(t.split())}»" for t in strong_tags[:2]))
     if not strong_text and ev.cues:  # words the text model reads as the need's, where no term of it is written
-        quotes = list(dict.fromkeys(_quote(description, h) for h in ev.cues))
-        said.append("la descrizione parla di " + ", ".join(f"«{q}»" for q in quotes[:-1])
-                    + (" e " if len(quotes) > 1 else "") + f"«{quotes[-1]}»")
+        said.append("la descrizione parla di " + and_list([f"«{q}»" for q in dict.fromkeys(
+            _quote(description, h) for h in ev.cues)]))
     if not said:
         quotes = [_quote(description, h) for h in ev.text_hits[:2]] + [t for t, _ in ev.tag_hits[:1]]
         said.append("cita " + ", ".join(f"«{q}»" for q in dict.fromkeys(quotes)))
