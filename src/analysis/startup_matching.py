@@ -33,8 +33,9 @@ from analysis.text import and_list
 
 WINDOW = 3  # extra words a term's words may be spread over ("robot che collaborano" for "robot collaborativo")
 CAP = 3  # distinct terms counted at most, per kind of evidence
-FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best", "manufacturing", "text_model")
+FEATURES = ("tag_term", "tag_related", "text_terms", "text_related", "best", "manufacturing", "other_sector", "text_model")
 MODEL_FLOOR = 0.3  # a text model probability under this is no evidence on its own (see Evidence.found)
+MODEL_CLIP = 0.001  # the text model's probability enters the score as log-odds, kept within logit(0.001)..logit(0.999)
 MODEL_C = 10.0  # inverse regularisation of the text model (chosen on leave-one-writer-out runs of the calibration part)
 CALIBRATION = "startup_calibration.json"
 
@@ -278,8 +279,11 @@ class Evidence:
                 "text_related": float(min(CAP, sum(related.values())))}
 
     def features(self) -> dict[str, float]:
+        # The text model as log-odds: 0.99 against 0.9 is as telling as 0.5 against 0.1 (as a probability, a
+        # confident model weighed little more than a hesitant one, and untagged descriptions fell short).
+        p = min(max(self.model, MODEL_CLIP), 1 - MODEL_CLIP)
         return {**self._counts(), "best": float(self.best), "manufacturing": float(self.manufacturing),
-                "text_model": self.model}
+                "other_sector": float(self.other_sector), "text_model": math.log(p / (1 - p))}
 
     def found(self) -> bool:
         """Whether there is anything to score: some evidence (a term, or a text model probability of at least
