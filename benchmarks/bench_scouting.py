@@ -7,7 +7,8 @@ from the bundled sample list), scores every startup against every need with the 
 recall per group (Italian/English, tagged/untagged) and the share of needs without an answering startup
 that get an empty shortlist.
 
-Then, leaving each calibrating writer of the blind sets out in turn (the text model and the score fitted
+Then each writer held out after the matching was settled (never calibrating nor teaching the text model),
+read once like the test part. Then, leaving each calibrating writer of the blind sets out in turn (the text model and the score fitted
 without it, the test writer never used), the same figures on that writer's startups at the default threshold:
 how the matching fares on wording it was not fitted on.
 
@@ -24,7 +25,7 @@ import time
 
 from analysis.codebook import load_codebook
 from analysis.config import BY_NAME
-from analysis.startup_eval import CAL, TEST, build, cross_writer, evaluate, suggested_threshold
+from analysis.startup_eval import CAL, TEST, build, cross_writer, evaluate, held_out, suggested_threshold
 from analysis.startup_matching import calibration
 
 
@@ -55,6 +56,12 @@ def main() -> None:
         groups = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ev.recall_by_group.items()))
         print(f"leave writer {writer} out (score fitted without it, threshold {default:.0f}): precision {ev.precision:.3f}, "
               f"recall@5 {ev.recall:.3f} ({groups}), empty when unanswered {ev.empty_when_unanswered:.2f}")
+    for writer in held_out()[1:]:
+        ev = evaluate(cb, TEST, default, test=writer)
+        groups = ", ".join(f"{k} {v:.2f}" for k, v in sorted(ev.recall_by_group.items()))
+        print(f"held-out writer {writer} (written after the matching was settled, never fitted on; its part kept as "
+              f"the test part's, threshold {default:.0f}): precision {ev.precision:.3f}, recall@5 {ev.recall:.3f} "
+              f"({groups}), empty when unanswered {ev.empty_when_unanswered:.2f}, {ev.shortlisted} listed")
     per_need = sum(e.kind == "answering" for e in examples if e.part == CAL) / len(cb.needs)
     print(f"note: in the calibration part a need has {per_need:.0f} answering startups on average, so recall@5 "
           f"there is at most about {5 / per_need:.2f}")

@@ -379,6 +379,17 @@ def blind_sets() -> tuple[dict[str, list[dict]], str]:
     return raw["writers"], raw["test"]
 
 
+def held_out() -> tuple[str, ...]:
+    """The writers that never calibrate nor teach the text model: the test part's, and those written after the
+    matching was settled to check it once more (``held_out`` in the blind sets' file)."""
+    raw = json.loads(resources.files("analysis").joinpath(f"resources/{BLIND}").read_text("utf-8"))
+    return (raw["test"], *raw.get("held_out", []))
+
+
+def _calibrating(writer: str, test: str | None) -> bool:
+    return writer != test and writer not in held_out()
+
+
 def contains_synonym(text: str, cb: Codebook) -> str | None:
     """The first of the codebook's synonym phrases written verbatim (normalised) in ``text``, if any."""
     padded = f" {normalise(text)} "
@@ -426,7 +437,7 @@ def build(cb: Codebook, seed: int = 16, test: str | None = None) -> list[Example
 
     writers, final = blind_sets()
     test = test or final
-    calibrating = [{**r, "writer": w} for w, records in writers.items() if w not in (test, final) for r in records]
+    calibrating = [{**r, "writer": w} for w, records in writers.items() if _calibrating(w, test) for r in records]
     for need, langs in PHRASES.items():
         for lang, phrases in langs.items():
             for phrase in phrases:
@@ -468,13 +479,13 @@ def training_texts(test: str | None = None) -> list[tuple[str, str | None, str]]
     (by default the one kept to measure), as :func:`build` leaves it out."""
     from analysis.codebook import load_codebook
 
-    writers, final = blind_sets()
+    writers, _ = blind_sets()
     out = [(text, f.key, CODEBOOK_WRITER) for f in load_codebook().needs
            for text in dict.fromkeys([f.it, f.en, f.description]) if text]
     out += [(p, need, PHRASE_WRITER) for need, langs in PHRASES.items() for phrases in langs.values() for p in phrases]
     out += [(p, None, PHRASE_WRITER) for p in NEAR_MISSES + UNRELATED]
     for w, records in writers.items():
-        if w not in (test or final, final):
+        if _calibrating(w, test):
             out += [(r["description"], r["need"] if r["kind"] == "answering" else None, w) for r in records]
     return out
 
@@ -609,8 +620,8 @@ def evaluate(cb: Codebook, part: str = TEST, threshold: float = 50.0, top: int =
 def left_out(cb: Codebook, seed: int = 16) -> list[tuple[str, object]]:
     """Each calibrating blind writer with the score fitted without it (text model and logistic model alike): the
     matching as it meets a writer it never read."""
-    writers, final = blind_sets()
-    return [(w, calibrate(cb, seed, test=w)) for w in writers if w != final]
+    writers, _ = blind_sets()
+    return [(w, calibrate(cb, seed, test=w)) for w in writers if _calibrating(w, None)]
 
 
 def suggested_threshold(cb: Codebook, target: float = 0.95, seed: int = 16) -> float:
