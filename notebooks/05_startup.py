@@ -158,8 +158,9 @@ if has_list:
             if len(proposals) else Markdown("Nessuna proposta di sperimentazione."))
     if unwilling.any():
         names_ = [markdown_text(shown[c]) for c in pilots.loc[unwilling, "company_id"].drop_duplicates()]
+        listed = "; ".join(names_)  # a name ending in "S.a.s." ends the sentence too
         display(Markdown(f"Non {'disponibile' if len(names_) == 1 else 'disponibili'} a sperimentare con startup: "
-                         f"{'; '.join(names_)}."))
+                         f"{listed}{'' if listed.endswith('.') else '.'}"))
 
 # %% [markdown]
 # ## Verdetti degli scout
