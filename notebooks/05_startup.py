@@ -48,7 +48,7 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # PoliHub segnala startup deep-tech, italiane ed estere, la cui tecnologia risponde alle priorità della filiera. Per
 # ogni startup e ogni bisogno guardiamo **che cosa dice la startup** di quel bisogno, in italiano o in inglese: le
 # tecnologie che dichiara e la sua descrizione, confrontate con il vocabolario del bisogno e lette da un modello
-# che ha imparato da circa 2.100 descrizioni di startup già classificate come le startup parlano di ogni bisogno
+# che ha imparato da circa 2.200 descrizioni di startup già classificate come le startup parlano di ogni bisogno
 # anche con parole non in elenco ("basta fermi macchina imprevisti"). La **pertinenza** (0-100)
 # dice quanto la startup parla di quel bisogno, sulla stessa scala per ogni bisogno (100: quanto le startup di un
 # elenco di prova che rispondevano tutte al bisogno; su un elenco nuovo, vedi sotto, non è una certezza): entrano
@@ -61,8 +61,8 @@ report_header("Scouting di startup per le priorità di filiera", wave or "non in
 # modello, 39 startup elencate su 40 rispondono davvero al bisogno, 39 startup pertinenti su 40 entrano nelle
 # prime cinque, descritte in italiano o in inglese, con o senza tecnologie dichiarate, e i bisogni a cui nessuna
 # startup rispondeva sono rimasti senza lista. Su elenchi di altri autori le startup descritte in inglese senza
-# tecnologie dichiarate sono trovate meno spesso (circa 9 su 10) e qualche lista sbaglia. Ogni nome va verificato
-# dagli scout prima di un contatto, e i verdetti degli scout (sotto) tolgono dalle liste gli abbinamenti respinti.
+# tecnologie dichiarate sono trovate un po' meno spesso e circa una startup elencata su 20 è sbagliata. Ogni nome
+# va verificato dagli scout prima di un contatto, e i verdetti degli scout (sotto) tolgono dalle liste gli abbinamenti respinti.
 
 # %%
 has_list = data.has("startup_matches")

@@ -175,11 +175,11 @@ Markdown("Le componenti devono dire cose diverse: due componenti con una correla
 # Per ogni startup e ogni bisogno confrontiamo le tecnologie dichiarate e la descrizione, in italiano o in inglese,
 # con il vocabolario del bisogno: i suoi nomi, i termini che da soli lo indicano (come "cobot") e le parole che lo
 # sostengono senza bastare da sole (come "robot"), per **radice** e in qualunque ordine; un **modello di testo**,
-# addestrato su circa 2.100 descrizioni di startup già classificate (quasi tutte scritte da dodici autori diversi),
+# addestrato su circa 2.200 descrizioni di startup già classificate (quasi tutte scritte da tredici autori diversi),
 # legge anche le parole che nessun elenco prevede. La **pertinenza** (0-100) è la probabilità che la startup
 # risponda davvero al bisogno, stimata sulle stesse descrizioni; entrano nelle liste solo le startup sopra la
 # soglia, scelta perché le liste fossero giuste 95 volte su 100 per autori che il modello non aveva letto. Su un
-# elenco di prova scritto da un tredicesimo autore, 39 startup elencate su 40 rispondono davvero: ogni nome va
+# elenco di prova scritto da un altro autore, 39 startup elencate su 40 rispondono davvero: ogni nome va
 # verificato dagli scout.
 #
 # Il **TRL** (Technology Readiness Level) misura la maturità di una tecnologia da 1 (idea) a 9 (prodotto sul

@@ -93,9 +93,13 @@ def test_a_startup_of_another_market_does_not_answer_a_need_it_shares_words_with
     presses = assess(lex, ["Deep tech"], "A digital twin of forging presses that tries process changes before production.")
     assert score(heart["bisogno_digital_twin"]) == 0.0
     assert score(presses["bisogno_digital_twin"]) >= 70
-    # a description that names both markets is scored on its evidence
+    # a description that names both markets is scored on its evidence, unless it speaks more of the other one
     both = assess(lex, [], "Digital twin of hospital beds assembly lines for the factory of a medical device maker.")
     assert score(both["bisogno_digital_twin"]) > 0
+    care = assess(lex, [], "Esoscheletro leggero per infermieri e operatori sociosanitari che sollevano i pazienti nei "
+                           "reparti ospedalieri.")  # one factory word ("reparti") against four of care
+    assert score(care["bisogno_sicurezza_lavoro"]) == 0.0
+    assert markets(words("Esoscheletri per gli addetti dei reparti di stampaggio e delle fonderie"))["other"] == 0
 
 
 def test_market_words_are_matched_in_their_own_language():

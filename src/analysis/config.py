@@ -182,7 +182,7 @@ PARAMETERS: tuple[Param, ...] = (
     Param("champion.alternative_per_segmento", 2, "int", "alternative elencate per segmento", 0, 20),
     Param("startup.soglia_trl", 5, "int", "le startup sotto questo livello di maturità tecnologica (TRL) sono "
           "elencate a parte", 1, 9),
-    Param("startup.soglia_pertinenza", 70.0, "float", "pertinenza minima (0-100, la probabilità stimata che la "
+    Param("startup.soglia_pertinenza", 60.0, "float", "pertinenza minima (0-100, la probabilità stimata che la "
           "startup risponda al bisogno) per entrare in una lista; un bisogno che nessuna startup raggiunge non ha "
           "lista", 0, 100),
     Param("startup.per_lista", 5, "int", "startup per ogni lista di priorità", 1, 50),

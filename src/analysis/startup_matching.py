@@ -83,11 +83,11 @@ def _market_stems() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def markets(text_words: list[Word]) -> dict[str, bool]:
-    """Whether a description speaks of manufacturing (presses, foundries, shop floors) and of a market outside it
-    (patients, schools, shops, food)."""
+def markets(text_words: list[Word]) -> dict[str, int]:
+    """How many of a description's words speak of manufacturing (presses, foundries, shop floors) and how many of
+    a market outside it (patients, schools, shops, food)."""
     found = _market_stems()
-    return {m: any(w.stems & found[m] for w in text_words) for m in ("manufacturing", "other")}
+    return {m: sum(bool(w.stems & found[m]) for w in text_words) for m in ("manufacturing", "other")}
 
 
 def _plain(word: str) -> str:
@@ -262,6 +262,7 @@ class Evidence:
     best: bool = False  # no other need has more evidence in this startup (see :func:`assess`)
     manufacturing: bool = False  # the description speaks of manufacturing (see :func:`markets`)
     other_sector: bool = False  # ... or of a market outside it
+    elsewhere: bool = False  # ... more of that market than of manufacturing (its customers are not factories)
     model: float = 0.0  # the text model's probability that the description speaks of the need (TextModel)
     cues: list[Hit] = field(default_factory=list)  # the description's words that weigh most for it
 
@@ -287,11 +288,12 @@ class Evidence:
 
     def found(self) -> bool:
         """Whether there is anything to score: some evidence (a term, or a text model probability of at least
-        :data:`MODEL_FLOOR`), from a startup whose market is not elsewhere
-        (a description that speaks only of patients, shops or food does not answer a metalworking need,
-        whatever words it shares with it)."""
+        :data:`MODEL_FLOOR`), from a startup whose market is not elsewhere: a description that speaks more of
+        patients, shops or food than of manufacturing does not answer a metalworking need, whatever words it shares
+        with it ("un esoscheletro per gli infermieri che sollevano i pazienti nei reparti ospedalieri": one factory
+        word, "reparti", against two of care)."""
         said = self.tag_hits or self.text_hits or self.model >= MODEL_FLOOR
-        return bool(said) and (self.manufacturing or not self.other_sector)
+        return bool(said) and not self.elsewhere
 
 
 @functools.lru_cache(maxsize=1024)
@@ -329,7 +331,8 @@ def assess_terms(lexicons_: tuple[Lexicon, ...], tags: list[str], description: s
     market = markets(_read(description)[0])
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
-        ev.manufacturing, ev.other_sector = market["manufacturing"], market["other"]
+        ev.manufacturing, ev.other_sector = market["manufacturing"] > 0, market["other"] > 0
+        ev.elsewhere = market["other"] > market["manufacturing"]
     return found
 
 
