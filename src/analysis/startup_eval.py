@@ -17,6 +17,7 @@ their shortlists must be empty.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from dataclasses import dataclass
@@ -372,17 +373,23 @@ def _language(text: str) -> str:
     return "en" if len(english & set(text.lower().split())) >= 1 else "it"
 
 
+@functools.lru_cache(maxsize=1)
+def _blind_file() -> dict:
+    """``resources/startup_eval_blind.json``, parsed once (read, never changed, by every function below)."""
+    return json.loads(resources.files("analysis").joinpath(f"resources/{BLIND}").read_text("utf-8"))
+
+
 def blind_sets() -> tuple[dict[str, list[dict]], str]:
     """The startups written blind (``resources/startup_eval_blind.json``), by writer, and the writer whose set is
     the test part. Each writer saw the needs' labels but neither the codebook's vocabulary nor the matching."""
-    raw = json.loads(resources.files("analysis").joinpath(f"resources/{BLIND}").read_text("utf-8"))
+    raw = _blind_file()
     return raw["writers"], raw["test"]
 
 
 def held_out() -> tuple[str, ...]:
     """The writers that never calibrate nor teach the text model: the test part's, and those written after the
     matching was settled to check it once more (``held_out`` in the blind sets' file)."""
-    raw = json.loads(resources.files("analysis").joinpath(f"resources/{BLIND}").read_text("utf-8"))
+    raw = _blind_file()
     return (raw["test"], *raw.get("held_out", []))
 
 

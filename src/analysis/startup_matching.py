@@ -260,11 +260,21 @@ class Evidence:
     tag_hits: list[tuple[str, Hit]] = field(default_factory=list)  # (the tag as written, what it holds)
     text_hits: list[Hit] = field(default_factory=list)
     best: bool = False  # no other need has more evidence in this startup (see :func:`assess`)
-    manufacturing: bool = False  # the description speaks of manufacturing (see :func:`markets`)
-    other_sector: bool = False  # ... or of a market outside it
-    elsewhere: bool = False  # ... more of that market than of manufacturing (its customers are not factories)
+    market: tuple[int, int] = (0, 0)  # the description's words of manufacturing and of other markets (markets)
     model: float = 0.0  # the text model's probability that the description speaks of the need (TextModel)
     cues: list[Hit] = field(default_factory=list)  # the description's words that weigh most for it
+
+    @property
+    def manufacturing(self) -> bool:  # the description speaks of manufacturing
+        return self.market[0] > 0
+
+    @property
+    def other_sector(self) -> bool:  # ... or of a market outside it
+        return self.market[1] > 0
+
+    @property
+    def elsewhere(self) -> bool:  # ... more of that market than of manufacturing: its customers are not factories
+        return self.market[1] > self.market[0]
 
     def strength(self) -> float:
         f = self._counts()
@@ -331,8 +341,7 @@ def assess_terms(lexicons_: tuple[Lexicon, ...], tags: list[str], description: s
     market = markets(_read(description)[0])
     for ev in found.values():
         ev.best = top > 0 and ev.strength() == top
-        ev.manufacturing, ev.other_sector = market["manufacturing"] > 0, market["other"] > 0
-        ev.elsewhere = market["other"] > market["manufacturing"]
+        ev.market = (market["manufacturing"], market["other"])
     return found
 
 
